@@ -1,0 +1,320 @@
+//! Human-readable output (the default; `--json` bypasses all of this).
+
+use tablero_core::job::{Job, JobStatus, LogLine};
+use tablero_core::preview::Preview;
+use tablero_core::report::{CleanReport, ColumnSummary, FeatureReport};
+use tablero_core::store::ObjectInfo;
+use tablero_local::db::AuditEntry;
+use tablero_local::workspace::Upload;
+
+fn size(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Prints rows as aligned columns, cutting long cells.
+fn table(header: &[&str], rows: &[Vec<String>]) {
+    const MAX: usize = 32;
+    let cut = |s: &str| -> String {
+        if s.chars().count() > MAX {
+            format!("{}…", s.chars().take(MAX - 1).collect::<String>())
+        } else {
+            s.to_string()
+        }
+    };
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(cut(c).chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{:<w$}", c, w = widths.get(i).copied().unwrap_or(0)))
+            .collect();
+        println!("{}", parts.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        line(r.iter().map(|c| cut(c)).collect());
+    }
+}
+
+pub fn upload(u: &Upload) {
+    println!(
+        "Uploaded raw/{} ({}, {} rows)",
+        u.object.key,
+        size(u.object.size),
+        thousands(u.rows)
+    );
+    println!(
+        "  read as {}, delimiter {:?}, dates {}",
+        u.ingest.encoding.name(),
+        u.ingest.delimiter,
+        u.ingest.date_format
+    );
+    println!("  column mapping:");
+    for m in &u.ingest.mapping {
+        println!(
+            "    {:<20} → {:<13} ({})",
+            m.column,
+            m.canonical.name(),
+            m.how
+        );
+    }
+    let unmapped: Vec<&String> = u
+        .ingest
+        .columns
+        .iter()
+        .filter(|c| !u.ingest.mapping.iter().any(|m| &m.column == *c))
+        .collect();
+    if !unmapped.is_empty() {
+        println!(
+            "  not used: {}",
+            unmapped
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if u.unparseable > 0 {
+        println!(
+            "  warning: {} rows have a value that does not parse; `etl clean` will drop and count them as unparseable",
+            thousands(u.unparseable)
+        );
+        for e in &u.unparseable_examples {
+            println!("    line {}: {}", e.line, e.reason.as_deref().unwrap_or(""));
+        }
+    }
+    println!("  next: tablero etl clean {}", u.object.key);
+}
+
+pub fn listing(objects: &[ObjectInfo], next: Option<&str>) {
+    if objects.is_empty() {
+        println!("(no objects)");
+        return;
+    }
+    let rows: Vec<Vec<String>> = objects
+        .iter()
+        .map(|o| {
+            vec![
+                o.key.clone(),
+                size(o.size),
+                o.modified.clone(),
+                o.storage_class.clone(),
+            ]
+        })
+        .collect();
+    table(&["KEY", "SIZE", "MODIFIED", "CLASS"], &rows);
+    if let Some(t) = next {
+        println!("(more: --page-token {t:?})");
+    }
+}
+
+fn stats_rows(stats: &[ColumnSummary]) -> Vec<Vec<String>> {
+    let v = |x: &Option<serde_json::Value>| match x {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    };
+    stats
+        .iter()
+        .map(|s| {
+            vec![
+                s.name.clone(),
+                s.dtype.clone(),
+                v(&s.min),
+                v(&s.max),
+                s.mean.map(|m| format!("{m:.4}")).unwrap_or_default(),
+                s.nulls.to_string(),
+                s.distinct.map(|d| d.to_string()).unwrap_or_default(),
+            ]
+        })
+        .collect()
+}
+
+pub fn preview(p: &Preview) {
+    let header: Vec<&str> = p.schema.iter().map(|c| c.name.as_str()).collect();
+    table(&header, &p.rows);
+    println!();
+    match p.total_rows {
+        Some(t) => println!("{} of {} rows ({})", p.rows.len(), thousands(t), p.format),
+        None => println!(
+            "first {} rows ({}; statistics over the rows read)",
+            p.rows.len(),
+            p.format
+        ),
+    }
+    println!();
+    table(
+        &["COLUMN", "TYPE", "MIN", "MAX", "MEAN", "NULLS", "DISTINCT"],
+        &stats_rows(&p.stats),
+    );
+}
+
+pub fn jobs(jobs: &[Job]) {
+    if jobs.is_empty() {
+        println!("(no jobs)");
+        return;
+    }
+    let rows: Vec<Vec<String>> = jobs
+        .iter()
+        .map(|j| {
+            vec![
+                j.id.clone(),
+                j.kind.name().into(),
+                j.status.name().into(),
+                j.started_at.clone().unwrap_or_default(),
+                format!("{}/{}", j.input.bucket, j.input.key),
+                j.output
+                    .as_ref()
+                    .map(|o| format!("{}/{}", o.bucket, o.key))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(
+        &["ID", "KIND", "STATUS", "STARTED", "INPUT", "OUTPUT"],
+        &rows,
+    );
+}
+
+pub fn job(j: &Job, logs: &[LogLine]) {
+    println!(
+        "{} {} {}",
+        j.id,
+        j.kind.name(),
+        j.status.name().to_uppercase()
+    );
+    println!("  input:  {}/{}", j.input.bucket, j.input.key);
+    if let Some(o) = &j.output {
+        println!("  output: {}/{}", o.bucket, o.key);
+    }
+    println!(
+        "  by {} · started {} · finished {}",
+        j.actor,
+        j.started_at.as_deref().unwrap_or("-"),
+        j.finished_at.as_deref().unwrap_or("-")
+    );
+    if j.status == JobStatus::Running {
+        println!("  {:.0}% {}", j.progress * 100.0, j.phase);
+    }
+    if let Some(e) = &j.error {
+        println!("  error: {e}");
+    }
+    if let Some(report) = &j.report {
+        if let Ok(r) = serde_json::from_value::<CleanReport>(report.clone()) {
+            clean_report(&r);
+        } else if let Ok(r) = serde_json::from_value::<FeatureReport>(report.clone()) {
+            feature_report(&r);
+        }
+    }
+    if !logs.is_empty() {
+        println!("  log:");
+        for l in logs {
+            println!("    {} {:<5} {}", l.at, l.level, l.message);
+        }
+    }
+}
+
+fn clean_report(r: &CleanReport) {
+    println!(
+        "  preset {}: {} rows in → {} rows out, {} customers",
+        r.preset,
+        thousands(r.rows_in),
+        thousands(r.rows_out),
+        thousands(r.customers)
+    );
+    let rows: Vec<Vec<String>> = r
+        .rules
+        .iter()
+        .map(|x| vec![x.rule.clone(), thousands(x.removed), x.description.clone()])
+        .collect();
+    table(
+        &["  RULE", "REMOVED", "WHAT"],
+        &rows
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r[0] = format!("  {}", r[0]);
+                r
+            })
+            .collect::<Vec<_>>(),
+    );
+    if let Some((lo, hi)) = r.winsor_limits {
+        println!("  unit price winsorised to [{lo}, {hi}]");
+    }
+}
+
+fn feature_report(r: &FeatureReport) {
+    println!(
+        "  preset {}: {} customers ({} will buy, {} will not) from {} rows",
+        r.preset,
+        thousands(r.customers),
+        thousands(r.positives),
+        thousands(r.negatives),
+        thousands(r.rows_in)
+    );
+    println!(
+        "  cut-off {} ({}), horizon {} days",
+        r.cutoff, r.cutoff_source, r.horizon_days
+    );
+    for n in &r.null_features {
+        println!("  {} is empty: the input has no {}", n.feature, n.needs);
+    }
+    for w in &r.warnings {
+        println!("  note: {w}");
+    }
+}
+
+pub fn audit(entries: &[AuditEntry]) {
+    if entries.is_empty() {
+        println!("(no entries)");
+        return;
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.at.clone(),
+                if e.actor == e.os_user {
+                    e.actor.clone()
+                } else {
+                    format!("{} (as {})", e.os_user, e.actor)
+                },
+                e.action.clone(),
+                e.target.clone(),
+                format!(
+                    "{}{}",
+                    e.before
+                        .as_deref()
+                        .map(|b| format!("{b} → "))
+                        .unwrap_or_default(),
+                    e.after.as_deref().unwrap_or("")
+                ),
+            ]
+        })
+        .collect();
+    table(&["AT", "WHO", "ACTION", "TARGET", "CHANGE"], &rows);
+}

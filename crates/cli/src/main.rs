@@ -1,0 +1,618 @@
+//! `tablero`: every panel action from a terminal.
+//!
+//! `--json` makes every command print exactly one JSON document on stdout
+//! and never prompt. Exit codes: 0 success, 1 failed job or refused action,
+//! 2 bad usage. See docs/cli.md.
+
+mod human;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use tablero_core::clean::Preset;
+use tablero_core::dates;
+use tablero_core::ingest::{self, CsvOptions, Encoding};
+use tablero_core::job::{Job, JobRequest, JobRunner, JobStatus};
+use tablero_core::store::Bucket;
+use tablero_local::workspace::{default_root, FileFormat};
+use tablero_local::Workspace;
+
+#[derive(Parser)]
+#[command(
+    name = "tablero",
+    version,
+    about = "Tablero: an MLOps control panel for retail purchase prediction"
+)]
+struct Cli {
+    /// Workspace folder (default: the platform data dir, e.g. ~/.local/share/tablero).
+    #[arg(long, global = true, env = "TABLERO_WORKSPACE")]
+    workspace: Option<PathBuf>,
+    /// Print exactly one JSON document on stdout and never prompt.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Act as another configured user (only when [policy] allow_as = true).
+    #[arg(long = "as", global = true, value_name = "USER")]
+    as_user: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the local workspace (safe to run again: nothing is overwritten).
+    Init,
+    /// Buckets and objects: upload, list, preview, download, delete.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Run pipeline stages (blocks until the job ends).
+    #[command(subcommand)]
+    Etl(EtlCommand),
+    /// Jobs: list, show, cancel.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// The audit log.
+    Audit {
+        /// Entries since a duration (1h, 24h, 7d) or a date ('YYYY-MM-DD[ HH:MM:SS]', UTC).
+        #[arg(long, default_value = "24h")]
+        since: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BucketArg {
+    Raw,
+    Clean,
+    Models,
+}
+
+impl From<BucketArg> for Bucket {
+    fn from(b: BucketArg) -> Bucket {
+        match b {
+            BucketArg::Raw => Bucket::Raw,
+            BucketArg::Clean => Bucket::Clean,
+            BucketArg::Models => Bucket::Models,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PresetArg {
+    Standard,
+    Parity,
+}
+
+impl From<PresetArg> for Preset {
+    fn from(p: PresetArg) -> Preset {
+        match p {
+            PresetArg::Standard => Preset::Standard,
+            PresetArg::Parity => Preset::Parity,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Csv,
+    Parquet,
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Validate a CSV and store it in the raw bucket with its column mapping.
+    Upload(UploadArgs),
+    /// List objects of a bucket.
+    Ls {
+        /// raw, clean or models.
+        bucket: BucketArg,
+        /// Only keys starting with this.
+        #[arg(default_value = "")]
+        prefix: String,
+        /// Objects per page (all pages are printed unless --page-token is given).
+        #[arg(long, default_value_t = 1000)]
+        page_size: usize,
+        /// Print only the page after this token (from a previous `next_token`).
+        #[arg(long)]
+        page_token: Option<String>,
+    },
+    /// First rows, schema and per-column statistics of an object.
+    Preview {
+        /// raw, clean or models.
+        bucket: BucketArg,
+        /// Object key.
+        key: String,
+        /// Rows to show.
+        #[arg(long, default_value_t = 20)]
+        rows: usize,
+    },
+    /// Copy an object to a file, converting CSV ↔ Parquet if asked.
+    Get {
+        /// raw, clean or models.
+        bucket: BucketArg,
+        /// Object key.
+        key: String,
+        /// File to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Output format (default: the object's own).
+        #[arg(long)]
+        format: Option<FormatArg>,
+        /// Overwrite --out if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Delete an object (it is moved to the workspace trash).
+    Rm {
+        /// raw, clean or models.
+        bucket: BucketArg,
+        /// Object key.
+        key: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+#[derive(Args)]
+struct UploadArgs {
+    /// The CSV file.
+    file: PathBuf,
+    /// Key in the raw bucket (default: the file name).
+    #[arg(long)]
+    key: Option<String>,
+    /// Column mapping: "Their Header=canonical_name,...". Canonical names:
+    /// customer_id, invoice_date, quantity, unit_price, amount, invoice_id,
+    /// product_id, description, country.
+    #[arg(long)]
+    map: Option<String>,
+    /// utf-8 or latin-1 (default: detected).
+    #[arg(long)]
+    encoding: Option<String>,
+    /// ',', ';', '\t' (or "tab") or '|' (default: detected).
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// Date format, e.g. '%m/%d/%Y %H:%M' (default: detected).
+    #[arg(long)]
+    date_format: Option<String>,
+    /// Replace an existing object with this key (the old one goes to the trash).
+    #[arg(long)]
+    replace: bool,
+}
+
+#[derive(Subcommand)]
+enum EtlCommand {
+    /// Clean a raw CSV into typed Parquet in the clean bucket.
+    Clean {
+        /// Key in the raw bucket.
+        raw_key: String,
+        /// standard, or parity (reproduces the existing Python pipeline).
+        #[arg(long, default_value = "standard")]
+        preset: PresetArg,
+        /// Output key (default: <raw stem>/transactions[.parity].parquet).
+        #[arg(long)]
+        out: Option<String>,
+    },
+    /// Build the per-customer features table from a clean table.
+    Features {
+        /// Key of a clean transactions table.
+        clean_key: String,
+        /// Must match the preset the clean table was made with.
+        #[arg(long, default_value = "standard")]
+        preset: PresetArg,
+        /// Cut-off 'YYYY-MM-DD[ HH:MM:SS]' (default: the 0.7 quantile of invoice timestamps).
+        #[arg(long)]
+        cutoff: Option<String>,
+        /// Days after the cut-off in which a purchase makes the target 1.
+        #[arg(long, default_value_t = 90)]
+        horizon_days: u32,
+        /// Output key (default: beside the clean table, features[.parity].parquet).
+        #[arg(long)]
+        out: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Newest jobs first.
+    Ls {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// One job with its report and log.
+    Show {
+        /// Job id (job-000001).
+        id: String,
+    },
+    /// Ask a queued or running job to stop.
+    Cancel {
+        /// Job id.
+        id: String,
+    },
+}
+
+/// An error with the exit code it maps to.
+struct Failure {
+    code: u8,
+    kind: &'static str,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 2,
+            kind: "usage",
+            message: message.into(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Failure {
+        let kind = match e.downcast_ref::<tablero_local::Error>() {
+            Some(tablero_local::Error::Permission { .. }) => "permission",
+            Some(tablero_local::Error::NotFound { .. })
+            | Some(tablero_local::Error::JobNotFound(_)) => "not_found",
+            Some(tablero_local::Error::NotInitialised(_)) => "not_initialised",
+            Some(tablero_local::Error::Core(tablero_core::Error::Ingest(_))) => "invalid_input",
+            Some(tablero_local::Error::Core(tablero_core::Error::InvalidKey { .. })) => {
+                "invalid_key"
+            }
+            _ => "refused",
+        };
+        Failure {
+            code: 1,
+            kind,
+            message: format!("{e:#}"),
+        }
+    }
+}
+
+impl From<tablero_local::Error> for Failure {
+    fn from(e: tablero_local::Error) -> Failure {
+        Failure::from(anyhow::Error::from(e))
+    }
+}
+
+fn main() -> ExitCode {
+    let json = std::env::args().any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) || !json {
+                let _ = e.print();
+                return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            }
+            print_json(&json!({"error": {"kind": "usage", "message": e.to_string().trim()}}));
+            return ExitCode::from(2);
+        }
+    };
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            if cli.json {
+                print_json(&json!({"error": {"kind": f.kind, "message": f.message}}));
+            } else {
+                eprintln!("error: {}", f.message);
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn print_json(v: &serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, v);
+    let _ = writeln!(out);
+}
+
+fn emit<T: serde::Serialize>(cli: &Cli, value: &T, human: impl FnOnce()) {
+    if cli.json {
+        print_json(&serde_json::to_value(value).unwrap_or(serde_json::Value::Null));
+    } else {
+        human();
+    }
+}
+
+fn root(cli: &Cli) -> PathBuf {
+    cli.workspace.clone().unwrap_or_else(default_root)
+}
+
+fn open(cli: &Cli) -> Result<Workspace, Failure> {
+    let ws = Workspace::open(&root(cli))?;
+    Ok(match &cli.as_user {
+        Some(u) => ws.act_as(u)?,
+        None => ws,
+    })
+}
+
+fn run(cli: &Cli) -> Result<u8, Failure> {
+    match &cli.command {
+        Command::Init => {
+            let ws = Workspace::init(&root(cli))?;
+            let out = json!({
+                "workspace": ws.root(),
+                "config": ws.config_path(),
+                "user": ws.actor(),
+                "roles": ws.config().roles.get(ws.actor()),
+            });
+            emit(cli, &out, || {
+                println!("Workspace ready at {}", ws.root().display());
+                println!(
+                    "  config: {} (you, {}, are analyst, ml_lead and ops)",
+                    ws.config_path().display(),
+                    ws.actor()
+                );
+                println!("  next:   tablero data upload FILE.csv");
+            });
+            Ok(0)
+        }
+        Command::Data(cmd) => data(cli, cmd),
+        Command::Etl(cmd) => etl(cli, cmd),
+        Command::Jobs(cmd) => jobs(cli, cmd),
+        Command::Audit { since } => {
+            let ws = open(cli)?;
+            let since = parse_since(since)?;
+            let entries = ws.audit_log(&since)?;
+            emit(cli, &json!({"since": since, "entries": entries}), || {
+                human::audit(&entries)
+            });
+            Ok(0)
+        }
+    }
+}
+
+fn parse_since(s: &str) -> Result<String, Failure> {
+    let s = s.trim();
+    let now = chrono::Utc::now();
+    let dur = |n: &str, unit: i64| -> Option<chrono::DateTime<chrono::Utc>> {
+        n.parse::<i64>()
+            .ok()
+            .map(|n| now - chrono::Duration::seconds(n * unit))
+    };
+    let t = if let Some(n) = s.strip_suffix('h') {
+        dur(n, 3600)
+    } else if let Some(n) = s.strip_suffix('d') {
+        dur(n, 86_400)
+    } else if let Some(n) = s.strip_suffix('m') {
+        dur(n, 60)
+    } else {
+        dates::parse_user_timestamp(s).map(|ns| chrono::DateTime::from_timestamp_nanos(ns))
+    };
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "--since {s:?}: use 1h, 24h, 7d or 'YYYY-MM-DD[ HH:MM:SS]'"
+            ))
+        })
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, Failure> {
+    match s {
+        "\\t" | "\t" | "tab" | "TAB" => Ok(b'\t'),
+        "," | ";" | "|" => Ok(s.as_bytes()[0]),
+        other => Err(Failure::usage(format!(
+            "--delimiter {other:?}: use ',', ';', '\\t' (or tab) or '|'"
+        ))),
+    }
+}
+
+fn bytes_bar(cli: &Cli, total: u64, msg: &str) -> ProgressBar {
+    if cli.json || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(total);
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(msg.to_string());
+    pb
+}
+
+fn data(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
+    let ws = open(cli)?;
+    match cmd {
+        DataCommand::Upload(a) => {
+            let opts = CsvOptions {
+                encoding: match &a.encoding {
+                    Some(e) => Some(Encoding::from_name(e).ok_or_else(|| {
+                        Failure::usage(format!("--encoding {e:?}: use utf-8 or latin-1"))
+                    })?),
+                    None => None,
+                },
+                delimiter: a.delimiter.as_deref().map(parse_delimiter).transpose()?,
+                date_format: a.date_format.clone(),
+                mapping: match &a.map {
+                    Some(m) => {
+                        ingest::parse_mapping(m).map_err(|e| Failure::usage(e.to_string()))?
+                    }
+                    None => Vec::new(),
+                },
+            };
+            let size = std::fs::metadata(&a.file)
+                .with_context(|| format!("cannot read {}", a.file.display()))?
+                .len();
+            let pb = bytes_bar(cli, size, "uploading");
+            let up = ws.upload(&a.file, a.key.as_deref(), &opts, a.replace, &|done, _| {
+                pb.set_position(done)
+            })?;
+            pb.finish_and_clear();
+            emit(cli, &up, || human::upload(&up));
+            Ok(0)
+        }
+        DataCommand::Ls {
+            bucket,
+            prefix,
+            page_size,
+            page_token,
+        } => {
+            let bucket = Bucket::from(*bucket);
+            if page_token.is_some() {
+                let page = ws.list(bucket, prefix, page_token.as_deref(), *page_size)?;
+                emit(cli, &page, || {
+                    human::listing(&page.objects, page.next_token.as_deref())
+                });
+                return Ok(0);
+            }
+            let mut all = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let page = ws.list(bucket, prefix, token.as_deref(), *page_size)?;
+                all.extend(page.objects);
+                match page.next_token {
+                    Some(t) => token = Some(t),
+                    None => break,
+                }
+            }
+            emit(cli, &json!({"objects": all, "next_token": null}), || {
+                human::listing(&all, None)
+            });
+            Ok(0)
+        }
+        DataCommand::Preview { bucket, key, rows } => {
+            let p = ws.preview((*bucket).into(), key, *rows)?;
+            emit(cli, &p, || human::preview(&p));
+            Ok(0)
+        }
+        DataCommand::Get {
+            bucket,
+            key,
+            out,
+            format,
+            force,
+        } => {
+            let format = format.map(|f| match f {
+                FormatArg::Csv => FileFormat::Csv,
+                FormatArg::Parquet => FileFormat::Parquet,
+            });
+            let e = ws.export((*bucket).into(), key, out, format, *force)?;
+            emit(cli, &e, || {
+                println!("Wrote {} ({} bytes)", e.path.display(), e.bytes)
+            });
+            Ok(0)
+        }
+        DataCommand::Rm { bucket, key, yes } => {
+            let bucket = Bucket::from(*bucket);
+            if !yes {
+                if cli.json {
+                    return Err(Failure::usage(
+                        "data rm with --json needs --yes (it never prompts)",
+                    ));
+                }
+                eprint!("Delete {bucket}/{key}? It will be moved to the workspace trash. [y/N] ");
+                let mut answer = String::new();
+                let _ = std::io::stdin().read_line(&mut answer);
+                if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                    eprintln!("Not deleted.");
+                    return Ok(1);
+                }
+            }
+            let trash = ws.delete(bucket, key)?;
+            emit(
+                cli,
+                &json!({"deleted": {"bucket": bucket, "key": key}, "trash": trash}),
+                || println!("Deleted {bucket}/{key} (kept in {})", trash.display()),
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
+    let ws = open(cli)?;
+    let request = match cmd {
+        EtlCommand::Clean {
+            raw_key,
+            preset,
+            out,
+        } => JobRequest::Clean {
+            raw_key: raw_key.clone(),
+            preset: (*preset).into(),
+            out_key: out.clone(),
+        },
+        EtlCommand::Features {
+            clean_key,
+            preset,
+            cutoff,
+            horizon_days,
+            out,
+        } => JobRequest::Features {
+            clean_key: clean_key.clone(),
+            preset: (*preset).into(),
+            cutoff: match cutoff {
+                Some(c) => Some(dates::parse_user_timestamp(c).ok_or_else(|| {
+                    Failure::usage(format!(
+                        "--cutoff {c:?}: use 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'"
+                    ))
+                })?),
+                None => None,
+            },
+            horizon_days: *horizon_days,
+            out_key: out.clone(),
+        },
+    };
+    let job = ws.submit(request)?;
+    let pb = if cli.json || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let pb = ProgressBar::new(1000);
+        pb.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {percent:>3}% {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        pb.set_prefix(format!("{} {}", job.kind.name(), job.id));
+        pb
+    };
+    let done = ws.run(&job.id, &|j: &Job| {
+        pb.set_position((j.progress * 1000.0) as u64);
+        pb.set_message(j.phase.clone());
+    })?;
+    pb.finish_and_clear();
+    emit(cli, &done, || human::job(&done, &[]));
+    Ok(if done.status == JobStatus::Succeeded {
+        0
+    } else {
+        1
+    })
+}
+
+fn jobs(cli: &Cli, cmd: &JobsCommand) -> Result<u8, Failure> {
+    let ws = open(cli)?;
+    match cmd {
+        JobsCommand::Ls { limit } => {
+            let jobs = ws.jobs(*limit)?;
+            emit(cli, &json!({"jobs": jobs}), || human::jobs(&jobs));
+        }
+        JobsCommand::Show { id } => {
+            let job = ws.job(id)?;
+            let logs = ws.logs(id)?;
+            if cli.json {
+                let mut v = serde_json::to_value(&job).unwrap_or_default();
+                v["logs"] = serde_json::to_value(&logs).unwrap_or_default();
+                print_json(&v);
+            } else {
+                human::job(&job, &logs);
+            }
+        }
+        JobsCommand::Cancel { id } => {
+            let job = ws.cancel(id)?;
+            emit(cli, &job, || {
+                println!(
+                    "Cancellation requested: {} is {}",
+                    job.id,
+                    job.status.name()
+                )
+            });
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,615 @@
+//! The features stage (the original pipeline's "feature engineering" step):
+//! one row per customer with RFM, scores, segments, temporal features and
+//! the target `WillPurchase_90Days`.
+//!
+//! `standard` computes every feature from rows at or before the cut-off.
+//! `parity` reproduces the pipeline this product replaces, including its
+//! flaw: RFM over all rows, so the target leaks into the features.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use crate::clean::Preset;
+use crate::dates::{self, DAY_NS};
+use crate::error::{Error, Result};
+use crate::job::Progress;
+use crate::report::{FeatureReport, NullFeature};
+use crate::stats::{self, KahanSum, Welford};
+use crate::table::{self, FeatureRoles, TableMeta};
+
+/// The target column's name (kept whatever the horizon).
+pub const TARGET: &str = "WillPurchase_90Days";
+
+/// Output columns, in order.
+pub const COLUMNS: [&str; 27] = [
+    "CustomerID",
+    "Recency",
+    "Frequency",
+    "Monetary",
+    "AvgOrderValue",
+    "DaysActive",
+    "TotalQuantity",
+    "AvgQuantity",
+    "StdQuantity",
+    "AvgUnitPrice",
+    "StdUnitPrice",
+    "MostFrequentCountry",
+    "ProductVariety",
+    "R_Score",
+    "F_Score",
+    "M_Score",
+    "RFM_Score",
+    "Customer_Segment",
+    TARGET,
+    "UniquePurchaseDays",
+    "CustomerAge_Days",
+    "ActivityPeriod_Days",
+    "UniqueYears",
+    "UniqueMonths",
+    "PreferredDayOfWeek",
+    "UniqueQuarters",
+    "AvgDaysBetweenPurchases",
+];
+
+/// Parameters of the features stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeatureParams {
+    /// Preset; must match the clean table's.
+    pub preset: Preset,
+    /// Cut-off (ns); `None` = the 0.7 quantile of the timestamps.
+    pub cutoff: Option<i64>,
+    /// Horizon in days.
+    pub horizon_days: u32,
+}
+
+impl Default for FeatureParams {
+    fn default() -> Self {
+        FeatureParams {
+            preset: Preset::Standard,
+            cutoff: None,
+            horizon_days: 90,
+        }
+    }
+}
+
+/// Customer segment of R/F/M scores, by the first matching rule.
+pub fn segment(r: i64, f: i64, m: i64) -> &'static str {
+    if r >= 4 && f >= 4 && m >= 4 {
+        "Champions"
+    } else if r >= 3 && f >= 3 && m >= 3 {
+        "Loyal_Customers"
+    } else if r >= 4 && f <= 2 {
+        "New_Customers"
+    } else if r >= 3 && f <= 2 && m >= 3 {
+        "Potential_Loyalists"
+    } else if r <= 2 && f >= 3 && m >= 3 {
+        "At_Risk"
+    } else if r <= 2 && f <= 2 && m >= 3 {
+        "Cannot_Lose"
+    } else if r >= 3 && f >= 3 && m <= 2 {
+        "Price_Sensitive"
+    } else {
+        "Others"
+    }
+}
+
+/// Column names of a clean table, by preset.
+struct Names {
+    customer: &'static str,
+    invoice: &'static str,
+    product: &'static str,
+    date: &'static str,
+    quantity: &'static str,
+    price: &'static str,
+    total: &'static str,
+    country: &'static str,
+}
+
+const STANDARD_NAMES: Names = Names {
+    customer: "customer_id",
+    invoice: "invoice_id",
+    product: "product_id",
+    date: "invoice_date",
+    quantity: "quantity",
+    price: "unit_price",
+    total: "amount",
+    country: "country",
+};
+
+const PARITY_NAMES: Names = Names {
+    customer: "CustomerID",
+    invoice: "InvoiceNo",
+    product: "StockCode",
+    date: "InvoiceDate",
+    quantity: "Quantity",
+    price: "UnitPrice",
+    total: "TotalValue",
+    country: "Country",
+};
+
+/// Interns a string column into dense ids (`None` when the column is absent).
+fn intern<'a>(col: Option<&'a StringChunked>) -> Option<(Vec<u32>, Vec<&'a str>)> {
+    let col = col?;
+    let mut map: HashMap<&str, u32> = HashMap::new();
+    let mut names = Vec::new();
+    let ids = col
+        .iter()
+        .map(|v| {
+            let v = v.unwrap_or("");
+            *map.entry(v).or_insert_with(|| {
+                names.push(v);
+                (names.len() - 1) as u32
+            })
+        })
+        .collect();
+    Some((ids, names))
+}
+
+fn f64_values(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
+    let c = df.column(name)?.cast(&DataType::Float64)?;
+    Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+}
+
+/// Per-customer aggregates before scoring.
+#[derive(Default, Clone)]
+struct Agg {
+    recency: i64,
+    frequency: i64,
+    monetary: f64,
+    days_active: i64,
+    total_qty: f64,
+    avg_qty: f64,
+    std_qty: f64,
+    avg_price: f64,
+    std_price: f64,
+    country: Option<String>,
+    variety: Option<i64>,
+    in_scope: bool,
+    target: i64,
+    unique_ts: i64,
+    age_days: i64,
+    activity_days: i64,
+    years: i64,
+    months: i64,
+    weekday: i64,
+    quarters: i64,
+}
+
+/// Builds the features table from a clean table.
+pub fn features(
+    clean: &DataFrame,
+    meta: Option<&TableMeta>,
+    params: FeatureParams,
+    progress: &dyn Progress,
+) -> Result<(DataFrame, TableMeta, FeatureReport)> {
+    let meta = meta.ok_or_else(|| {
+        Error::WrongInput("this file is not a clean table written by Tablero (no tablero metadata); run `etl clean` first".into())
+    })?;
+    if meta.kind != "clean" {
+        return Err(Error::WrongInput(format!(
+            "this is a {} table, not a clean table; give the key of a clean transactions table",
+            meta.kind
+        )));
+    }
+    if meta.preset != params.preset {
+        return Err(Error::WrongInput(format!(
+            "this clean table was made with --preset {}; features --preset {} needs a clean table made with \
+             --preset {} (run `etl clean RAW_KEY --preset {}` or use --preset {})",
+            meta.preset.name(),
+            params.preset.name(),
+            params.preset.name(),
+            params.preset.name(),
+            meta.preset.name()
+        )));
+    }
+    if params.horizon_days == 0 {
+        return Err(Error::InvalidParameter(
+            "--horizon-days must be at least 1".into(),
+        ));
+    }
+    let names = match params.preset {
+        Preset::Standard => STANDARD_NAMES,
+        Preset::Parity => PARITY_NAMES,
+    };
+    let is_absent = |canonical: &str| meta.absent.iter().any(|a| a == canonical);
+    let n = clean.height();
+    if n == 0 {
+        return Err(Error::WrongInput(
+            "the clean table has no rows: nothing to build features from".into(),
+        ));
+    }
+    progress.update(0.05, "reading transactions")?;
+
+    let customers_col = clean.column(names.customer)?.str()?.clone();
+    let invoices_col = clean.column(names.invoice)?.str()?.clone();
+    let products_col = clean.column(names.product)?.str()?.clone();
+    let countries_col = clean.column(names.country)?.str()?.clone();
+    let dates: Vec<i64> = table::datetime_ns(clean.column(names.date)?)?
+        .into_iter()
+        .map(|v| v.unwrap_or(i64::MIN))
+        .collect();
+    let qty = f64_values(clean, names.quantity)?;
+    let price = f64_values(clean, names.price)?;
+    let total = f64_values(clean, names.total)?;
+
+    let (cust_ids, cust_names) = intern(Some(&customers_col)).unwrap_or_default();
+    let invoices = intern((!is_absent("invoice_id")).then_some(&invoices_col));
+    let products = intern((!is_absent("product_id")).then_some(&products_col));
+    let countries = intern((!is_absent("country")).then_some(&countries_col));
+
+    let (cutoff, cutoff_source) = match params.cutoff {
+        Some(c) => (c, "given"),
+        None => {
+            let mut sorted = dates.clone();
+            sorted.sort_unstable();
+            (
+                stats::quantile_ns_sorted(&sorted, 0.7),
+                "0.7 quantile of invoice timestamps",
+            )
+        }
+    };
+    let horizon_end = cutoff.saturating_add(params.horizon_days as i64 * DAY_NS);
+    let max_date = dates.iter().copied().max().unwrap_or(cutoff);
+    let analysis_date = match params.preset {
+        Preset::Parity => max_date,
+        Preset::Standard => cutoff,
+    };
+    progress.update(0.2, "grouping by customer")?;
+
+    // Rows per customer, in row order (the order pandas sums in).
+    let nc = cust_names.len();
+    let mut starts = vec![0usize; nc + 1];
+    for &c in &cust_ids {
+        starts[c as usize + 1] += 1;
+    }
+    for i in 0..nc {
+        starts[i + 1] += starts[i];
+    }
+    let mut fill = starts.clone();
+    let mut rows_of = vec![0usize; n];
+    for (row, &c) in cust_ids.iter().enumerate() {
+        rows_of[fill[c as usize]] = row;
+        fill[c as usize] += 1;
+    }
+
+    // Customers sorted as pandas' groupby sorts them: numerically when every
+    // id is a number (the pipeline read ids as floats), else as text.
+    let numeric: Option<Vec<f64>> = cust_names.iter().map(|s| s.parse::<f64>().ok()).collect();
+    let mut order: Vec<usize> = (0..nc).collect();
+    match &numeric {
+        Some(v) => {
+            order.sort_by(|&a, &b| v[a].total_cmp(&v[b]).then(cust_names[a].cmp(cust_names[b])))
+        }
+        None => order.sort_by(|&a, &b| cust_names[a].cmp(cust_names[b])),
+    }
+
+    let mut aggs = vec![Agg::default(); nc];
+    let mut ids_buf: Vec<u32> = Vec::new();
+    let mut ts_buf: Vec<i64> = Vec::new();
+    let mut small: Vec<u32> = Vec::new();
+    for (done, &c) in order.iter().enumerate() {
+        if done % 512 == 0 {
+            progress.update(
+                0.2 + 0.6 * done as f64 / nc as f64,
+                "computing customer features",
+            )?;
+        }
+        let rows = &rows_of[starts[c]..starts[c + 1]];
+        let a = &mut aggs[c];
+        a.in_scope = rows.iter().any(|&r| dates[r] <= cutoff);
+        a.target = i64::from(
+            rows.iter()
+                .any(|&r| dates[r] > cutoff && dates[r] <= horizon_end),
+        );
+        let rfm_rows: Vec<usize> = match params.preset {
+            Preset::Parity => rows.to_vec(),
+            Preset::Standard => rows
+                .iter()
+                .copied()
+                .filter(|&r| dates[r] <= cutoff)
+                .collect(),
+        };
+        if rfm_rows.is_empty() {
+            continue;
+        }
+        let first = rfm_rows.iter().map(|&r| dates[r]).min().unwrap_or(cutoff);
+        let last = rfm_rows.iter().map(|&r| dates[r]).max().unwrap_or(cutoff);
+        a.recency = dates::whole_days(last, analysis_date);
+        a.days_active = dates::whole_days(first, last);
+        a.frequency = match &invoices {
+            Some((ids, _)) => distinct(rfm_rows.iter().map(|&r| ids[r]), &mut ids_buf) as i64,
+            None => rfm_rows.len() as i64,
+        };
+        let (mut m, mut q, mut p) = (
+            KahanSum::default(),
+            KahanSum::default(),
+            KahanSum::default(),
+        );
+        let (mut wq, mut wp) = (Welford::default(), Welford::default());
+        for &r in &rfm_rows {
+            m.add(total[r]);
+            q.add(qty[r]);
+            p.add(price[r]);
+            wq.add(qty[r]);
+            wp.add(price[r]);
+        }
+        let count = rfm_rows.len() as f64;
+        a.monetary = m.value();
+        a.total_qty = q.value();
+        a.avg_qty = q.value() / count;
+        a.std_qty = wq.sample_std().unwrap_or(0.0);
+        a.avg_price = p.value() / count;
+        a.std_price = wp.sample_std().unwrap_or(0.0);
+        a.variety = products
+            .as_ref()
+            .map(|(ids, _)| distinct(rfm_rows.iter().map(|&r| ids[r]), &mut ids_buf) as i64);
+        a.country = countries.as_ref().map(|(ids, names)| {
+            small.clear();
+            small.extend(rfm_rows.iter().map(|&r| ids[r]));
+            mode_by(&mut small, |x, y| {
+                names[*x as usize].cmp(names[*y as usize])
+            })
+            .map(|id| names[id as usize].to_string())
+            .unwrap_or_default()
+        });
+
+        // Temporal features: rows at or before the cut-off only.
+        ts_buf.clear();
+        ts_buf.extend(rows.iter().map(|&r| dates[r]).filter(|&d| d <= cutoff));
+        if ts_buf.is_empty() {
+            continue;
+        }
+        let tfirst = *ts_buf.iter().min().unwrap_or(&cutoff);
+        let tlast = *ts_buf.iter().max().unwrap_or(&cutoff);
+        a.age_days = dates::whole_days(tfirst, cutoff);
+        a.activity_days = dates::whole_days(tfirst, tlast);
+        let civil: Vec<(i64, u32, u32)> = ts_buf
+            .iter()
+            .map(|&d| dates::civil_from_days(dates::day_of(d)))
+            .collect();
+        a.years = distinct(civil.iter().map(|c| c.0 as u32), &mut ids_buf) as i64;
+        a.months = distinct(civil.iter().map(|c| c.1), &mut ids_buf) as i64;
+        a.quarters = distinct(civil.iter().map(|c| (c.1 - 1) / 3), &mut ids_buf) as i64;
+        small.clear();
+        small.extend(ts_buf.iter().map(|&d| dates::weekday(d)));
+        a.weekday = mode_by(&mut small, |x, y| x.cmp(y)).unwrap_or(0) as i64;
+        ts_buf.sort_unstable();
+        ts_buf.dedup();
+        a.unique_ts = ts_buf.len() as i64;
+    }
+    progress.update(0.85, "scoring")?;
+
+    // Scores over the RFM table: every customer for parity (scores are
+    // computed before the join with the target), in-scope ones for standard.
+    let scored: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&c| params.preset == Preset::Parity || aggs[c].in_scope)
+        .collect();
+    let mut warnings = Vec::new();
+    let recency: Vec<f64> = scored.iter().map(|&c| aggs[c].recency as f64).collect();
+    let frequency: Vec<f64> = scored.iter().map(|&c| aggs[c].frequency as f64).collect();
+    let monetary: Vec<f64> = scored.iter().map(|&c| aggs[c].monetary).collect();
+    let r_bins = quintiles(&recency, "Recency", &mut warnings);
+    let f_bins = quintiles(&stats::rank_first(&frequency), "Frequency", &mut warnings);
+    let m_bins = quintiles(&stats::rank_first(&monetary), "Monetary", &mut warnings);
+    let mut scores: HashMap<usize, (i64, i64, i64)> = HashMap::with_capacity(scored.len());
+    for (i, &c) in scored.iter().enumerate() {
+        scores.insert(
+            c,
+            (
+                5 - r_bins[i] as i64,
+                f_bins[i] as i64 + 1,
+                m_bins[i] as i64 + 1,
+            ),
+        );
+    }
+
+    // The output: customers with an invoice at or before the cut-off.
+    let out: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&c| aggs[c].in_scope)
+        .collect();
+    if out.is_empty() {
+        return Err(Error::InvalidParameter(format!(
+            "no customer has an invoice at or before the cut-off {}; choose a later --cutoff",
+            dates::format_ns(cutoff)
+        )));
+    }
+    let get = |f: &dyn Fn(&Agg) -> i64| out.iter().map(|&c| f(&aggs[c])).collect::<Vec<i64>>();
+    let getf = |f: &dyn Fn(&Agg) -> f64| out.iter().map(|&c| f(&aggs[c])).collect::<Vec<f64>>();
+    let sc = |k: usize| {
+        out.iter()
+            .map(|c| {
+                let s = scores.get(c).copied().unwrap_or((0, 0, 0));
+                [s.0, s.1, s.2][k]
+            })
+            .collect::<Vec<i64>>()
+    };
+    let (r, f, m) = (sc(0), sc(1), sc(2));
+    let rfm: Vec<String> = (0..out.len())
+        .map(|i| format!("{}{}{}", r[i], f[i], m[i]))
+        .collect();
+    let seg: Vec<&str> = (0..out.len()).map(|i| segment(r[i], f[i], m[i])).collect();
+    let country: Vec<Option<String>> = out.iter().map(|&c| aggs[c].country.clone()).collect();
+    let variety: Vec<Option<i64>> = out.iter().map(|&c| aggs[c].variety).collect();
+    let target = get(&|a| a.target);
+    let positives = target.iter().filter(|&&t| t == 1).count() as u64;
+
+    let columns = vec![
+        Column::new(
+            "CustomerID".into(),
+            out.iter().map(|&c| cust_names[c]).collect::<Vec<_>>(),
+        ),
+        Column::new("Recency".into(), get(&|a| a.recency)),
+        Column::new("Frequency".into(), get(&|a| a.frequency)),
+        Column::new("Monetary".into(), getf(&|a| a.monetary)),
+        Column::new(
+            "AvgOrderValue".into(),
+            getf(&|a| a.monetary / a.frequency as f64),
+        ),
+        Column::new("DaysActive".into(), get(&|a| a.days_active)),
+        Column::new("TotalQuantity".into(), getf(&|a| a.total_qty)),
+        Column::new("AvgQuantity".into(), getf(&|a| a.avg_qty)),
+        Column::new("StdQuantity".into(), getf(&|a| a.std_qty)),
+        Column::new("AvgUnitPrice".into(), getf(&|a| a.avg_price)),
+        Column::new("StdUnitPrice".into(), getf(&|a| a.std_price)),
+        Column::new("MostFrequentCountry".into(), country),
+        Column::new("ProductVariety".into(), variety),
+        Column::new("R_Score".into(), r),
+        Column::new("F_Score".into(), f),
+        Column::new("M_Score".into(), m),
+        Column::new("RFM_Score".into(), rfm),
+        Column::new("Customer_Segment".into(), seg),
+        Column::new(TARGET.into(), target),
+        Column::new("UniquePurchaseDays".into(), get(&|a| a.unique_ts)),
+        Column::new("CustomerAge_Days".into(), get(&|a| a.age_days)),
+        Column::new("ActivityPeriod_Days".into(), get(&|a| a.activity_days)),
+        Column::new("UniqueYears".into(), get(&|a| a.years)),
+        Column::new("UniqueMonths".into(), get(&|a| a.months)),
+        Column::new("PreferredDayOfWeek".into(), get(&|a| a.weekday)),
+        Column::new("UniqueQuarters".into(), get(&|a| a.quarters)),
+        Column::new(
+            "AvgDaysBetweenPurchases".into(),
+            getf(&|a| {
+                if a.unique_ts > 1 {
+                    a.activity_days as f64 / (a.unique_ts - 1) as f64
+                } else {
+                    0.0
+                }
+            }),
+        ),
+    ];
+    let df = DataFrame::new(out.len(), columns)?;
+    progress.update(0.95, "summarising")?;
+
+    let mut null_features = Vec::new();
+    if countries.is_none() {
+        null_features.push(NullFeature {
+            feature: "MostFrequentCountry".into(),
+            needs: "country".into(),
+        });
+    }
+    if products.is_none() {
+        null_features.push(NullFeature {
+            feature: "ProductVariety".into(),
+            needs: "product_id".into(),
+        });
+    }
+    if invoices.is_none() {
+        warnings.push("no invoice column: each row counts as one order (Frequency = rows)".into());
+    }
+    let cutoff_text = dates::format_ns(cutoff);
+    let meta = TableMeta {
+        kind: "features".into(),
+        preset: params.preset,
+        schema_version: 1,
+        absent: meta.absent.clone(),
+        roles: Some(FeatureRoles {
+            identifiers: vec!["CustomerID".into()],
+            target: TARGET.into(),
+            categorical: vec!["MostFrequentCountry".into(), "Customer_Segment".into()],
+            not_features: vec!["RFM_Score".into()],
+            cutoff: cutoff_text.clone(),
+            horizon_days: params.horizon_days,
+        }),
+    };
+    let report = FeatureReport {
+        preset: params.preset.name().into(),
+        rows_in: n as u64,
+        customers: out.len() as u64,
+        positives,
+        negatives: out.len() as u64 - positives,
+        cutoff: cutoff_text,
+        cutoff_source: cutoff_source.into(),
+        horizon_days: params.horizon_days,
+        target: TARGET.into(),
+        null_features,
+        warnings,
+        columns: table::summarise(&df)?,
+    };
+    Ok((df, meta, report))
+}
+
+/// Number of distinct values.
+fn distinct(values: impl Iterator<Item = u32>, buf: &mut Vec<u32>) -> usize {
+    buf.clear();
+    buf.extend(values);
+    buf.sort_unstable();
+    buf.dedup();
+    buf.len()
+}
+
+/// Most frequent value; ties go to the smallest by `cmp` (pandas `mode()[0]`).
+fn mode_by(values: &mut [u32], cmp: impl Fn(&u32, &u32) -> std::cmp::Ordering) -> Option<u32> {
+    values.sort_unstable();
+    let mut best: Option<(usize, u32)> = None;
+    let mut i = 0;
+    while i < values.len() {
+        let mut j = i;
+        while j < values.len() && values[j] == values[i] {
+            j += 1;
+        }
+        let count = j - i;
+        best = match best {
+            None => Some((count, values[i])),
+            Some((bc, bv)) if count > bc || (count == bc && cmp(&values[i], &bv).is_lt()) => {
+                Some((count, values[i]))
+            }
+            b => b,
+        };
+        i = j;
+    }
+    best.map(|(_, v)| v)
+}
+
+/// Quintile bins (0..5) of values as `pd.qcut(values, 5)`; when the edges are
+/// not unique (pandas would refuse), bins of `rank(method="first")` instead,
+/// with a warning.
+fn quintiles(values: &[f64], what: &str, warnings: &mut Vec<String>) -> Vec<usize> {
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let edges = stats::quintile_edges(&sorted);
+    if stats::edges_unique(&edges) {
+        return values.iter().map(|&v| stats::qcut_bin(&edges, v)).collect();
+    }
+    let ranks = stats::rank_first(values);
+    let mut sorted_ranks = ranks.clone();
+    sorted_ranks.sort_by(f64::total_cmp);
+    let edges = stats::quintile_edges(&sorted_ranks);
+    warnings.push(format!(
+        "{what} quintile edges were not unique ({} customers); scored by rank instead",
+        values.len()
+    ));
+    ranks.iter().map(|&v| stats::qcut_bin(&edges, v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments() {
+        assert_eq!(segment(5, 5, 5), "Champions");
+        assert_eq!(segment(3, 3, 3), "Loyal_Customers");
+        assert_eq!(segment(4, 2, 1), "New_Customers");
+        assert_eq!(segment(3, 2, 3), "Potential_Loyalists");
+        assert_eq!(segment(2, 3, 3), "At_Risk");
+        assert_eq!(segment(1, 1, 5), "Cannot_Lose");
+        assert_eq!(segment(3, 4, 1), "Price_Sensitive");
+        assert_eq!(segment(1, 1, 1), "Others");
+    }
+
+    #[test]
+    fn mode_ties_go_to_smallest() {
+        let mut v = vec![3, 1, 3, 1, 2];
+        assert_eq!(mode_by(&mut v, |a, b| a.cmp(b)), Some(1));
+        let mut v = vec![4, 4, 1];
+        assert_eq!(mode_by(&mut v, |a, b| a.cmp(b)), Some(4));
+    }
+}

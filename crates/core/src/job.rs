@@ -1,0 +1,211 @@
+//! The job model shared by every backend, and the `JobRunner` port.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::store::Bucket;
+
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// Raw CSV → clean transactions.
+    Clean,
+    /// Clean transactions → features table.
+    Features,
+}
+
+impl JobKind {
+    /// `clean` or `features`.
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::Clean => "clean",
+            JobKind::Features => "features",
+        }
+    }
+
+    /// Parses `clean` / `features`.
+    pub fn from_name(s: &str) -> Option<JobKind> {
+        match s {
+            "clean" => Some(JobKind::Clean),
+            "features" => Some(JobKind::Features),
+            _ => None,
+        }
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    /// Recorded, not started.
+    Queued,
+    /// Running.
+    Running,
+    /// Finished; its output is visible.
+    Succeeded,
+    /// Stopped with an error; no output was written.
+    Failed,
+    /// Stopped on request; no output was written.
+    Cancelled,
+}
+
+impl JobStatus {
+    /// The lowercase name used in JSON and SQLite.
+    pub fn name(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses the lowercase name.
+    pub fn from_name(s: &str) -> Option<JobStatus> {
+        [
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::Succeeded,
+            JobStatus::Failed,
+            JobStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|k| k.name() == s)
+    }
+
+    /// Whether the job has ended.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
+        )
+    }
+}
+
+/// An object in a bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRef {
+    /// Bucket.
+    pub bucket: Bucket,
+    /// Key.
+    pub key: String,
+}
+
+/// A job as shown by `jobs show` and printed by `etl … --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Job id.
+    pub id: String,
+    /// Kind.
+    pub kind: JobKind,
+    /// Status.
+    pub status: JobStatus,
+    /// Who started it.
+    pub actor: String,
+    /// When it was queued (RFC 3339, UTC).
+    pub created_at: String,
+    /// When it started running.
+    pub started_at: Option<String>,
+    /// When it ended.
+    pub finished_at: Option<String>,
+    /// Fraction done, 0..1.
+    pub progress: f64,
+    /// What it is doing now.
+    pub phase: String,
+    /// Its input object.
+    pub input: ObjectRef,
+    /// Its parameters (preset, cut-off, horizon…).
+    pub params: serde_json::Value,
+    /// Its output, once succeeded.
+    pub output: Option<ObjectRef>,
+    /// Its report, once succeeded.
+    pub report: Option<serde_json::Value>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// One line of a job's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// `info`, `warn` or `error`.
+    pub level: String,
+    /// The message.
+    pub message: String,
+}
+
+/// A request to run a stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum JobRequest {
+    /// Clean a raw object.
+    Clean {
+        /// Key in the raw bucket.
+        raw_key: String,
+        /// Preset.
+        preset: crate::clean::Preset,
+        /// Output key in the clean bucket (default derived from the raw key).
+        out_key: Option<String>,
+    },
+    /// Build features from a clean object.
+    Features {
+        /// Key in the clean bucket.
+        clean_key: String,
+        /// Preset (must match the clean table's).
+        preset: crate::clean::Preset,
+        /// Cut-off, ns; default the 0.7 quantile of the timestamps.
+        cutoff: Option<i64>,
+        /// Horizon in days (default 90).
+        horizon_days: u32,
+        /// Output key in the clean bucket (default derived from the clean key).
+        out_key: Option<String>,
+    },
+}
+
+/// Receives progress from a running step and may stop it.
+pub trait Progress {
+    /// Reports `fraction` (0..1) done and what is being done. Returns
+    /// [`Error::Cancelled`] when the job should stop.
+    fn update(&self, fraction: f64, phase: &str) -> Result<()>;
+}
+
+/// A `Progress` that ignores updates and never cancels.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn update(&self, _fraction: f64, _phase: &str) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl<F: Fn(f64, &str) -> bool> Progress for F {
+    fn update(&self, fraction: f64, phase: &str) -> Result<()> {
+        if self(fraction, phase) {
+            Ok(())
+        } else {
+            Err(Error::Cancelled)
+        }
+    }
+}
+
+/// The port every backend implements to run pipeline stages as jobs.
+pub trait JobRunner {
+    /// The backend's error.
+    type Error: std::error::Error;
+
+    /// Records a job as `queued` and returns it.
+    fn submit(&self, request: JobRequest) -> Result<Job, Self::Error>;
+    /// Runs a queued job to its end, calling `observe` as it progresses.
+    fn run(&self, id: &str, observe: &dyn Fn(&Job)) -> Result<Job, Self::Error>;
+    /// A job by id.
+    fn job(&self, id: &str) -> Result<Job, Self::Error>;
+    /// The newest jobs first, at most `limit`.
+    fn jobs(&self, limit: usize) -> Result<Vec<Job>, Self::Error>;
+    /// A job's log.
+    fn logs(&self, id: &str) -> Result<Vec<LogLine>, Self::Error>;
+    /// Asks a queued or running job to stop.
+    fn cancel(&self, id: &str) -> Result<Job, Self::Error>;
+}

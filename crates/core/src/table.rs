@@ -1,0 +1,238 @@
+//! Tables as Parquet bytes: writing and reading with Tablero's metadata,
+//! previews, CSV export and per-column summaries. Bytes in, bytes out; the
+//! backends decide where the bytes live.
+
+use std::io::Cursor;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::clean::Preset;
+use crate::dates;
+use crate::error::{Error, Result};
+use crate::report::ColumnSummary;
+
+/// The Parquet key-value metadata key holding a [`TableMeta`] as JSON.
+pub const META_KEY: &str = "tablero";
+
+/// What a table is, stored inside its Parquet file so a later stage can
+/// check it was given the right input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableMeta {
+    /// `clean` or `features`.
+    pub kind: String,
+    /// The preset that produced it.
+    pub preset: Preset,
+    /// Layout version of this kind of table.
+    pub schema_version: u32,
+    /// Optional canonical columns the source file did not have (written as nulls).
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// Features tables: what each column is.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub roles: Option<FeatureRoles>,
+}
+
+/// Roles of a features table's columns, for the trainer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureRoles {
+    /// Identifier columns: never features.
+    pub identifiers: Vec<String>,
+    /// The target column.
+    pub target: String,
+    /// Categorical feature columns (one-hot encoded by the trainer).
+    pub categorical: Vec<String>,
+    /// Columns that are not features (e.g. `RFM_Score`, a concatenation of scores).
+    pub not_features: Vec<String>,
+    /// Cut-off used.
+    pub cutoff: String,
+    /// Horizon in days.
+    pub horizon_days: u32,
+}
+
+impl TableMeta {
+    /// Metadata of a clean table.
+    pub fn clean(preset: Preset, absent: Vec<String>) -> TableMeta {
+        TableMeta {
+            kind: "clean".into(),
+            preset,
+            schema_version: 1,
+            absent,
+            roles: None,
+        }
+    }
+}
+
+/// Writes `df` as Parquet (zstd) with `meta` in the file's key-value metadata.
+pub fn to_parquet(df: &mut DataFrame, meta: &TableMeta) -> Result<Vec<u8>> {
+    let json = serde_json::to_string(meta).map_err(|e| Error::Parquet(e.to_string()))?;
+    let mut out = Vec::new();
+    ParquetWriter::new(&mut out)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
+            META_KEY.to_string(),
+            json,
+        )])))
+        .finish(df)?;
+    Ok(out)
+}
+
+/// Reads the [`TableMeta`] of a Parquet file, if it has one.
+pub fn parquet_meta(bytes: &[u8]) -> Result<Option<TableMeta>> {
+    let mut reader = ParquetReader::new(Cursor::new(bytes));
+    let md = reader.get_metadata()?;
+    let Some(kv) = md.key_value_metadata.as_ref() else {
+        return Ok(None);
+    };
+    for entry in kv {
+        if entry.key == META_KEY {
+            if let Some(v) = &entry.value {
+                return serde_json::from_str(v)
+                    .map(Some)
+                    .map_err(|e| Error::Parquet(format!("bad tablero metadata: {e}")));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Reads a whole Parquet file.
+pub fn from_parquet(bytes: &[u8]) -> Result<DataFrame> {
+    Ok(ParquetReader::new(Cursor::new(bytes)).finish()?)
+}
+
+/// Reads the first `n` rows of a Parquet file and the total row count.
+pub fn parquet_head(bytes: &[u8], n: usize) -> Result<(DataFrame, usize)> {
+    let mut reader = ParquetReader::new(Cursor::new(bytes));
+    let total = reader.num_rows()?;
+    let df = reader.with_slice(Some((0, n))).finish()?;
+    Ok((df, total))
+}
+
+/// Writes `df` as CSV (comma, header, ISO timestamps).
+pub fn to_csv(df: &mut DataFrame) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    CsvWriter::new(&mut out)
+        .include_header(true)
+        .with_datetime_format(Some("%Y-%m-%d %H:%M:%S".into()))
+        .finish(df)?;
+    Ok(out)
+}
+
+/// Logical type name of a column, in the words the reports use.
+pub fn dtype_name(dt: &DataType) -> &'static str {
+    match dt {
+        DataType::String => "text",
+        DataType::Datetime(_, _) => "datetime",
+        DataType::Float32 | DataType::Float64 => "float",
+        DataType::Boolean => "boolean",
+        d if d.is_integer() => "integer",
+        _ => "other",
+    }
+}
+
+/// Timestamps of a datetime column as ns (nulls as `None`).
+pub fn datetime_ns(col: &Column) -> Result<Vec<Option<i64>>> {
+    let dt = col.datetime()?;
+    let mult = match dt.time_unit() {
+        TimeUnit::Nanoseconds => 1,
+        TimeUnit::Microseconds => 1_000,
+        TimeUnit::Milliseconds => 1_000_000,
+    };
+    Ok(dt.physical().iter().map(|v| v.map(|v| v * mult)).collect())
+}
+
+/// Per-column summary: type, min, max, mean, nulls (and distinct values for text).
+pub fn summarise(df: &DataFrame) -> Result<Vec<ColumnSummary>> {
+    let mut out = Vec::with_capacity(df.width());
+    for col in df.columns() {
+        let dtype = dtype_name(col.dtype());
+        let nulls = col.null_count() as u64;
+        let mut s = ColumnSummary {
+            name: col.name().to_string(),
+            dtype: dtype.into(),
+            min: None,
+            max: None,
+            mean: None,
+            nulls,
+            distinct: None,
+        };
+        match dtype {
+            "float" | "integer" => {
+                let f = col.cast(&DataType::Float64)?;
+                let ca = f.f64()?;
+                s.min = ca.min().map(json_num);
+                s.max = ca.max().map(json_num);
+                s.mean = ca.mean();
+            }
+            "datetime" => {
+                let v = datetime_ns(col)?;
+                s.min = v
+                    .iter()
+                    .flatten()
+                    .min()
+                    .map(|n| dates::format_ns(*n).into());
+                s.max = v
+                    .iter()
+                    .flatten()
+                    .max()
+                    .map(|n| dates::format_ns(*n).into());
+            }
+            "text" => {
+                s.distinct = Some(col.n_unique()? as u64 - u64::from(nulls > 0));
+            }
+            _ => {}
+        }
+        out.push(s);
+    }
+    Ok(out)
+}
+
+fn json_num(v: f64) -> serde_json::Value {
+    if v.fract() == 0.0 && v.abs() < 9e15 {
+        serde_json::Value::from(v as i64)
+    } else {
+        serde_json::Value::from(v)
+    }
+}
+
+/// Rows of a table as strings, for previews.
+pub fn rows_as_strings(df: &DataFrame) -> Vec<Vec<String>> {
+    let mut rows = vec![Vec::with_capacity(df.width()); df.height()];
+    for col in df.columns() {
+        let is_dt = matches!(col.dtype(), DataType::Datetime(_, _));
+        let ns = if is_dt { datetime_ns(col).ok() } else { None };
+        for (i, row) in rows.iter_mut().enumerate() {
+            let text = match &ns {
+                Some(v) => v[i].map(dates::format_ns).unwrap_or_default(),
+                None => match col.get(i) {
+                    Ok(AnyValue::Null) | Err(_) => String::new(),
+                    Ok(AnyValue::String(s)) => s.to_string(),
+                    Ok(v) => v.to_string(),
+                },
+            };
+            row.push(text);
+        }
+    }
+    rows
+}
+
+/// Re-exported so backends can name tables without depending on polars.
+pub use polars::prelude::DataFrame;
+
+/// A table of text columns (for lossless CSV → Parquet export).
+pub fn text_table(header: &[String], rows: &[Vec<String>]) -> Result<DataFrame> {
+    let columns = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            Column::new(
+                h.as_str().into(),
+                rows.iter()
+                    .map(|r| r.get(i).map(String::as_str).unwrap_or(""))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    Ok(DataFrame::new(rows.len(), columns)?)
+}

@@ -1,0 +1,378 @@
+//! The workspace database (`tablero.db`, SQLite in WAL mode): jobs, their
+//! logs, and the append-only audit log.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use tablero_core::job::{Job, JobKind, JobStatus, LogLine, ObjectRef};
+
+use crate::error::{Error, Result};
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id               TEXT NOT NULL UNIQUE,
+    kind             TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    actor            TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    started_at       TEXT,
+    finished_at      TEXT,
+    progress         REAL NOT NULL DEFAULT 0,
+    phase            TEXT NOT NULL DEFAULT '',
+    input_bucket     TEXT NOT NULL,
+    input_key        TEXT NOT NULL,
+    params           TEXT NOT NULL,
+    output_bucket    TEXT,
+    output_key       TEXT,
+    report           TEXT,
+    error            TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    pid              INTEGER
+);
+CREATE TABLE IF NOT EXISTS job_logs (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id  TEXT NOT NULL REFERENCES jobs(id),
+    at      TEXT NOT NULL,
+    level   TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS job_logs_by_job ON job_logs(job_id, seq);
+CREATE TABLE IF NOT EXISTS audit (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    at       TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    os_user  TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    target   TEXT NOT NULL,
+    before   TEXT,
+    after    TEXT,
+    comment  TEXT
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+";
+
+/// One audit entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// Who acted.
+    pub actor: String,
+    /// The OS user running the command.
+    pub os_user: String,
+    /// What: `upload`, `delete`, `job.start`, …
+    pub action: String,
+    /// On what (`raw/sales.csv`, `job-000003`, …).
+    pub target: String,
+    /// State before.
+    pub before: Option<String>,
+    /// State after.
+    pub after: Option<String>,
+    /// Comment.
+    pub comment: Option<String>,
+}
+
+/// The database.
+pub struct Db {
+    conn: Connection,
+}
+
+/// Current time, RFC 3339 UTC with milliseconds.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Db {
+    /// Opens (and creates or migrates) the database.
+    pub fn open(path: &Path) -> Result<Db> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::Refused(format!(
+                "{} was written by a newer Tablero (schema {version}, this one knows {SCHEMA_VERSION}); upgrade Tablero",
+                path.display()
+            )));
+        }
+        conn.execute_batch(SCHEMA)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        Ok(Db { conn })
+    }
+
+    /// Appends to the audit log.
+    #[allow(clippy::too_many_arguments)]
+    pub fn audit(
+        &self,
+        actor: &str,
+        os_user: &str,
+        action: &str,
+        target: &str,
+        before: Option<&str>,
+        after: Option<&str>,
+        comment: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO audit (at, actor, os_user, action, target, before, after, comment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                now(),
+                actor,
+                os_user,
+                action,
+                target,
+                before,
+                after,
+                comment
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Audit entries at or after `since` (RFC 3339), oldest first.
+    pub fn audit_since(&self, since: &str) -> Result<Vec<AuditEntry>> {
+        let mut st = self.conn.prepare(
+            "SELECT at, actor, os_user, action, target, before, after, comment FROM audit WHERE at >= ?1 ORDER BY seq",
+        )?;
+        let rows = st.query_map([since], |r| {
+            Ok(AuditEntry {
+                at: r.get(0)?,
+                actor: r.get(1)?,
+                os_user: r.get(2)?,
+                action: r.get(3)?,
+                target: r.get(4)?,
+                before: r.get(5)?,
+                after: r.get(6)?,
+                comment: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a new queued job and returns its id.
+    pub fn insert_job(
+        &self,
+        kind: JobKind,
+        actor: &str,
+        input: &ObjectRef,
+        params: &serde_json::Value,
+    ) -> Result<String> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO jobs (id, kind, status, actor, created_at, input_bucket, input_key, params)
+             VALUES ('pending-' || hex(randomblob(8)), ?1, 'queued', ?2, ?3, ?4, ?5, ?6)",
+            params![kind.name(), actor, now(), input.bucket.name(), input.key, params.to_string()],
+        )?;
+        let seq = tx.last_insert_rowid();
+        let id = format!("job-{seq:06}");
+        tx.execute("UPDATE jobs SET id = ?1 WHERE seq = ?2", params![id, seq])?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// A job by id.
+    pub fn job(&self, id: &str) -> Result<Job> {
+        self.conn
+            .query_row(&format!("{JOB_SELECT} WHERE id = ?1"), [id], job_from_row)
+            .optional()?
+            .ok_or_else(|| Error::JobNotFound(id.to_string()))
+    }
+
+    /// Newest jobs first.
+    pub fn jobs(&self, limit: usize) -> Result<Vec<Job>> {
+        let mut st = self
+            .conn
+            .prepare(&format!("{JOB_SELECT} ORDER BY seq DESC LIMIT ?1"))?;
+        let rows = st.query_map([limit as i64], job_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks a job running in this process.
+    pub fn start_job(&self, id: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE jobs SET status = 'running', started_at = ?2, pid = ?3 WHERE id = ?1 AND status = 'queued'",
+            params![id, now(), std::process::id()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Records progress; returns whether cancellation was requested.
+    pub fn progress(&self, id: &str, fraction: f64, phase: &str) -> Result<bool> {
+        self.conn.execute(
+            "UPDATE jobs SET progress = ?2, phase = ?3 WHERE id = ?1",
+            params![id, fraction, phase],
+        )?;
+        self.cancel_requested(id)
+    }
+
+    /// Whether someone asked the job to stop.
+    pub fn cancel_requested(&self, id: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT cancel_requested FROM jobs WHERE id = ?1",
+            [id],
+            |r| r.get::<_, i64>(0),
+        )? != 0)
+    }
+
+    /// Asks a job to stop: a queued job is cancelled at once, a running one
+    /// at its next progress check. Returns the status after the request.
+    pub fn request_cancel(&self, id: &str) -> Result<JobStatus> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "UPDATE jobs SET status = 'cancelled', finished_at = ?2, error = 'cancelled before it started'
+             WHERE id = ?1 AND status = 'queued'",
+            params![id, now()],
+        )?;
+        tx.execute(
+            "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1 AND status = 'running'",
+            [id],
+        )?;
+        tx.commit()?;
+        Ok(self.job(id)?.status)
+    }
+
+    /// Ends a job.
+    pub fn finish_job(
+        &self,
+        id: &str,
+        status: JobStatus,
+        output: Option<&ObjectRef>,
+        report: Option<&serde_json::Value>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE jobs SET status = ?2, finished_at = ?3, output_bucket = ?4, output_key = ?5,
+                             report = ?6, error = ?7, progress = CASE WHEN ?2 = 'succeeded' THEN 1 ELSE progress END
+             WHERE id = ?1",
+            params![
+                id,
+                status.name(),
+                now(),
+                output.map(|o| o.bucket.name()),
+                output.map(|o| o.key.as_str()),
+                report.map(|r| r.to_string()),
+                error
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Appends a log line to a job.
+    pub fn log(&self, id: &str, level: &str, message: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO job_logs (job_id, at, level, message) VALUES (?1, ?2, ?3, ?4)",
+            params![id, now(), level, message],
+        )?;
+        Ok(())
+    }
+
+    /// A job's log, oldest first.
+    pub fn logs(&self, id: &str) -> Result<Vec<LogLine>> {
+        self.job(id)?;
+        let mut st = self
+            .conn
+            .prepare("SELECT at, level, message FROM job_logs WHERE job_id = ?1 ORDER BY seq")?;
+        let rows = st.query_map([id], |r| {
+            Ok(LogLine {
+                at: r.get(0)?,
+                level: r.get(1)?,
+                message: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks as failed the running jobs whose process is gone (a crash or a
+    /// kill): their output was never committed, so nothing else is needed.
+    pub fn reap_orphans(&self) -> Result<usize> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, pid FROM jobs WHERE status = 'running'")?;
+        let running: Vec<(String, Option<i64>)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut n = 0;
+        for (id, pid) in running {
+            if pid.is_some_and(|p| !process_alive(p)) {
+                self.finish_job(
+                    &id,
+                    JobStatus::Failed,
+                    None,
+                    None,
+                    Some("the process running this job stopped before it finished; no output was written"),
+                )?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn process_alive(pid: i64) -> bool {
+    if pid == i64::from(std::process::id()) {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+
+const JOB_SELECT: &str =
+    "SELECT id, kind, status, actor, created_at, started_at, finished_at, progress, phase,
+    input_bucket, input_key, params, output_bucket, output_key, report, error FROM jobs";
+
+fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("bad {what}").into(),
+        )
+    };
+    let kind: String = r.get(1)?;
+    let status: String = r.get(2)?;
+    let in_bucket: String = r.get(9)?;
+    let out_bucket: Option<String> = r.get(12)?;
+    let params: String = r.get(11)?;
+    let report: Option<String> = r.get(14)?;
+    Ok(Job {
+        id: r.get(0)?,
+        kind: JobKind::from_name(&kind).ok_or_else(|| bad(1, "job kind"))?,
+        status: JobStatus::from_name(&status).ok_or_else(|| bad(2, "job status"))?,
+        actor: r.get(3)?,
+        created_at: r.get(4)?,
+        started_at: r.get(5)?,
+        finished_at: r.get(6)?,
+        progress: r.get(7)?,
+        phase: r.get(8)?,
+        input: ObjectRef {
+            bucket: in_bucket.parse().map_err(|_| bad(9, "bucket"))?,
+            key: r.get(10)?,
+        },
+        params: serde_json::from_str(&params).map_err(|_| bad(11, "params"))?,
+        output: match (out_bucket, r.get::<_, Option<String>>(13)?) {
+            (Some(b), Some(k)) => Some(ObjectRef {
+                bucket: b.parse().map_err(|_| bad(12, "bucket"))?,
+                key: k,
+            }),
+            _ => None,
+        },
+        report: report
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(|_| bad(14, "report"))?,
+        error: r.get(15)?,
+    })
+}

@@ -1,0 +1,322 @@
+//! Buckets as folders: `buckets/<bucket>/<key>` under the workspace, object
+//! metadata in `meta/<bucket>/<key>.json`, staging in `tmp/`, deleted
+//! objects in `trash/`. Every write is staged and renamed into place, so a
+//! crash never leaves a partial object visible.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tablero_core::store::{Bucket, ObjectInfo, ObjectKey, ObjectStore, Page};
+
+use crate::error::{Error, Result};
+
+static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The local `ObjectStore`.
+#[derive(Debug, Clone)]
+pub struct FolderStore {
+    root: PathBuf,
+}
+
+impl FolderStore {
+    /// A store over the workspace at `root`.
+    pub fn new(root: &Path) -> FolderStore {
+        FolderStore {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// Creates the folders.
+    pub fn create_dirs(&self) -> Result<()> {
+        for b in Bucket::ALL {
+            let p = self.bucket_dir(b);
+            fs::create_dir_all(&p).map_err(Error::io(&p))?;
+        }
+        for d in ["tmp", "trash", "meta"] {
+            let p = self.root.join(d);
+            fs::create_dir_all(&p).map_err(Error::io(&p))?;
+        }
+        Ok(())
+    }
+
+    fn bucket_dir(&self, b: Bucket) -> PathBuf {
+        self.root.join("buckets").join(b.name())
+    }
+
+    /// The file holding an object.
+    pub fn path_of(&self, b: Bucket, key: &ObjectKey) -> PathBuf {
+        self.bucket_dir(b).join(key.as_str())
+    }
+
+    fn meta_path(&self, b: Bucket, key: &ObjectKey) -> PathBuf {
+        self.root
+            .join("meta")
+            .join(b.name())
+            .join(format!("{}.json", key.as_str()))
+    }
+
+    /// A fresh staging file path on the same file system as the buckets.
+    pub fn staging_path(&self) -> PathBuf {
+        let n = STAGING_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        self.root
+            .join("tmp")
+            .join(format!("{}-{nanos}-{n}.part", std::process::id()))
+    }
+
+    /// Whether an object exists.
+    pub fn exists(&self, b: Bucket, key: &ObjectKey) -> bool {
+        self.path_of(b, key).is_file()
+    }
+
+    /// Moves an object (and its metadata) into the trash; returns where.
+    pub fn trash(&self, b: Bucket, key: &ObjectKey) -> Result<PathBuf> {
+        let src = self.path_of(b, key);
+        if !src.is_file() {
+            return Err(Error::NotFound {
+                bucket: b.name().into(),
+                key: key.to_string(),
+            });
+        }
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ").to_string();
+        let dest = self
+            .root
+            .join("trash")
+            .join(b.name())
+            .join(&stamp)
+            .join(key.as_str());
+        if let Some(p) = dest.parent() {
+            fs::create_dir_all(p).map_err(Error::io(p))?;
+        }
+        fs::rename(&src, &dest).map_err(Error::io(&src))?;
+        let meta = self.meta_path(b, key);
+        if meta.is_file() {
+            let _ = fs::rename(
+                &meta,
+                dest.with_file_name(format!("{}.meta.json", file_name(key))),
+            );
+        }
+        self.prune_empty_dirs(b, key);
+        Ok(dest)
+    }
+
+    fn prune_empty_dirs(&self, b: Bucket, key: &ObjectKey) {
+        let top = self.bucket_dir(b);
+        let mut dir = self.path_of(b, key).parent().map(Path::to_path_buf);
+        while let Some(d) = dir {
+            if d == top || fs::remove_dir(&d).is_err() {
+                break;
+            }
+            dir = d.parent().map(Path::to_path_buf);
+        }
+    }
+
+    fn info(&self, b: Bucket, key: &str, path: &Path) -> Result<ObjectInfo> {
+        let md = fs::metadata(path).map_err(Error::io(path))?;
+        let modified = md
+            .modified()
+            .map(|t| {
+                chrono::DateTime::<chrono::Utc>::from(t)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+            .unwrap_or_default();
+        let metadata = ObjectKey::new(key)
+            .ok()
+            .and_then(|k| fs::read(self.meta_path(b, &k)).ok())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        Ok(ObjectInfo {
+            bucket: b,
+            key: key.to_string(),
+            size: md.len(),
+            modified,
+            storage_class: "STANDARD".into(),
+            metadata,
+        })
+    }
+
+    fn collect_keys(
+        &self,
+        dir: &Path,
+        rel: &str,
+        prefix: &str,
+        out: &mut Vec<String>,
+    ) -> Result<()> {
+        let entries = match fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(Error::Io {
+                    path: dir.to_path_buf(),
+                    source: e,
+                })
+            }
+        };
+        for entry in entries {
+            let entry = entry.map_err(Error::io(dir))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.starts_with('.') {
+                continue;
+            }
+            let key = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            let ft = entry.file_type().map_err(Error::io(entry.path()))?;
+            if ft.is_dir() {
+                // Only descend where the prefix can still match.
+                if key.starts_with(prefix) || prefix.starts_with(&format!("{key}/")) {
+                    self.collect_keys(&entry.path(), &key, prefix, out)?;
+                }
+            } else if ft.is_file() && key.starts_with(prefix) {
+                out.push(key);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn file_name(key: &ObjectKey) -> &str {
+    key.as_str().rsplit('/').next().unwrap_or(key.as_str())
+}
+
+/// Writes `bytes` to a staging file and renames it to `dest`, creating
+/// parent folders. The rename is atomic on one file system.
+pub(crate) fn write_atomic(
+    staging: &Path,
+    dest: &Path,
+    bytes: &[u8],
+    progress: &dyn Fn(u64, u64),
+) -> Result<()> {
+    let total = bytes.len() as u64;
+    let result = (|| {
+        let mut f = File::create(staging).map_err(Error::io(staging))?;
+        let mut written = 0u64;
+        for chunk in bytes.chunks(4 << 20) {
+            f.write_all(chunk).map_err(Error::io(staging))?;
+            written += chunk.len() as u64;
+            progress(written, total);
+        }
+        f.sync_all().map_err(Error::io(staging))?;
+        if let Some(p) = dest.parent() {
+            fs::create_dir_all(p).map_err(Error::io(p))?;
+        }
+        fs::rename(staging, dest).map_err(Error::io(dest))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(staging);
+    }
+    result
+}
+
+impl ObjectStore for FolderStore {
+    type Error = Error;
+
+    fn list(
+        &self,
+        bucket: Bucket,
+        prefix: &str,
+        token: Option<&str>,
+        limit: usize,
+    ) -> Result<Page> {
+        let mut keys = Vec::new();
+        self.collect_keys(&self.bucket_dir(bucket), "", prefix, &mut keys)?;
+        keys.sort_unstable();
+        let start = match token {
+            Some(t) => keys.partition_point(|k| k.as_str() <= t),
+            None => 0,
+        };
+        let limit = limit.max(1);
+        let end = (start + limit).min(keys.len());
+        let mut objects = Vec::with_capacity(end - start);
+        for key in &keys[start..end] {
+            let path = self.bucket_dir(bucket).join(key);
+            match self.info(bucket, key, &path) {
+                Ok(info) => objects.push(info),
+                // Deleted between the listing and the stat: skip it.
+                Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let next_token = (end < keys.len()).then(|| keys[end - 1].clone());
+        Ok(Page {
+            objects,
+            next_token,
+        })
+    }
+
+    fn head(&self, bucket: Bucket, key: &ObjectKey) -> Result<ObjectInfo> {
+        let path = self.path_of(bucket, key);
+        if !path.is_file() {
+            return Err(Error::NotFound {
+                bucket: bucket.name().into(),
+                key: key.to_string(),
+            });
+        }
+        self.info(bucket, key.as_str(), &path)
+    }
+
+    fn read(&self, bucket: Bucket, key: &ObjectKey) -> Result<Vec<u8>> {
+        let path = self.path_of(bucket, key);
+        fs::read(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound {
+                bucket: bucket.name().into(),
+                key: key.to_string(),
+            },
+            _ => Error::Io { path, source: e },
+        })
+    }
+
+    fn read_range(&self, bucket: Bucket, key: &ObjectKey, start: u64, len: u64) -> Result<Vec<u8>> {
+        let path = self.path_of(bucket, key);
+        let mut f = File::open(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound {
+                bucket: bucket.name().into(),
+                key: key.to_string(),
+            },
+            _ => Error::Io {
+                path: path.clone(),
+                source: e,
+            },
+        })?;
+        f.seek(SeekFrom::Start(start)).map_err(Error::io(&path))?;
+        let mut buf = Vec::with_capacity(len.min(64 << 20) as usize);
+        f.take(len)
+            .read_to_end(&mut buf)
+            .map_err(Error::io(&path))?;
+        Ok(buf)
+    }
+
+    fn put(
+        &self,
+        bucket: Bucket,
+        key: &ObjectKey,
+        bytes: &[u8],
+        metadata: &BTreeMap<String, String>,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<ObjectInfo> {
+        let meta_path = self.meta_path(bucket, key);
+        if metadata.is_empty() {
+            let _ = fs::remove_file(&meta_path);
+        } else {
+            let json =
+                serde_json::to_vec_pretty(metadata).map_err(|e| Error::Refused(e.to_string()))?;
+            write_atomic(&self.staging_path(), &meta_path, &json, &|_, _| {})?;
+        }
+        let dest = self.path_of(bucket, key);
+        write_atomic(&self.staging_path(), &dest, bytes, progress)?;
+        self.info(bucket, key.as_str(), &dest)
+    }
+
+    fn delete(&self, bucket: Bucket, key: &ObjectKey) -> Result<()> {
+        self.trash(bucket, key).map(|_| ())
+    }
+}

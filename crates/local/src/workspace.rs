@@ -1,0 +1,760 @@
+//! The local workspace: one folder with the config, the database and the
+//! buckets, and every panel action on it.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tablero_core::clean::{self, Preset};
+use tablero_core::features::{self, FeatureParams};
+use tablero_core::ingest::{self, CsvOptions, IngestSpec};
+use tablero_core::job::{
+    Job, JobKind, JobRequest, JobRunner, JobStatus, LogLine, ObjectRef, Progress,
+};
+use tablero_core::preview::{self, Preview};
+use tablero_core::report::RowExample;
+use tablero_core::store::{Bucket, ObjectInfo, ObjectKey, ObjectStore, Page};
+use tablero_core::table;
+
+use crate::config::{Config, Role};
+use crate::db::{AuditEntry, Db};
+use crate::error::{Error, Result};
+use crate::folder::{write_atomic, FolderStore};
+
+/// Config file name inside a workspace.
+pub const CONFIG_FILE: &str = "tablero.toml";
+/// Database file name inside a workspace.
+pub const DB_FILE: &str = "tablero.db";
+/// Object metadata key holding the upload's [`IngestSpec`] as JSON.
+pub const INGEST_META: &str = "ingest";
+
+/// Bytes of a CSV read for a preview (grown if a row is longer).
+const PREVIEW_BYTES: u64 = 1 << 20;
+
+/// What an upload stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Upload {
+    /// The stored object.
+    pub object: ObjectInfo,
+    /// How the file is read: encoding, delimiter, date format, mapping.
+    pub ingest: IngestSpec,
+    /// Data rows in the file.
+    pub rows: u64,
+    /// Rows with a value that does not parse (kept in the raw object; the
+    /// clean stage counts them under `unparseable`).
+    pub unparseable: u64,
+    /// Up to 5 of them.
+    pub unparseable_examples: Vec<RowExample>,
+    /// SHA-256 of the file.
+    pub sha256: String,
+}
+
+/// Formats `data get` can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileFormat {
+    /// Comma-separated text.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// What `data get` wrote.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Export {
+    /// The file written.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: FileFormat,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// An open workspace, acting as one user.
+pub struct Workspace {
+    root: PathBuf,
+    config: Config,
+    db: Db,
+    store: FolderStore,
+    actor: String,
+    os_user: String,
+}
+
+/// The OS user running this process.
+pub fn os_user() -> String {
+    whoami::account()
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The default workspace folder: the platform data dir + `tablero`.
+pub fn default_root() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("tablero")
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Workspace {
+    /// Creates a workspace at `root` (or opens it if it already exists:
+    /// `init` never overwrites a config or data).
+    pub fn init(root: &Path) -> Result<Workspace> {
+        fs::create_dir_all(root).map_err(Error::io(root))?;
+        let store = FolderStore::new(root);
+        store.create_dirs()?;
+        let cfg = root.join(CONFIG_FILE);
+        if !cfg.exists() {
+            let text = Config::initial(&os_user()).to_toml();
+            write_atomic(&store.staging_path(), &cfg, text.as_bytes(), &|_, _| {})?;
+        }
+        let ws = Workspace::open(root)?;
+        ws.db.audit(
+            &ws.actor,
+            &ws.os_user,
+            "workspace.init",
+            &root.display().to_string(),
+            None,
+            None,
+            None,
+        )?;
+        Ok(ws)
+    }
+
+    /// Opens an existing workspace as the OS user.
+    pub fn open(root: &Path) -> Result<Workspace> {
+        let cfg = root.join(CONFIG_FILE);
+        if !cfg.is_file() {
+            return Err(Error::NotInitialised(root.to_path_buf()));
+        }
+        let config = Config::load(&cfg)?;
+        let store = FolderStore::new(root);
+        store.create_dirs()?;
+        let db = Db::open(&root.join(DB_FILE))?;
+        db.reap_orphans()?;
+        let user = os_user();
+        Ok(Workspace {
+            root: root.to_path_buf(),
+            config,
+            db,
+            store,
+            actor: user.clone(),
+            os_user: user,
+        })
+    }
+
+    /// Acts as another configured user (`--as`), when the policy allows it.
+    pub fn act_as(mut self, user: &str) -> Result<Workspace> {
+        if user == self.os_user {
+            return Ok(self);
+        }
+        if !self.config.policy.allow_as {
+            return Err(Error::Refused(format!(
+                "--as is off in this workspace ([policy] allow_as = false in {})",
+                self.config_path().display()
+            )));
+        }
+        if !self.config.roles.contains_key(user) {
+            return Err(Error::Refused(format!(
+                "{user} is not a user of this workspace (see [roles] in {})",
+                self.config_path().display()
+            )));
+        }
+        self.actor = user.to_string();
+        Ok(self)
+    }
+
+    /// The workspace folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The config file.
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join(CONFIG_FILE)
+    }
+
+    /// The parsed config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Who is acting.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// The object store.
+    pub fn store(&self) -> &FolderStore {
+        &self.store
+    }
+
+    fn require(&self, role: Role, action: &str) -> Result<()> {
+        if self.config.has_role(&self.actor, role) {
+            Ok(())
+        } else {
+            Err(Error::Permission {
+                actor: self.actor.clone(),
+                action: action.into(),
+                role: role.name().into(),
+                config: self.config_path().display().to_string(),
+            })
+        }
+    }
+
+    fn audit(
+        &self,
+        action: &str,
+        target: &str,
+        before: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<()> {
+        self.db.audit(
+            &self.actor,
+            &self.os_user,
+            action,
+            target,
+            before,
+            after,
+            None,
+        )
+    }
+
+    /// Audit entries since `since` (RFC 3339).
+    pub fn audit_log(&self, since: &str) -> Result<Vec<AuditEntry>> {
+        self.db.audit_since(since)
+    }
+
+    /// Validates a CSV and stores it in the raw bucket with its mapping.
+    /// On any refusal nothing is written.
+    pub fn upload(
+        &self,
+        file: &Path,
+        key: Option<&str>,
+        opts: &CsvOptions,
+        replace: bool,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<Upload> {
+        self.require(Role::Analyst, "upload data")?;
+        let size = fs::metadata(file).map_err(Error::io(file))?.len();
+        let limit = self.config.limits.max_upload_bytes;
+        if size > limit {
+            return Err(Error::TooLarge {
+                path: file.to_path_buf(),
+                size,
+                limit,
+            });
+        }
+        let key_text = match key {
+            Some(k) => k.to_string(),
+            None => file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| {
+                    Error::Refused(format!(
+                        "{} has no usable file name; give --key",
+                        file.display()
+                    ))
+                })?
+                .to_string(),
+        };
+        let key = ObjectKey::new(&key_text)?;
+        let exists = self.store.exists(Bucket::Raw, &key);
+        if exists && !replace {
+            return Err(Error::Exists {
+                bucket: "raw".into(),
+                key: key.to_string(),
+            });
+        }
+        let bytes = fs::read(file).map_err(Error::io(file))?;
+        let (spec, parsed) = ingest::inspect(&bytes, opts).map_err(tablero_core::Error::from)?;
+        let sha = sha256_hex(&bytes);
+        let mut meta = BTreeMap::new();
+        meta.insert(
+            INGEST_META.to_string(),
+            serde_json::to_string(&spec).map_err(|e| Error::Refused(e.to_string()))?,
+        );
+        meta.insert("sha256".into(), sha.clone());
+        meta.insert("rows".into(), parsed.rows_read.to_string());
+        meta.insert("uploaded_by".into(), self.actor.clone());
+        meta.insert(
+            "source_name".into(),
+            file.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string(),
+        );
+        if exists {
+            self.store.trash(Bucket::Raw, &key)?;
+        }
+        let object = self.store.put(Bucket::Raw, &key, &bytes, &meta, progress)?;
+        self.audit(
+            "upload",
+            &format!("raw/{key}"),
+            exists.then_some("replaced (previous version in trash)"),
+            Some(&format!(
+                "{} bytes, {} rows, sha256 {sha}",
+                bytes.len(),
+                parsed.rows_read
+            )),
+        )?;
+        Ok(Upload {
+            object,
+            ingest: spec,
+            rows: parsed.rows_read,
+            unparseable: parsed.unparseable,
+            unparseable_examples: parsed.unparseable_examples,
+            sha256: sha,
+        })
+    }
+
+    /// One page of a bucket listing.
+    pub fn list(
+        &self,
+        bucket: Bucket,
+        prefix: &str,
+        token: Option<&str>,
+        limit: usize,
+    ) -> Result<Page> {
+        self.store.list(bucket, prefix, token, limit)
+    }
+
+    /// First rows, schema and stats of an object (CSV: reads only the head).
+    pub fn preview(&self, bucket: Bucket, key: &str, rows: usize) -> Result<Preview> {
+        let key = ObjectKey::new(key)?;
+        let info = self.store.head(bucket, &key)?;
+        let head = self.store.read_range(bucket, &key, 0, 4)?;
+        if head == b"PAR1" {
+            let bytes = self.store.read(bucket, &key)?;
+            return Ok(preview::preview_parquet(&bytes, rows)?);
+        }
+        let spec = self.spec_of(&info)?;
+        let mut len = PREVIEW_BYTES;
+        loop {
+            let bytes = self.store.read_range(bucket, &key, 0, len)?;
+            let whole = bytes.len() as u64 >= info.size;
+            let p = preview::preview_csv(&bytes, &spec, rows)?;
+            if whole || p.rows.len() >= rows {
+                return Ok(p);
+            }
+            len *= 4;
+        }
+    }
+
+    fn spec_of(&self, info: &ObjectInfo) -> Result<IngestSpec> {
+        let json = info.metadata.get(INGEST_META).ok_or_else(|| {
+            Error::Refused(format!(
+                "{}/{} has no stored column mapping; upload CSVs with `tablero data upload`",
+                info.bucket, info.key
+            ))
+        })?;
+        serde_json::from_str(json).map_err(|e| {
+            Error::Refused(format!(
+                "{}/{}: stored mapping is unreadable: {e}",
+                info.bucket, info.key
+            ))
+        })
+    }
+
+    /// Copies an object to a file, converting between CSV and Parquet.
+    pub fn export(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        out: &Path,
+        format: Option<FileFormat>,
+        overwrite: bool,
+    ) -> Result<Export> {
+        let key = ObjectKey::new(key)?;
+        let info = self.store.head(bucket, &key)?;
+        if out.exists() && !overwrite {
+            return Err(Error::Refused(format!(
+                "{} already exists; pass --force to overwrite it",
+                out.display()
+            )));
+        }
+        let bytes = self.store.read(bucket, &key)?;
+        let source = if bytes.starts_with(b"PAR1") {
+            FileFormat::Parquet
+        } else {
+            FileFormat::Csv
+        };
+        let format = format.unwrap_or(source);
+        let data = match (source, format) {
+            (a, b) if a == b => bytes,
+            (FileFormat::Parquet, FileFormat::Csv) => {
+                let mut df = table::from_parquet(&bytes)?;
+                table::to_csv(&mut df)?
+            }
+            _ => {
+                // CSV → Parquet: every column as text, exactly as in the file.
+                let spec = self.spec_of(&info)?;
+                let (header, rows) =
+                    ingest::head(&bytes, &spec, usize::MAX).map_err(tablero_core::Error::from)?;
+                let mut df = text_table(&header, &rows)?;
+                let meta = tablero_core::table::TableMeta {
+                    kind: "raw".into(),
+                    preset: Preset::Standard,
+                    schema_version: 1,
+                    absent: Vec::new(),
+                    roles: None,
+                };
+                table::to_parquet(&mut df, &meta)?
+            }
+        };
+        let parent = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let staging = parent.join(format!(
+            ".{}.tablero-part",
+            out.file_name().and_then(|n| n.to_str()).unwrap_or("export")
+        ));
+        write_atomic(&staging, out, &data, &|_, _| {})?;
+        Ok(Export {
+            path: out.to_path_buf(),
+            format,
+            bytes: data.len() as u64,
+        })
+    }
+
+    /// Moves an object to the workspace trash (`trash/<bucket>/<time>/<key>`).
+    pub fn delete(&self, bucket: Bucket, key: &str) -> Result<PathBuf> {
+        self.require(Role::Analyst, "delete data")?;
+        let key = ObjectKey::new(key)?;
+        let info = self.store.head(bucket, &key)?;
+        let dest = self.store.trash(bucket, &key)?;
+        self.audit(
+            "delete",
+            &format!("{bucket}/{key}"),
+            Some(&format!("{} bytes", info.size)),
+            Some(&format!("moved to {}", dest.display())),
+        )?;
+        Ok(dest)
+    }
+
+    fn log(&self, id: &str, level: &str, message: &str) {
+        // A log line that cannot be written must not fail the job.
+        let _ = self.db.log(id, level, message);
+    }
+
+    fn execute(
+        &self,
+        job: &Job,
+        progress: &dyn Progress,
+    ) -> Result<(ObjectRef, serde_json::Value)> {
+        let request: JobRequest = serde_json::from_value(job.params.clone()).map_err(|e| {
+            Error::Refused(format!("job {} has unreadable parameters: {e}", job.id))
+        })?;
+        match request {
+            JobRequest::Clean {
+                raw_key,
+                preset,
+                out_key,
+            } => {
+                let key = ObjectKey::new(&raw_key)?;
+                progress.update(0.02, "reading raw object")?;
+                let info = self.store.head(Bucket::Raw, &key)?;
+                let spec = self.spec_of(&info)?;
+                let bytes = self.store.read(Bucket::Raw, &key)?;
+                progress.update(0.1, "parsing CSV")?;
+                let parsed = ingest::parse(&bytes, &spec).map_err(tablero_core::Error::from)?;
+                drop(bytes);
+                self.log(
+                    &job.id,
+                    "info",
+                    &format!("read {} rows from raw/{raw_key}", parsed.rows_read),
+                );
+                let (mut df, meta, report) = clean::clean(parsed, &spec, preset, progress)?;
+                for r in &report.rules {
+                    self.log(
+                        &job.id,
+                        "info",
+                        &format!("rule {}: removed {} rows", r.rule, r.removed),
+                    );
+                }
+                let out = match out_key {
+                    Some(k) => ObjectKey::new(&k)?,
+                    None => ObjectKey::new(&default_clean_key(&key, preset))?,
+                };
+                let report =
+                    serde_json::to_value(&report).map_err(|e| Error::Refused(e.to_string()))?;
+                self.commit(&mut df, &meta, &out, &report, progress)?;
+                Ok((
+                    ObjectRef {
+                        bucket: Bucket::Clean,
+                        key: out.to_string(),
+                    },
+                    report,
+                ))
+            }
+            JobRequest::Features {
+                clean_key,
+                preset,
+                cutoff,
+                horizon_days,
+                out_key,
+            } => {
+                let key = ObjectKey::new(&clean_key)?;
+                progress.update(0.02, "reading clean table")?;
+                let bytes = self.store.read(Bucket::Clean, &key)?;
+                if !bytes.starts_with(b"PAR1") {
+                    return Err(Error::Refused(format!(
+                        "clean/{clean_key} is not a Parquet table; give the key of a clean transactions table"
+                    )));
+                }
+                let meta = table::parquet_meta(&bytes)?;
+                let df = table::from_parquet(&bytes)?;
+                drop(bytes);
+                let params = FeatureParams {
+                    preset,
+                    cutoff,
+                    horizon_days,
+                };
+                let (mut out_df, out_meta, report) =
+                    features::features(&df, meta.as_ref(), params, progress)?;
+                self.log(
+                    &job.id,
+                    "info",
+                    &format!(
+                        "{} customers, {} positives, cut-off {}",
+                        report.customers, report.positives, report.cutoff
+                    ),
+                );
+                let out = match out_key {
+                    Some(k) => ObjectKey::new(&k)?,
+                    None => ObjectKey::new(&default_features_key(&key, preset))?,
+                };
+                let report =
+                    serde_json::to_value(&report).map_err(|e| Error::Refused(e.to_string()))?;
+                self.commit(&mut out_df, &out_meta, &out, &report, progress)?;
+                Ok((
+                    ObjectRef {
+                        bucket: Bucket::Clean,
+                        key: out.to_string(),
+                    },
+                    report,
+                ))
+            }
+        }
+    }
+
+    /// Writes a stage's table and its report (`<key stem>.report.json`).
+    fn commit(
+        &self,
+        df: &mut polars_frame::DataFrame,
+        meta: &table::TableMeta,
+        out: &ObjectKey,
+        report: &serde_json::Value,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        progress.update(0.96, "writing output")?;
+        let bytes = table::to_parquet(df, meta)?;
+        let report_key = ObjectKey::new(&format!("{}.report.json", out.stem()))?;
+        let report_bytes =
+            serde_json::to_vec_pretty(report).map_err(|e| Error::Refused(e.to_string()))?;
+        // Last chance to stop before anything becomes visible.
+        progress.update(0.98, "committing")?;
+        let meta_map = BTreeMap::from([("produced_by".to_string(), self.actor.clone())]);
+        self.store.put(
+            Bucket::Clean,
+            &report_key,
+            &report_bytes,
+            &meta_map,
+            &|_, _| {},
+        )?;
+        self.store
+            .put(Bucket::Clean, out, &bytes, &meta_map, &|_, _| {})?;
+        Ok(())
+    }
+}
+
+/// Re-export of the DataFrame type used at the seam with the core.
+mod polars_frame {
+    pub use tablero_core::table::DataFrame;
+}
+
+fn text_table(header: &[String], rows: &[Vec<String>]) -> Result<polars_frame::DataFrame> {
+    Ok(tablero_core::table::text_table(header, rows)?)
+}
+
+/// Default clean output key: `<raw stem>/transactions[.parity].parquet`.
+pub fn default_clean_key(raw: &ObjectKey, preset: Preset) -> String {
+    match preset {
+        Preset::Standard => format!("{}/transactions.parquet", raw.stem()),
+        Preset::Parity => format!("{}/transactions.parity.parquet", raw.stem()),
+    }
+}
+
+/// Default features output key: beside the clean table,
+/// `<folder>/features[.parity].parquet`.
+pub fn default_features_key(clean: &ObjectKey, preset: Preset) -> String {
+    let name = match preset {
+        Preset::Standard => "features.parquet",
+        Preset::Parity => "features.parity.parquet",
+    };
+    match clean.parent() {
+        "" => format!("{}.{name}", clean.stem()),
+        dir => format!("{dir}/{name}"),
+    }
+}
+
+/// Progress of a running job: recorded in the database (throttled) and
+/// passed to the observer; cancellation is read from the database.
+struct JobProgress<'a> {
+    ws: &'a Workspace,
+    id: &'a str,
+    observe: &'a dyn Fn(&Job),
+    last: RefCell<(f64, String)>,
+}
+
+impl Progress for JobProgress<'_> {
+    fn update(&self, fraction: f64, phase: &str) -> tablero_core::Result<()> {
+        let changed = {
+            let last = self.last.borrow();
+            fraction - last.0 >= 0.01 || last.1 != phase
+        };
+        if !changed {
+            return Ok(());
+        }
+        *self.last.borrow_mut() = (fraction, phase.to_string());
+        let cancel = self
+            .ws
+            .db
+            .progress(self.id, fraction, phase)
+            .unwrap_or(false);
+        if let Ok(job) = self.ws.db.job(self.id) {
+            (self.observe)(&job);
+        }
+        if cancel {
+            Err(tablero_core::Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl JobRunner for Workspace {
+    type Error = Error;
+
+    fn submit(&self, request: JobRequest) -> Result<Job> {
+        self.require(Role::Analyst, "run ETL jobs")?;
+        let (kind, input) = match &request {
+            JobRequest::Clean { raw_key, .. } => (
+                JobKind::Clean,
+                ObjectRef {
+                    bucket: Bucket::Raw,
+                    key: raw_key.clone(),
+                },
+            ),
+            JobRequest::Features { clean_key, .. } => (
+                JobKind::Features,
+                ObjectRef {
+                    bucket: Bucket::Clean,
+                    key: clean_key.clone(),
+                },
+            ),
+        };
+        // Refuse a missing input now rather than queue a job bound to fail.
+        self.store
+            .head(input.bucket, &ObjectKey::new(&input.key)?)?;
+        let params = serde_json::to_value(&request).map_err(|e| Error::Refused(e.to_string()))?;
+        let id = self.db.insert_job(kind, &self.actor, &input, &params)?;
+        self.audit(
+            "job.submit",
+            &id,
+            None,
+            Some(&format!("{} {}/{}", kind.name(), input.bucket, input.key)),
+        )?;
+        self.db.job(&id)
+    }
+
+    fn run(&self, id: &str, observe: &dyn Fn(&Job)) -> Result<Job> {
+        if !self.db.start_job(id)? {
+            let job = self.db.job(id)?;
+            return Err(Error::Refused(format!(
+                "job {id} is {}, not queued",
+                job.status.name()
+            )));
+        }
+        let job = self.db.job(id)?;
+        observe(&job);
+        self.log(id, "info", &format!("started by {}", self.actor));
+        let progress = JobProgress {
+            ws: self,
+            id,
+            observe,
+            last: RefCell::new((-1.0, String::new())),
+        };
+        match self.execute(&job, &progress) {
+            Ok((output, report)) => {
+                self.db
+                    .finish_job(id, JobStatus::Succeeded, Some(&output), Some(&report), None)?;
+                self.log(
+                    id,
+                    "info",
+                    &format!("wrote {}/{}", output.bucket, output.key),
+                );
+            }
+            Err(Error::Core(tablero_core::Error::Cancelled)) => {
+                self.db.finish_job(
+                    id,
+                    JobStatus::Cancelled,
+                    None,
+                    None,
+                    Some("cancelled; no output was written"),
+                )?;
+                self.log(id, "warn", "cancelled; no output was written");
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                self.db
+                    .finish_job(id, JobStatus::Failed, None, None, Some(&msg))?;
+                self.log(id, "error", &msg);
+            }
+        }
+        let job = self.db.job(id)?;
+        observe(&job);
+        Ok(job)
+    }
+
+    fn job(&self, id: &str) -> Result<Job> {
+        self.db.job(id)
+    }
+
+    fn jobs(&self, limit: usize) -> Result<Vec<Job>> {
+        self.db.jobs(limit)
+    }
+
+    fn logs(&self, id: &str) -> Result<Vec<LogLine>> {
+        self.db.logs(id)
+    }
+
+    fn cancel(&self, id: &str) -> Result<Job> {
+        let before = self.db.job(id)?;
+        if before.status.is_final() {
+            return Err(Error::Refused(format!(
+                "job {id} has already ended ({})",
+                before.status.name()
+            )));
+        }
+        let after = self.db.request_cancel(id)?;
+        self.audit(
+            "job.cancel",
+            id,
+            Some(before.status.name()),
+            Some(after.name()),
+        )?;
+        self.db.job(id)
+    }
+}
