@@ -208,6 +208,9 @@ pub fn rows_as_strings(df: &DataFrame) -> Vec<Vec<String>> {
                 None => match col.get(i) {
                     Ok(AnyValue::Null) | Err(_) => String::new(),
                     Ok(AnyValue::String(s)) => s.to_string(),
+                    // Shortest text that reads back as the same number.
+                    Ok(AnyValue::Float64(v)) => v.to_string(),
+                    Ok(AnyValue::Float32(v)) => v.to_string(),
                     Ok(v) => v.to_string(),
                 },
             };

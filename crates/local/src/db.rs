@@ -318,6 +318,25 @@ impl Db {
     }
 }
 
+#[doc(hidden)]
+impl Db {
+    /// Test support: leaves a job as a crashed process would.
+    pub fn mark_running_for_test(&self, id: &str, pid: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE jobs SET status = 'running', pid = ?2 WHERE id = ?1",
+            params![id, pid],
+        )?;
+        Ok(())
+    }
+
+    /// Test support: tries to rewrite history.
+    pub fn tamper_with_audit_for_test(&self) -> Result<()> {
+        self.conn
+            .execute("UPDATE audit SET actor = 'mallory'", [])?;
+        Ok(())
+    }
+}
+
 fn process_alive(pid: i64) -> bool {
     if pid == i64::from(std::process::id()) {
         return true;

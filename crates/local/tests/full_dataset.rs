@@ -1,0 +1,106 @@
+//! The acceptance numbers on the full UCI Online Retail file. It lives in
+//! ../shared (not shipped with the project): without it the test says so and
+//! passes without checking anything.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use tablero_core::clean::Preset;
+use tablero_core::ingest::CsvOptions;
+use tablero_core::job::{JobRequest, JobRunner, JobStatus};
+use tablero_core::report::{CleanReport, FeatureReport};
+use tablero_local::Workspace;
+
+fn shared_dataset() -> Option<PathBuf> {
+    let path = std::env::var_os("TABLERO_FULL_DATASET")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/data/online_retail.csv.gz")
+        });
+    path.is_file().then_some(path)
+}
+
+#[test]
+fn full_online_retail_dataset_matches_the_acceptance_numbers() {
+    let Some(gz) = shared_dataset() else {
+        eprintln!("SKIPPED: ../shared/data/online_retail.csv.gz is absent (set TABLERO_FULL_DATASET to run this test)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("online_retail.csv");
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&gz).unwrap())
+        .read_to_end(&mut bytes)
+        .unwrap();
+    std::fs::write(&csv, &bytes).unwrap();
+    drop(bytes);
+
+    let ws = Workspace::init(&dir.path().join("ws")).unwrap();
+    let up = ws
+        .upload(
+            &csv,
+            Some("full.csv"),
+            &CsvOptions::default(),
+            false,
+            &|_, _| {},
+        )
+        .unwrap();
+    assert_eq!(up.rows, 541_909);
+    assert_eq!(up.unparseable, 0);
+
+    let run = |request: JobRequest| {
+        let job = ws.submit(request).unwrap();
+        let job = ws.run(&job.id, &|_| {}).unwrap();
+        assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+        job
+    };
+    let clean = run(JobRequest::Clean {
+        raw_key: "full.csv".into(),
+        preset: Preset::Standard,
+        out_key: None,
+    });
+    let report: CleanReport = serde_json::from_value(clean.report.clone().unwrap()).unwrap();
+    let counts: Vec<(&str, u64)> = report
+        .rules
+        .iter()
+        .map(|r| (r.rule.as_str(), r.removed))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            ("unparseable", 0),
+            ("duplicate", 5_268),
+            ("missing_customer_id", 135_037),
+            ("cancellation", 8_872),
+            ("non_positive", 40)
+        ]
+    );
+    assert_eq!((report.rows_out, report.customers), (392_692, 4_338));
+
+    let parity = run(JobRequest::Clean {
+        raw_key: "full.csv".into(),
+        preset: Preset::Parity,
+        out_key: None,
+    });
+    let report: CleanReport = serde_json::from_value(parity.report.clone().unwrap()).unwrap();
+    assert_eq!(report.rows_out, 383_446);
+
+    let features = |clean_key: String, preset| {
+        let job = run(JobRequest::Features {
+            clean_key,
+            preset,
+            cutoff: None,
+            horizon_days: 90,
+            out_key: None,
+        });
+        serde_json::from_value::<FeatureReport>(job.report.unwrap()).unwrap()
+    };
+    let standard = features(clean.output.unwrap().key, Preset::Standard);
+    assert_eq!((standard.customers, standard.positives), (3_703, 1_797));
+    assert_eq!(standard.cutoff, "2011-10-07 13:17:00");
+    let parity = features(parity.output.unwrap().key, Preset::Parity);
+    // Cross-checked against the pandas reference (tests/reference/pipeline.py).
+    assert_eq!((parity.customers, parity.positives), (3_670, 1_786));
+    assert_eq!(parity.cutoff, "2011-10-07 15:18:00");
+}

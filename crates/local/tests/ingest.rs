@@ -1,0 +1,739 @@
+//! Uploads through a real workspace (folders + SQLite): every ingestion
+//! variant users send, and a corpus of bad files that must be refused with a
+//! specific message while leaving the workspace exactly as it was.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use tablero_core::clean::Preset;
+use tablero_core::ingest::{parse_mapping, Canonical, CsvOptions, Encoding, IngestError};
+use tablero_core::job::{JobRequest, JobRunner, JobStatus};
+use tablero_core::store::Bucket;
+use tablero_core::table;
+use tablero_local::{Error, Workspace};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    ws: Workspace,
+    files: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::init(&dir.path().join("ws")).unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    Fixture {
+        _dir: dir,
+        ws,
+        files,
+    }
+}
+
+impl Fixture {
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.files.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// Every file under the workspace except the database, with its hash.
+    fn snapshot(&self) -> BTreeMap<String, String> {
+        fn walk(dir: &Path, base: &Path, out: &mut BTreeMap<String, String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                let rel = p.strip_prefix(base).unwrap().display().to_string();
+                if p.is_dir() {
+                    out.insert(format!("{rel}/"), String::new());
+                    walk(&p, base, out);
+                } else if !rel.starts_with("tablero.db") {
+                    let h: String = Sha256::digest(std::fs::read(&p).unwrap())
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    out.insert(rel, h);
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        walk(self.ws.root(), self.ws.root(), &mut out);
+        out
+    }
+
+    fn audit_len(&self) -> usize {
+        self.ws.audit_log("1970-01-01T00:00:00Z").unwrap().len()
+    }
+
+    fn clean(&self, key: &str) -> (tablero_core::job::Job, Option<table::DataFrame>) {
+        let job = self
+            .ws
+            .submit(JobRequest::Clean {
+                raw_key: key.into(),
+                preset: Preset::Standard,
+                out_key: None,
+            })
+            .unwrap();
+        let job = self.ws.run(&job.id, &|_| {}).unwrap();
+        let df = job.output.as_ref().map(|o| {
+            let bytes = std::fs::read(
+                self.ws
+                    .root()
+                    .join("buckets")
+                    .join(o.bucket.name())
+                    .join(&o.key),
+            )
+            .unwrap();
+            table::from_parquet(&bytes).unwrap()
+        });
+        (job, df)
+    }
+}
+
+/// The same eight transactions, written the way different users write them.
+struct Row {
+    invoice: &'static str,
+    stock: &'static str,
+    desc: &'static str,
+    qty: i64,
+    date: (i32, u32, u32, u32, u32),
+    price: f64,
+    customer: &'static str,
+    country: &'static str,
+}
+
+const ROWS: [Row; 8] = [
+    Row {
+        invoice: "536365",
+        stock: "85123A",
+        desc: "WHITE HANGING HEART",
+        qty: 6,
+        date: (2010, 12, 1, 8, 26),
+        price: 2.55,
+        customer: "17850",
+        country: "United Kingdom",
+    },
+    Row {
+        invoice: "536366",
+        stock: "22633",
+        desc: "HAND WARMER UNION JACK",
+        qty: 6,
+        date: (2010, 12, 1, 8, 28),
+        price: 1.85,
+        customer: "17850",
+        country: "United Kingdom",
+    },
+    Row {
+        invoice: "536367",
+        stock: "84879",
+        desc: "CAFÉ BIRD ORNAMENT",
+        qty: 32,
+        date: (2010, 12, 1, 8, 34),
+        price: 1.69,
+        customer: "13047",
+        country: "United Kingdom",
+    },
+    Row {
+        invoice: "536370",
+        stock: "22728",
+        desc: "ALARM CLOCK, PINK",
+        qty: 24,
+        date: (2010, 12, 1, 8, 45),
+        price: 3.75,
+        customer: "12583",
+        country: "France",
+    },
+    Row {
+        invoice: "C536379",
+        stock: "D",
+        desc: "Discount",
+        qty: -1,
+        date: (2010, 12, 1, 9, 41),
+        price: 27.5,
+        customer: "14527",
+        country: "United Kingdom",
+    },
+    Row {
+        invoice: "536381",
+        stock: "22719",
+        desc: "GUMBALL COAT RACK",
+        qty: 36,
+        date: (2010, 12, 2, 9, 41),
+        price: 1.06,
+        customer: "15311",
+        country: "United Kingdom",
+    },
+    Row {
+        invoice: "536384",
+        stock: "82484",
+        desc: "WOOD BLACK BOARD",
+        qty: 3,
+        date: (2010, 12, 13, 9, 53),
+        price: 6.45,
+        customer: "18074",
+        country: "Germany",
+    },
+    Row {
+        invoice: "536390",
+        stock: "22941",
+        desc: "CHRISTMAS LIGHTS",
+        qty: 2,
+        date: (2011, 1, 4, 10, 19),
+        price: 8.5,
+        customer: "17511",
+        country: "Austria",
+    },
+];
+
+#[derive(Clone, Copy)]
+enum DateStyle {
+    Iso,
+    Us,
+    Compact,
+}
+
+struct Variant {
+    header: &'static [&'static str],
+    delimiter: char,
+    dates: DateStyle,
+    float_ids: bool,
+    decimal_comma: bool,
+    no_invoice: bool,
+    line_total: bool,
+}
+
+const REFERENCE_HEADER: &[&str] = &[
+    "InvoiceNo",
+    "StockCode",
+    "Description",
+    "Quantity",
+    "InvoiceDate",
+    "UnitPrice",
+    "CustomerID",
+    "Country",
+];
+
+impl Variant {
+    fn reference() -> Variant {
+        Variant {
+            header: REFERENCE_HEADER,
+            delimiter: ',',
+            dates: DateStyle::Iso,
+            float_ids: true,
+            decimal_comma: false,
+            no_invoice: false,
+            line_total: false,
+        }
+    }
+
+    fn render(&self) -> String {
+        let quote = |s: &str| {
+            if s.contains(self.delimiter) || s.contains('"') {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        let d = self.delimiter.to_string();
+        let mut out = self
+            .header
+            .iter()
+            .map(|h| quote(h))
+            .collect::<Vec<_>>()
+            .join(&d)
+            + "\n";
+        for r in &ROWS {
+            let (y, m, dd, h, mi) = r.date;
+            let date = match self.dates {
+                DateStyle::Iso => format!("{y}-{m:02}-{dd:02} {h:02}:{mi:02}:00"),
+                DateStyle::Us => format!("{m}/{dd}/{y} {h}:{mi:02}"),
+                DateStyle::Compact => format!("{y}{m:02}{dd:02}"),
+            };
+            let num = |v: f64| {
+                let s = format!("{v}");
+                if self.decimal_comma {
+                    s.replace('.', ",")
+                } else {
+                    s
+                }
+            };
+            let value = if self.line_total {
+                num(r.qty as f64 * r.price)
+            } else {
+                num(r.price)
+            };
+            let customer = if self.float_ids {
+                format!("{}.0", r.customer)
+            } else {
+                r.customer.to_string()
+            };
+            let mut fields = Vec::new();
+            if !self.no_invoice {
+                fields.push(quote(r.invoice));
+            }
+            fields.extend([
+                quote(r.stock),
+                quote(r.desc),
+                r.qty.to_string(),
+                date,
+                quote(&value),
+                customer,
+                quote(r.country),
+            ]);
+            out.push_str(&fields.join(&d));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn column_strings(df: &table::DataFrame, name: &str) -> Vec<String> {
+    let idx = df
+        .get_column_names()
+        .iter()
+        .position(|c| c.as_str() == name)
+        .unwrap();
+    table::rows_as_strings(df)
+        .into_iter()
+        .map(|r| r[idx].clone())
+        .collect()
+}
+
+fn assert_same_transactions(df: &table::DataFrame, reference: &table::DataFrame, with_time: bool) {
+    for col in [
+        "customer_id",
+        "quantity",
+        "product_id",
+        "description",
+        "country",
+    ] {
+        assert_eq!(
+            column_strings(df, col),
+            column_strings(reference, col),
+            "column {col}"
+        );
+    }
+    let prices = |d: &table::DataFrame| {
+        column_strings(d, "unit_price")
+            .iter()
+            .map(|s| s.parse::<f64>().unwrap())
+            .collect::<Vec<_>>()
+    };
+    for (a, b) in prices(df).iter().zip(prices(reference)) {
+        assert!((a - b).abs() < 1e-12, "unit_price {a} vs {b}");
+    }
+    let dates = |d: &table::DataFrame| {
+        column_strings(d, "invoice_date")
+            .into_iter()
+            .map(|s| if with_time { s } else { s[..10].to_string() })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(dates(df), dates(reference));
+}
+
+#[test]
+fn every_ingestion_variant_reads_as_the_same_transactions() {
+    let fx = fixture();
+    let reference_csv = Variant::reference().render();
+    let up = fx
+        .ws
+        .upload(
+            &fx.file("reference.csv", reference_csv.as_bytes()),
+            None,
+            &CsvOptions::default(),
+            false,
+            &|_, _| {},
+        )
+        .unwrap();
+    assert_eq!(up.rows, 8);
+    assert_eq!(up.ingest.date_format, "%Y-%m-%d %H:%M:%S");
+    let (job, reference) = fx.clean("reference.csv");
+    assert_eq!(job.status, JobStatus::Succeeded);
+    let reference = reference.unwrap();
+    assert_eq!(reference.height(), 7, "the cancellation is dropped");
+
+    let retail_ii: &[&str] = &[
+        "Invoice",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "Price",
+        "Customer ID",
+        "Country",
+    ];
+    let no_invoice: &[&str] = &[
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "UnitPrice",
+        "CustomerID",
+        "Country",
+    ];
+    let total: &[&str] = &[
+        "InvoiceNo",
+        "StockCode",
+        "Description",
+        "Quantity",
+        "InvoiceDate",
+        "LineTotal",
+        "CustomerID",
+        "Country",
+    ];
+    let cases: Vec<(&str, Variant, CsvOptions, bool)> = vec![
+        ("retail-ii.csv", Variant { header: retail_ii, float_ids: false, ..Variant::reference() }, CsvOptions::default(), true),
+        ("us-dates.csv", Variant { dates: DateStyle::Us, ..Variant::reference() }, CsvOptions::default(), true),
+        ("compact-dates.csv", Variant { dates: DateStyle::Compact, ..Variant::reference() }, CsvOptions::default(), false),
+        ("semicolon.csv", Variant { delimiter: ';', ..Variant::reference() }, CsvOptions::default(), true),
+        ("semicolon-comma.csv", Variant { delimiter: ';', decimal_comma: true, ..Variant::reference() }, CsvOptions::default(), true),
+        ("tab.tsv", Variant { delimiter: '\t', ..Variant::reference() }, CsvOptions::default(), true),
+        ("no-invoice.csv", Variant { header: no_invoice, no_invoice: true, ..Variant::reference() }, CsvOptions::default(), true),
+        ("line-total.csv", Variant { header: total, line_total: true, ..Variant::reference() }, CsvOptions::default(), true),
+        (
+            "mapped.csv",
+            Variant { header: &["Factura", "Articulo", "Descripcion", "Cantidad", "Fecha", "Precio", "Cliente", "Pais"], ..Variant::reference() },
+            CsvOptions {
+                mapping: parse_mapping(
+                    "Factura=invoice_id,Articulo=product_id,Descripcion=description,Cantidad=quantity,\
+                     Fecha=invoice_date,Precio=unit_price,Cliente=customer_id,Pais=country",
+                )
+                .unwrap(),
+                ..CsvOptions::default()
+            },
+            true,
+        ),
+    ];
+    for (name, variant, opts, with_time) in cases {
+        let up = fx
+            .ws
+            .upload(
+                &fx.file(name, variant.render().as_bytes()),
+                None,
+                &opts,
+                false,
+                &|_, _| {},
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(up.rows, 8, "{name}");
+        assert_eq!(up.ingest.delimiter, variant.delimiter.to_string(), "{name}");
+        // The mapping is stored with the object.
+        let info = fx
+            .ws
+            .list(Bucket::Raw, name, None, 10)
+            .unwrap()
+            .objects
+            .remove(0);
+        let stored: tablero_core::ingest::IngestSpec =
+            serde_json::from_str(&info.metadata["ingest"]).unwrap();
+        assert_eq!(stored, up.ingest, "{name}");
+        let (job, df) = fx.clean(name);
+        assert_eq!(job.status, JobStatus::Succeeded, "{name}: {:?}", job.error);
+        let df = df.unwrap();
+        assert_eq!(df.height(), 7, "{name}");
+        assert_same_transactions(&df, &reference, with_time);
+        if name == "no-invoice.csv" {
+            let report: tablero_core::report::CleanReport =
+                serde_json::from_value(job.report.unwrap()).unwrap();
+            let rule = |r: &str| report.rules.iter().find(|x| x.rule == r).unwrap().removed;
+            assert_eq!(
+                (rule("cancellation"), rule("non_positive")),
+                (0, 1),
+                "no invoice: the discount is non-positive"
+            );
+        }
+        if name == "mapped.csv" {
+            assert!(up.ingest.mapping.iter().all(|m| m.how == "given"));
+        }
+        if name == "retail-ii.csv" {
+            assert_eq!(
+                up.ingest.column_for(Canonical::CustomerId),
+                Some("Customer ID")
+            );
+            assert_eq!(up.ingest.column_for(Canonical::UnitPrice), Some("Price"));
+        }
+    }
+
+    // Latin-1: the same file encoded in ISO-8859-1 decodes to the same text.
+    let latin1: Vec<u8> = reference_csv
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    assert!(std::str::from_utf8(&latin1).is_err());
+    let up = fx
+        .ws
+        .upload(
+            &fx.file("latin1.csv", &latin1),
+            None,
+            &CsvOptions::default(),
+            false,
+            &|_, _| {},
+        )
+        .unwrap();
+    assert_eq!(up.ingest.encoding, Encoding::Latin1);
+    let (_, df) = fx.clean("latin1.csv");
+    assert_same_transactions(&df.unwrap(), &reference, true);
+    assert!(column_strings(&reference, "description").contains(&"CAFÉ BIRD ORNAMENT".to_string()));
+}
+
+#[test]
+fn bad_values_inside_a_valid_file_are_counted_as_unparseable() {
+    let fx = fixture();
+    let mut csv = Variant::reference().render();
+    csv.push_str("536400,X1,BAD DATE,1,31/31/2011 25:00,1.0,17850.0,United Kingdom\n");
+    csv.push_str("536401,X2,BAD QTY,lots,2011-01-05 10:00:00,1.0,17850.0,United Kingdom\n");
+    let up = fx
+        .ws
+        .upload(
+            &fx.file("mixed.csv", csv.as_bytes()),
+            None,
+            &CsvOptions::default(),
+            false,
+            &|_, _| {},
+        )
+        .unwrap();
+    assert_eq!((up.rows, up.unparseable), (10, 2));
+    assert_eq!(
+        up.unparseable_examples
+            .iter()
+            .map(|e| e.line)
+            .collect::<Vec<_>>(),
+        vec![10, 11]
+    );
+    let (job, df) = fx.clean("mixed.csv");
+    let report: tablero_core::report::CleanReport =
+        serde_json::from_value(job.report.unwrap()).unwrap();
+    assert_eq!(report.rules[0].rule, "unparseable");
+    assert_eq!(report.rules[0].removed, 2);
+    assert_eq!(report.rules[0].examples[1].values["quantity"], "lots");
+    assert_eq!(df.unwrap().height(), 7);
+    assert_eq!(report.rows_in, 10);
+}
+
+/// Uploads `bytes` and returns the refusal, checking nothing changed.
+fn refused(fx: &Fixture, name: &str, bytes: &[u8], opts: &CsvOptions) -> Error {
+    let before = fx.snapshot();
+    let audit = fx.audit_len();
+    let err = fx
+        .ws
+        .upload(&fx.file(name, bytes), None, opts, false, &|_, _| {})
+        .unwrap_err();
+    assert_eq!(fx.snapshot(), before, "{name}: the workspace changed");
+    assert_eq!(fx.audit_len(), audit, "{name}: audit log changed");
+    err
+}
+
+fn ingest_error(e: Error) -> IngestError {
+    match e {
+        Error::Core(tablero_core::Error::Ingest(i)) => i,
+        other => panic!("expected an ingest error, got {other}"),
+    }
+}
+
+#[test]
+fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
+    let fx = fixture();
+    let good = Variant::reference().render();
+    let header = good.lines().next().unwrap().to_string();
+    let d = CsvOptions::default();
+
+    assert_eq!(
+        ingest_error(refused(&fx, "empty.csv", b"", &d)),
+        IngestError::Empty
+    );
+    assert_eq!(
+        ingest_error(refused(&fx, "blank.csv", b"\xEF\xBB\xBF \n\n", &d)),
+        IngestError::Empty
+    );
+
+    let e = ingest_error(refused(
+        &fx,
+        "header.csv",
+        format!("{header}\n").as_bytes(),
+        &d,
+    ));
+    assert_eq!(e, IngestError::NoRows { columns: 8 });
+    assert!(e.to_string().contains("no data rows"));
+
+    let no_customer = good.replace("CustomerID", "Shopper");
+    let e = ingest_error(refused(&fx, "nocust.csv", no_customer.as_bytes(), &d));
+    let msg = e.to_string();
+    assert!(
+        matches!(&e, IngestError::MissingColumns { missing, .. } if missing == &vec!["customer_id".to_string()])
+    );
+    assert!(
+        msg.contains("customer_id") && msg.contains("Shopper") && msg.contains("--map"),
+        "{msg}"
+    );
+
+    let semi = Variant {
+        delimiter: ';',
+        ..Variant::reference()
+    }
+    .render();
+    let e = ingest_error(refused(
+        &fx,
+        "wrongdelim.csv",
+        semi.as_bytes(),
+        &CsvOptions {
+            delimiter: Some(b','),
+            ..d.clone()
+        },
+    ));
+    assert!(
+        matches!(&e, IngestError::SingleColumn { delimiter, .. } if delimiter == ","),
+        "{e}"
+    );
+    assert!(e.to_string().contains("single column"));
+    let e = ingest_error(refused(&fx, "onecol.csv", b"customers\n1\n2\n", &d));
+    assert!(matches!(e, IngestError::SingleColumn { .. }));
+
+    let latin1: Vec<u8> = good
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    let offset = latin1.iter().position(|&b| b == 0xC9).unwrap();
+    let e = ingest_error(refused(
+        &fx,
+        "latin1-as-utf8.csv",
+        &latin1,
+        &CsvOptions {
+            encoding: Some(Encoding::Utf8),
+            ..d.clone()
+        },
+    ));
+    assert_eq!(
+        e,
+        IngestError::Encoding {
+            encoding: "utf-8",
+            offset,
+            byte: 0xC9
+        }
+    );
+    assert!(e.to_string().contains(&format!("offset {offset}")));
+    let mut c1 = good.replace('É', "E").into_bytes();
+    c1.extend_from_slice(b"536999,X,BAD \x81 BYTE,1,2011-01-01 10:00:00,1.0,1.0,France\n");
+    let e = ingest_error(refused(&fx, "c1.csv", &c1, &d));
+    assert!(
+        matches!(
+            e,
+            IngestError::Encoding {
+                encoding: "latin-1",
+                byte: 0x81,
+                ..
+            }
+        ),
+        "{e}"
+    );
+
+    let mut ragged = good.clone();
+    ragged = ragged.replacen("\n536366,", "\n536366,EXTRA,", 1);
+    let e = ingest_error(refused(&fx, "ragged.csv", ragged.as_bytes(), &d));
+    assert_eq!(
+        e,
+        IngestError::Ragged {
+            line: 3,
+            expected: 8,
+            found: 9
+        }
+    );
+    assert!(e.to_string().contains("line 3"));
+
+    let mut no_qty = header.clone() + "\n";
+    for i in 0..5 {
+        no_qty.push_str(&format!(
+            "5{i},A,X,many,2011-01-0{} 10:00:00,1.0,1{i}.0,France\n",
+            i + 1
+        ));
+    }
+    let e = ingest_error(refused(&fx, "noqty.csv", no_qty.as_bytes(), &d));
+    assert!(
+        matches!(&e, IngestError::NoParseableValue { canonical: Canonical::Quantity, column, .. } if column == "Quantity"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("many"));
+
+    let mut no_date = header.clone() + "\n";
+    for i in 0..5 {
+        no_date.push_str(&format!("5{i},A,X,1,someday,1.0,1{i}.0,France\n"));
+    }
+    let e = ingest_error(refused(&fx, "nodate.csv", no_date.as_bytes(), &d));
+    assert!(
+        matches!(
+            e,
+            IngestError::NoParseableValue {
+                canonical: Canonical::InvoiceDate,
+                ..
+            }
+        ),
+        "{e}"
+    );
+
+    let e = ingest_error(refused(
+        &fx,
+        "badmap.csv",
+        good.as_bytes(),
+        &CsvOptions {
+            mapping: parse_mapping("Klant=customer_id").unwrap(),
+            ..d.clone()
+        },
+    ));
+    assert!(e.to_string().contains("no column \"Klant\""), "{e}");
+
+    let e = ingest_error(refused(
+        &fx,
+        "quote.csv",
+        format!("{header}\n1,\"unclosed,1,2011-01-01 10:00:00,1,1,UK\n").as_bytes(),
+        &d,
+    ));
+    assert!(
+        matches!(
+            e,
+            IngestError::Ragged { .. } | IngestError::Malformed { .. } | IngestError::NoRows { .. }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn files_over_the_workspace_limit_are_refused_before_reading() {
+    let fx = fixture();
+    let cfg = fx.ws.config_path();
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text.replace("max_upload_bytes = 4294967296", "max_upload_bytes = 100");
+    std::fs::write(&cfg, text).unwrap();
+    let ws = Workspace::open(fx.ws.root()).unwrap();
+    let before = fx.snapshot();
+    let err = ws
+        .upload(
+            &fx.file("big.csv", Variant::reference().render().as_bytes()),
+            None,
+            &CsvOptions::default(),
+            false,
+            &|_, _| {},
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::TooLarge { limit: 100, .. }), "{err}");
+    assert!(err.to_string().contains("max_upload_bytes"));
+    assert_eq!(fx.snapshot(), before);
+}
+
+#[test]
+fn an_existing_key_is_not_overwritten_unless_replaced() {
+    let fx = fixture();
+    let path = fx.file("sales.csv", Variant::reference().render().as_bytes());
+    fx.ws
+        .upload(&path, None, &CsvOptions::default(), false, &|_, _| {})
+        .unwrap();
+    let err = fx
+        .ws
+        .upload(&path, None, &CsvOptions::default(), false, &|_, _| {})
+        .unwrap_err();
+    assert!(matches!(err, Error::Exists { .. }), "{err}");
+    fx.ws
+        .upload(&path, None, &CsvOptions::default(), true, &|_, _| {})
+        .unwrap();
+    // The replaced version is kept in the trash.
+    let trash = fx.ws.root().join("trash/raw");
+    assert_eq!(std::fs::read_dir(trash).unwrap().count(), 1);
+}

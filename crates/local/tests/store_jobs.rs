@@ -1,0 +1,348 @@
+//! Folder buckets, the SQLite job records and the audit log, on real files.
+
+use std::collections::BTreeMap;
+
+use tablero_core::clean::Preset;
+use tablero_core::ingest::CsvOptions;
+use tablero_core::job::{JobRequest, JobRunner, JobStatus};
+use tablero_core::store::{Bucket, ObjectKey, ObjectStore};
+use tablero_local::{Error, Workspace};
+
+fn workspace() -> (tempfile::TempDir, Workspace) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = Workspace::init(&dir.path().join("ws")).unwrap();
+    (dir, ws)
+}
+
+fn sample() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets/sample/online_retail_sample.csv")
+}
+
+#[test]
+fn listing_is_paged_sorted_and_complete() {
+    let (_d, ws) = workspace();
+    let store = ws.store();
+    let mut keys: Vec<String> = (0..25)
+        .map(|i| format!("batch/{:02}/part.csv", (i * 7) % 25))
+        .collect();
+    keys.push("other.csv".into());
+    for k in &keys {
+        store
+            .put(
+                Bucket::Raw,
+                &ObjectKey::new(k).unwrap(),
+                k.as_bytes(),
+                &BTreeMap::new(),
+                &|_, _| {},
+            )
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut token = None;
+    let mut pages = 0;
+    loop {
+        let page = store
+            .list(Bucket::Raw, "batch/", token.as_deref(), 10)
+            .unwrap();
+        pages += 1;
+        seen.extend(page.objects.iter().map(|o| o.key.clone()));
+        match page.next_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let mut want: Vec<String> = keys
+        .into_iter()
+        .filter(|k| k.starts_with("batch/"))
+        .collect();
+    want.sort();
+    assert_eq!(seen, want);
+    let one = store.list(Bucket::Raw, "batch/07", None, 10).unwrap();
+    assert_eq!(one.objects.len(), 1);
+    assert_eq!(one.objects[0].size, "batch/07/part.csv".len() as u64);
+    assert_eq!(one.objects[0].storage_class, "STANDARD");
+}
+
+#[test]
+fn writes_are_atomic_and_ranges_read_exactly() {
+    let (_d, ws) = workspace();
+    let store = ws.store();
+    let key = ObjectKey::new("a/b.bin").unwrap();
+    let bytes: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+    let progress = std::cell::RefCell::new(Vec::new());
+    let meta = BTreeMap::from([("k".to_string(), "v".to_string())]);
+    let info = store
+        .put(Bucket::Clean, &key, &bytes, &meta, &|done, total| {
+            progress.borrow_mut().push((done, total))
+        })
+        .unwrap();
+    assert_eq!(info.size, 10_000);
+    assert_eq!(info.metadata["k"], "v");
+    assert_eq!(progress.borrow().last(), Some(&(10_000, 10_000)));
+    assert_eq!(
+        store.read_range(Bucket::Clean, &key, 9_990, 100).unwrap(),
+        bytes[9_990..].to_vec()
+    );
+    assert_eq!(
+        store.read_range(Bucket::Clean, &key, 17, 3).unwrap(),
+        bytes[17..20].to_vec()
+    );
+    // No staging file is left behind.
+    assert_eq!(std::fs::read_dir(ws.root().join("tmp")).unwrap().count(), 0);
+    // Delete moves to the trash, and the object is gone from listings.
+    store.delete(Bucket::Clean, &key).unwrap();
+    assert!(matches!(
+        store.head(Bucket::Clean, &key),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(store
+        .list(Bucket::Clean, "", None, 10)
+        .unwrap()
+        .objects
+        .is_empty());
+    // A leftover staging file (a crash mid-write) is never listed.
+    std::fs::write(ws.root().join("tmp/123-crashed.part"), b"partial").unwrap();
+    assert!(store
+        .list(Bucket::Clean, "", None, 10)
+        .unwrap()
+        .objects
+        .is_empty());
+}
+
+#[test]
+fn invalid_keys_are_refused() {
+    let (_d, ws) = workspace();
+    for key in ["../escape.csv", "/etc/passwd", "a/../../b", "a\0b", ""] {
+        let err = ws.preview(Bucket::Raw, key, 5).unwrap_err();
+        assert!(
+            matches!(err, Error::Core(tablero_core::Error::InvalidKey { .. })),
+            "{key:?}: {err}"
+        );
+    }
+    let file = _d.path().join("x.csv");
+    std::fs::copy(sample(), &file).unwrap();
+    let err = ws
+        .upload(
+            &file,
+            Some("../x.csv"),
+            &CsvOptions::default(),
+            false,
+            &|_, _| {},
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("invalid object key"), "{err}");
+}
+
+#[test]
+fn a_failed_job_says_why_and_writes_nothing() {
+    let (_d, ws) = workspace();
+    ws.upload(
+        &sample(),
+        Some("s.csv"),
+        &CsvOptions::default(),
+        false,
+        &|_, _| {},
+    )
+    .unwrap();
+    let clean = ws
+        .submit(JobRequest::Clean {
+            raw_key: "s.csv".into(),
+            preset: Preset::Standard,
+            out_key: None,
+        })
+        .unwrap();
+    assert_eq!(clean.status, JobStatus::Queued);
+    let clean = ws.run(&clean.id, &|_| {}).unwrap();
+    assert_eq!(clean.status, JobStatus::Succeeded);
+    let out = clean.output.clone().unwrap();
+    assert_eq!(
+        (out.bucket, out.key.as_str()),
+        (Bucket::Clean, "s/transactions.parquet")
+    );
+    let before = std::fs::read(ws.root().join("buckets/clean/s/transactions.parquet")).unwrap();
+
+    // Parity features on a standard clean table: refused, nothing written.
+    let job = ws
+        .submit(JobRequest::Features {
+            clean_key: out.key.clone(),
+            preset: Preset::Parity,
+            cutoff: None,
+            horizon_days: 90,
+            out_key: None,
+        })
+        .unwrap();
+    let job = ws.run(&job.id, &|_| {}).unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
+    assert!(
+        job.error.as_deref().unwrap().contains("--preset standard"),
+        "{:?}",
+        job.error
+    );
+    assert!(job.output.is_none());
+    assert!(!ws
+        .root()
+        .join("buckets/clean/s/features.parity.parquet")
+        .exists());
+    assert_eq!(
+        std::fs::read(ws.root().join("buckets/clean/s/transactions.parquet")).unwrap(),
+        before
+    );
+    let logs = ws.logs(&job.id).unwrap();
+    assert_eq!(logs.last().unwrap().level, "error");
+
+    // A job can only run once.
+    assert!(ws.run(&job.id, &|_| {}).is_err());
+
+    // Features with the matching preset succeed and record the report.
+    let ok = ws
+        .submit(JobRequest::Features {
+            clean_key: out.key,
+            preset: Preset::Standard,
+            cutoff: None,
+            horizon_days: 90,
+            out_key: None,
+        })
+        .unwrap();
+    let seen = std::cell::Cell::new(0);
+    let ok = ws.run(&ok.id, &|_| seen.set(seen.get() + 1)).unwrap();
+    assert_eq!(ok.status, JobStatus::Succeeded);
+    assert!(seen.get() >= 3, "progress was observed");
+    assert_eq!(ok.report.as_ref().unwrap()["customers"], 324);
+    assert!(ws
+        .root()
+        .join("buckets/clean/s/features.report.json")
+        .exists());
+    let listed: Vec<String> = ws.jobs(10).unwrap().into_iter().map(|j| j.id).collect();
+    assert_eq!(
+        listed,
+        vec![ok.id.clone(), job.id.clone(), clean.id.clone()]
+    );
+}
+
+#[test]
+fn missing_inputs_are_refused_before_a_job_is_queued() {
+    let (_d, ws) = workspace();
+    let err = ws
+        .submit(JobRequest::Clean {
+            raw_key: "nope.csv".into(),
+            preset: Preset::Standard,
+            out_key: None,
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert!(err.to_string().contains("tablero data ls raw"));
+    assert!(ws.jobs(10).unwrap().is_empty());
+}
+
+#[test]
+fn cancelling_a_queued_job_and_reaping_a_dead_one() {
+    let (_d, ws) = workspace();
+    ws.upload(
+        &sample(),
+        Some("s.csv"),
+        &CsvOptions::default(),
+        false,
+        &|_, _| {},
+    )
+    .unwrap();
+    let job = ws
+        .submit(JobRequest::Clean {
+            raw_key: "s.csv".into(),
+            preset: Preset::Standard,
+            out_key: None,
+        })
+        .unwrap();
+    let job = ws.cancel(&job.id).unwrap();
+    assert_eq!(job.status, JobStatus::Cancelled);
+    assert!(
+        ws.run(&job.id, &|_| {}).is_err(),
+        "a cancelled job does not run"
+    );
+    assert!(
+        ws.cancel(&job.id).is_err(),
+        "an ended job cannot be cancelled"
+    );
+
+    // A job left `running` by a process that died is marked failed on open.
+    let job = ws
+        .submit(JobRequest::Clean {
+            raw_key: "s.csv".into(),
+            preset: Preset::Standard,
+            out_key: None,
+        })
+        .unwrap();
+    // As a crashed process would leave it: running, under a pid that is gone.
+    let db = tablero_local::db::Db::open(&ws.root().join("tablero.db")).unwrap();
+    db.mark_running_for_test(&job.id, 999_999_999).unwrap();
+    drop(db);
+    let ws = Workspace::open(ws.root()).unwrap();
+    let job = ws.job(&job.id).unwrap();
+    assert_eq!(job.status, JobStatus::Failed);
+    assert!(job.error.unwrap().contains("stopped before it finished"));
+}
+
+#[test]
+fn every_mutating_action_is_audited_and_the_log_is_append_only() {
+    let (_d, ws) = workspace();
+    ws.upload(
+        &sample(),
+        Some("s.csv"),
+        &CsvOptions::default(),
+        false,
+        &|_, _| {},
+    )
+    .unwrap();
+    let job = ws
+        .submit(JobRequest::Clean {
+            raw_key: "s.csv".into(),
+            preset: Preset::Standard,
+            out_key: None,
+        })
+        .unwrap();
+    ws.run(&job.id, &|_| {}).unwrap();
+    ws.delete(Bucket::Raw, "s.csv").unwrap();
+    let log = ws.audit_log("1970-01-01T00:00:00Z").unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec!["workspace.init", "upload", "job.submit", "delete"]
+    );
+    assert!(log
+        .iter()
+        .all(|e| e.actor == tablero_local::workspace::os_user()));
+    assert_eq!(log[3].target, "raw/s.csv");
+    let db = tablero_local::db::Db::open(&ws.root().join("tablero.db")).unwrap();
+    let err = db.tamper_with_audit_for_test().unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+}
+
+#[test]
+fn a_user_without_the_role_is_refused() {
+    let (_d, ws) = workspace();
+    let cfg = ws.config_path();
+    let me = tablero_local::workspace::os_user();
+    std::fs::write(
+        &cfg,
+        format!(
+            "[roles]\n\"{me}\" = [\"ml_lead\"]\n[policy]\nfour_eyes = true\nallow_as = false\n"
+        ),
+    )
+    .unwrap();
+    let ws = Workspace::open(ws.root()).unwrap();
+    let err = ws
+        .upload(&sample(), None, &CsvOptions::default(), false, &|_, _| {})
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Permission { .. }));
+    assert!(
+        msg.contains("needs the analyst role") && msg.contains("tablero.toml"),
+        "{msg}"
+    );
+    // --as is off by default.
+    match Workspace::open(ws.root()).unwrap().act_as("somebody") {
+        Err(err) => assert!(err.to_string().contains("allow_as = false"), "{err}"),
+        Ok(_) => panic!("--as must be refused when allow_as is off"),
+    }
+}
