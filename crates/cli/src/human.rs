@@ -31,8 +31,9 @@ fn thousands(n: u64) -> String {
 /// Prints rows as aligned columns, cutting long cells.
 fn table(header: &[&str], rows: &[Vec<String>]) {
     const MAX: usize = 32;
-    let cut = |s: &str| -> String {
-        if s.chars().count() > MAX {
+    // The first column (keys, ids) is never cut: it is what users copy.
+    let cut = |i: usize, s: &str| -> String {
+        if i > 0 && s.chars().count() > MAX {
             format!("{}…", s.chars().take(MAX - 1).collect::<String>())
         } else {
             s.to_string()
@@ -42,7 +43,7 @@ fn table(header: &[&str], rows: &[Vec<String>]) {
     for r in rows {
         for (i, c) in r.iter().enumerate() {
             if i < widths.len() {
-                widths[i] = widths[i].max(cut(c).chars().count());
+                widths[i] = widths[i].max(cut(i, c).chars().count());
             }
         }
     }
@@ -56,7 +57,7 @@ fn table(header: &[&str], rows: &[Vec<String>]) {
     };
     line(header.iter().map(|h| h.to_string()).collect());
     for r in rows {
-        line(r.iter().map(|c| cut(c)).collect());
+        line(r.iter().enumerate().map(|(i, c)| cut(i, c)).collect());
     }
 }
 

@@ -383,7 +383,7 @@ fn parse_since(s: &str) -> Result<String, Failure> {
     } else if let Some(n) = s.strip_suffix('m') {
         dur(n, 60)
     } else {
-        dates::parse_user_timestamp(s).map(|ns| chrono::DateTime::from_timestamp_nanos(ns))
+        dates::parse_user_timestamp(s).map(chrono::DateTime::from_timestamp_nanos)
     };
     t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .ok_or_else(|| {

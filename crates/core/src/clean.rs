@@ -2,7 +2,7 @@
 //! rules, in order, each counted with examples; and for the `parity` preset
 //! the geographic filter and derived columns of the pipeline it replaces.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use polars::prelude::*;
 
@@ -100,7 +100,8 @@ pub fn clean(
     let mut missing = rule("missing_customer_id", "no customer id");
     let mut cancel = rule("cancellation", "invoice id starts with C (a cancellation)");
     let mut nonpos = rule("non_positive", "quantity <= 0 or unit price <= 0");
-    let mut seen: HashSet<u128> = HashSet::with_capacity(tx.len());
+    let mut seen: FxHashSet<u128> =
+        FxHashSet::with_capacity_and_hasher(tx.len(), Default::default());
     let mut kept = Vec::with_capacity(tx.len());
     for i in 0..tx.len() {
         let hit = if !seen.insert(tx.row_hash[i]) {
@@ -130,25 +131,34 @@ pub fn clean(
     }
     drop(seen);
     rules.extend([dup, missing, cancel, nonpos]);
-    let mut tx = tx.take(&kept);
-    drop(kept);
 
     let mut countries = None;
     let mut winsor = None;
-    let (df, meta) = match preset {
-        Preset::Standard => standard_table(&tx)?,
+    let (tx, df, meta) = match preset {
+        Preset::Standard => {
+            let tx = tx.take(&kept);
+            let (df, meta) = standard_table(&tx)?;
+            (tx, df, meta)
+        }
         Preset::Parity => {
-            let (filtered, tiers, geo_rule) = geographic_filter(tx)?;
-            tx = filtered;
-            rules.push(geo_rule);
-            countries = Some(tiers);
-            let (df, meta, limits) = parity_table(&tx)?;
+            // Filter by index first, so the rows are copied only once.
+            let geo = geographic_filter(&tx, &kept)?;
+            drop(kept);
+            let tx = tx.take(&geo.kept);
+            rules.push(geo.rule);
+            countries = Some(geo.tiers);
+            let (df, meta, limits) = parity_table(
+                &tx,
+                &geo.country_ids,
+                &geo.country_tier,
+                &geo.country_region,
+            )?;
             winsor = Some(limits);
-            (df, meta)
+            (tx, df, meta)
         }
     };
     progress.update(0.8, "summarising")?;
-    let customers = tx.customer_id.iter().collect::<HashSet<_>>().len() as u64;
+    let customers = tx.customer_id.iter().collect::<FxHashSet<_>>().len() as u64;
     let report = CleanReport {
         preset: preset.name().into(),
         ingest: spec.clone(),
@@ -158,7 +168,7 @@ pub fn clean(
         rules,
         countries,
         winsor_limits: winsor,
-        columns: table::summarise(&df)?,
+        columns: table::summarise(&df, false)?,
     };
     Ok((df, meta, report))
 }
@@ -216,7 +226,20 @@ fn standard_table(tx: &Transactions) -> Result<(DataFrame, TableMeta)> {
     Ok((df, TableMeta::clean(Preset::Standard, absent(tx))))
 }
 
-fn geographic_filter(tx: Transactions) -> Result<(Transactions, Vec<CountryTier>, RuleCount)> {
+/// The parity geographic filter's outcome, by row index.
+struct GeoFilter {
+    /// Rows kept (indices into the transactions).
+    kept: Vec<usize>,
+    /// Country id of each kept row, in `kept` order.
+    country_ids: Vec<u32>,
+    /// Tier and region of each country id.
+    country_tier: Vec<i64>,
+    country_region: Vec<&'static str>,
+    tiers: Vec<CountryTier>,
+    rule: RuleCount,
+}
+
+fn geographic_filter(tx: &Transactions, rows: &[usize]) -> Result<GeoFilter> {
     let country = tx.country.as_ref().ok_or_else(|| {
         Error::WrongInput(
             "the parity preset needs a country column (its geographic filter keeps countries by region); \
@@ -224,62 +247,85 @@ fn geographic_filter(tx: Transactions) -> Result<(Transactions, Vec<CountryTier>
                 .into(),
         )
     })?;
-    let mut counts: HashMap<&str, u64> = HashMap::new();
-    for c in country.iter() {
-        *counts.entry(c).or_default() += 1;
-    }
-    let mut tiers: Vec<CountryTier> = counts
+    let mut map: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut names: Vec<&str> = Vec::new();
+    let mut counts: Vec<u64> = Vec::new();
+    let ids: Vec<u32> = rows
         .iter()
-        .map(|(c, &rows)| {
-            let tier = tier_of(rows);
-            let region = region_of(c);
-            CountryTier {
-                country: c.to_string(),
-                rows,
-                tier,
-                region: region.into(),
-                kept: tier <= 2 && region != "Other",
-            }
+        .map(|&i| {
+            let c = country.get(i);
+            let id = *map.entry(c).or_insert_with(|| {
+                names.push(c);
+                counts.push(0);
+                (names.len() - 1) as u32
+            });
+            counts[id as usize] += 1;
+            id
+        })
+        .collect();
+    let country_tier: Vec<i64> = counts.iter().map(|&r| i64::from(tier_of(r))).collect();
+    let country_region: Vec<&'static str> = names.iter().map(|c| region_of(c)).collect();
+    let keep: Vec<bool> = (0..names.len())
+        .map(|c| country_tier[c] <= 2 && country_region[c] != "Other")
+        .collect();
+    let mut tiers: Vec<CountryTier> = (0..names.len())
+        .map(|c| CountryTier {
+            country: names[c].to_string(),
+            rows: counts[c],
+            tier: tier_of(counts[c]),
+            region: country_region[c].into(),
+            kept: keep[c],
         })
         .collect();
     tiers.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.country.cmp(&b.country)));
-    let keep: HashSet<&str> = tiers
-        .iter()
-        .filter(|t| t.kept)
-        .map(|t| t.country.as_str())
-        .collect();
-    let mut geo = rule(
+    let mut rule = rule(
         "geographic_filter",
         "parity: country not of tier 1-2 (>= 100 rows) in Europe, Asia-Pacific or the Americas",
     );
-    let mut kept = Vec::with_capacity(tx.len());
-    for (i, c) in country.iter().enumerate() {
-        if keep.contains(c) {
+    let mut kept = Vec::with_capacity(rows.len());
+    let mut country_ids = Vec::with_capacity(rows.len());
+    for (&i, &c) in rows.iter().zip(&ids) {
+        if keep[c as usize] {
             kept.push(i);
+            country_ids.push(c);
         } else {
-            geo.removed += 1;
-            if geo.examples.len() < MAX_EXAMPLES {
-                geo.examples.push(tx.example(i, None));
+            rule.removed += 1;
+            if rule.examples.len() < MAX_EXAMPLES {
+                rule.examples.push(tx.example(i, None));
             }
         }
     }
-    drop(keep);
-    let filtered = tx.take(&kept);
-    Ok((filtered, tiers, geo))
+    Ok(GeoFilter {
+        kept,
+        country_ids,
+        country_tier,
+        country_region,
+        tiers,
+        rule,
+    })
 }
 
-fn parity_table(tx: &Transactions) -> Result<(DataFrame, TableMeta, (f64, f64))> {
+fn parity_table(
+    tx: &Transactions,
+    country_ids: &[u32],
+    country_tier: &[i64],
+    country_region: &[&'static str],
+) -> Result<(DataFrame, TableMeta, (f64, f64))> {
     let n = tx.len();
     let country = tx
         .country
         .as_ref()
         .ok_or_else(|| Error::WrongInput("parity needs a country column".into()))?;
-    let mut counts: HashMap<&str, u64> = HashMap::new();
-    for c in country.iter() {
-        *counts.entry(c).or_default() += 1;
-    }
-    let tier: Vec<i64> = country.iter().map(|c| tier_of(counts[c]) as i64).collect();
-    let region: Vec<&str> = country.iter().map(region_of).collect();
+    // Filtering keeps or drops whole countries, so the tiers counted
+    // before the filter hold after it.
+    let tier: Vec<i64> = country_ids
+        .iter()
+        .map(|&c| country_tier[c as usize])
+        .collect();
+    let region: Vec<&str> = country_ids
+        .iter()
+        .map(|&c| country_region[c as usize])
+        .collect();
     let (lo, hi) = if n == 0 {
         (f64::NAN, f64::NAN)
     } else {

@@ -6,7 +6,7 @@
 //! `parity` reproduces the pipeline this product replaces, including its
 //! flaw: RFM over all rows, so the target leaks into the features.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use polars::prelude::*;
 
@@ -129,9 +129,9 @@ const PARITY_NAMES: Names = Names {
 };
 
 /// Interns a string column into dense ids (`None` when the column is absent).
-fn intern<'a>(col: Option<&'a StringChunked>) -> Option<(Vec<u32>, Vec<&'a str>)> {
+fn intern(col: Option<&StringChunked>) -> Option<(Vec<u32>, Vec<&str>)> {
     let col = col?;
-    let mut map: HashMap<&str, u32> = HashMap::new();
+    let mut map: FxHashMap<&str, u32> = FxHashMap::default();
     let mut names = Vec::new();
     let ids = col
         .iter()
@@ -394,7 +394,7 @@ pub fn features(
     let r_bins = quintiles(&recency, "Recency", &mut warnings);
     let f_bins = quintiles(&stats::rank_first(&frequency), "Frequency", &mut warnings);
     let m_bins = quintiles(&stats::rank_first(&monetary), "Monetary", &mut warnings);
-    let mut scores: HashMap<usize, (i64, i64, i64)> = HashMap::with_capacity(scored.len());
+    let mut scores: FxHashMap<usize, (i64, i64, i64)> = FxHashMap::default();
     for (i, &c) in scored.iter().enumerate() {
         scores.insert(
             c,
@@ -528,7 +528,7 @@ pub fn features(
         target: TARGET.into(),
         null_features,
         warnings,
-        columns: table::summarise(&df)?,
+        columns: table::summarise(&df, true)?,
     };
     Ok((df, meta, report))
 }

@@ -75,7 +75,7 @@ pub fn preview_csv(head_bytes: &[u8], spec: &IngestSpec, rows: usize) -> Result<
         rows: data.into_iter().take(rows).collect(),
         total_rows: None,
         stats_cover_all_rows: false,
-        stats: table::summarise(&df)?,
+        stats: table::summarise(&df, true)?,
         ingest: Some(spec.clone()),
     })
 }
@@ -130,7 +130,7 @@ pub fn preview_parquet(bytes: &[u8], rows: usize) -> Result<Preview> {
         rows: table::rows_as_strings(&head),
         total_rows: Some(total as u64),
         stats_cover_all_rows: true,
-        stats: table::summarise(&all)?,
+        stats: table::summarise(&all, true)?,
         ingest: None,
     })
 }

@@ -142,8 +142,10 @@ pub fn datetime_ns(col: &Column) -> Result<Vec<Option<i64>>> {
     Ok(dt.physical().iter().map(|v| v.map(|v| v * mult)).collect())
 }
 
-/// Per-column summary: type, min, max, mean, nulls (and distinct values for text).
-pub fn summarise(df: &DataFrame) -> Result<Vec<ColumnSummary>> {
+/// Per-column summary: type, min, max, mean, nulls, and with `distinct`
+/// the number of distinct values of text columns (a hash pass per column:
+/// the clean stage skips it on its large tables).
+pub fn summarise(df: &DataFrame, distinct: bool) -> Result<Vec<ColumnSummary>> {
     let mut out = Vec::with_capacity(df.width());
     for col in df.columns() {
         let dtype = dtype_name(col.dtype());
@@ -178,7 +180,7 @@ pub fn summarise(df: &DataFrame) -> Result<Vec<ColumnSummary>> {
                     .max()
                     .map(|n| dates::format_ns(*n).into());
             }
-            "text" => {
+            "text" if distinct => {
                 s.distinct = Some(col.n_unique()? as u64 - u64::from(nulls > 0));
             }
             _ => {}

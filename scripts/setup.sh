@@ -1,0 +1,41 @@
+# Sourced by demo.sh and test.sh: installs what a fresh Debian/Ubuntu machine
+# lacks to build Tablero. Safe to run again: it installs only what is missing.
+
+tablero_sudo() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+tablero_apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "==> installing system packages: ${missing[*]}"
+        tablero_sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive tablero_sudo apt-get install -y -qq "${missing[@]}"
+    fi
+}
+
+tablero_setup() {
+    if command -v apt-get >/dev/null 2>&1; then
+        tablero_apt_install build-essential pkg-config ca-certificates curl
+    fi
+    if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+        export PATH="$HOME/.cargo/bin:$PATH"
+    fi
+    if ! command -v cargo >/dev/null 2>&1; then
+        echo "==> installing the Rust toolchain (rustup, stable)"
+        curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component rustfmt,clippy
+        export PATH="$HOME/.cargo/bin:$PATH"
+    fi
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tablero/target}"
+}
+
+tablero_setup_tests() {
+    rustup component add rustfmt clippy >/dev/null 2>&1 || true
+    if ! cargo nextest --version >/dev/null 2>&1; then
+        echo "==> installing cargo-nextest"
+        cargo install cargo-nextest --locked
+    fi
+}
