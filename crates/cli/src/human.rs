@@ -2,8 +2,11 @@
 
 use tablero_core::job::{Job, JobStatus, LogLine};
 use tablero_core::preview::Preview;
+use tablero_core::registry::{Comparison, ModelVersion};
 use tablero_core::report::{CleanReport, ColumnSummary, FeatureReport};
 use tablero_core::store::ObjectInfo;
+use tablero_core::train::model::ModelCard;
+use tablero_core::train::LeaderboardEntry;
 use tablero_local::db::AuditEntry;
 use tablero_local::workspace::Upload;
 
@@ -225,7 +228,31 @@ pub fn job(j: &Job, logs: &[LogLine]) {
         println!("  error: {e}");
     }
     if let Some(report) = &j.report {
-        if let Ok(r) = serde_json::from_value::<CleanReport>(report.clone()) {
+        if let Some(board) = report.get("leaderboard") {
+            if let Ok(board) = serde_json::from_value::<Vec<LeaderboardEntry>>(board.clone()) {
+                leaderboard(&board);
+            }
+            println!(
+                "  registered {} version {} as {}",
+                report["group"].as_str().unwrap_or(""),
+                report["version"],
+                report["status"].as_str().unwrap_or("")
+            );
+            if let Some(h) = report.get("holdout") {
+                println!(
+                    "  holdout: accuracy {:.4}, auc {:.4}",
+                    h["accuracy"].as_f64().unwrap_or(0.0),
+                    h["auc"].as_f64().unwrap_or(0.0)
+                );
+            }
+            for l in report["leakage"].as_array().into_iter().flatten() {
+                println!(
+                    "  LEAKAGE: {} alone predicts the target (AUC {:.4}); approval needs --accept-leakage-risk",
+                    l["feature"].as_str().unwrap_or(""),
+                    l["auc"].as_f64().unwrap_or(0.0)
+                );
+            }
+        } else if let Ok(r) = serde_json::from_value::<CleanReport>(report.clone()) {
             clean_report(&r);
         } else if let Ok(r) = serde_json::from_value::<FeatureReport>(report.clone()) {
             feature_report(&r);
@@ -318,4 +345,154 @@ pub fn audit(entries: &[AuditEntry]) {
         })
         .collect();
     table(&["AT", "WHO", "ACTION", "TARGET", "CHANGE"], &rows);
+}
+
+pub fn leaderboard(board: &[LeaderboardEntry]) {
+    let rows: Vec<Vec<String>> = board
+        .iter()
+        .map(|e| {
+            let f = |m: &tablero_core::train::MeanStd| format!("{:.4}±{:.3}", m.mean, m.std);
+            vec![
+                format!("  {}", e.name),
+                f(&e.accuracy),
+                f(&e.auc),
+                f(&e.recall),
+                f(&e.precision),
+                f(&e.f1),
+                f(&e.kappa),
+                f(&e.mcc),
+                format!("{:.3}", e.train_seconds),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "  MODEL",
+            "ACCURACY",
+            "AUC",
+            "RECALL",
+            "PRECISION",
+            "F1",
+            "KAPPA",
+            "MCC",
+            "TT (s)",
+        ],
+        &rows,
+    );
+}
+
+pub fn versions(versions: &[ModelVersion]) {
+    if versions.is_empty() {
+        println!("(no versions)");
+        return;
+    }
+    let rows: Vec<Vec<String>> = versions
+        .iter()
+        .map(|v| {
+            vec![
+                v.version.to_string(),
+                v.status.name().into(),
+                v.algorithm.id().into(),
+                format!("{:.4}", v.cv_accuracy),
+                format!("{:.4}", v.cv_auc),
+                format!("{:.4}", v.holdout.auc),
+                if v.leakage.is_empty() {
+                    String::new()
+                } else {
+                    format!("LEAKAGE ({})", v.leakage.len())
+                },
+                v.created_by.clone(),
+                v.created_at.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "VERSION", "STATUS", "MODEL", "CV ACC", "CV AUC", "TEST AUC", "FLAGS", "BY", "CREATED",
+        ],
+        &rows,
+    );
+}
+
+pub fn card(v: &ModelVersion, c: &ModelCard) {
+    println!(
+        "{} version {} — {} — {}",
+        c.group,
+        c.version,
+        c.winner.title(),
+        v.status.name()
+    );
+    println!(
+        "  trained by {} at {} on {} ({} preset)",
+        c.trained_by, c.trained_at, c.dataset.uri, c.dataset.preset
+    );
+    println!("  dataset sha256 {}", c.dataset.sha256);
+    println!(
+        "  target {} (horizon {} days, cut-off {}), threshold {}",
+        c.dataset.target, c.dataset.horizon_days, c.dataset.cutoff, c.threshold
+    );
+    println!("  rows: {} train, {} test", c.rows.0, c.rows.1);
+    if let Some(by) = &v.decided_by {
+        println!(
+            "  decided by {by} at {}: {}",
+            v.decided_at.as_deref().unwrap_or(""),
+            v.comment.as_deref().unwrap_or("")
+        );
+    }
+    println!();
+    leaderboard(&c.leaderboard);
+    println!();
+    let h = &c.holdout;
+    println!(
+        "  holdout: accuracy {:.4} auc {:.4} recall {:.4} precision {:.4} f1 {:.4} kappa {:.4} mcc {:.4}",
+        h.accuracy, h.auc, h.recall, h.precision, h.f1, h.kappa, h.mcc
+    );
+    println!(
+        "  confusion: tp {} fp {} tn {} fn {}",
+        c.confusion.tp, c.confusion.fp, c.confusion.tn, c.confusion.fn_
+    );
+    println!("  importance (drop in test AUC when shuffled):");
+    for i in c.importance.iter().take(10) {
+        println!("    {:<26} {:.4} ± {:.4}", i.feature, i.importance, i.std);
+    }
+    for l in &c.leakage {
+        println!(
+            "  LEAKAGE: {} alone predicts the target (univariate AUC {:.4})",
+            l.feature, l.auc
+        );
+    }
+}
+
+pub fn comparison(c: &Comparison) {
+    let mut header = vec!["METRIC".to_string()];
+    for (i, v) in c.versions.iter().enumerate() {
+        header.push(format!("v{v} ({})", c.algorithms[i].id()));
+        if i > 0 {
+            header.push(format!("Δ v{v}"));
+        }
+    }
+    let rows: Vec<Vec<String>> = c
+        .metrics
+        .iter()
+        .map(|m| {
+            let mut r = vec![m.metric.clone()];
+            for (i, v) in m.values.iter().enumerate() {
+                r.push(format!("{v:.4}"));
+                if i > 0 {
+                    r.push(format!("{:+.4}", m.deltas[i]));
+                }
+            }
+            r
+        })
+        .collect();
+    let h: Vec<&str> = header.iter().map(String::as_str).collect();
+    table(&h, &rows);
+    if c.schema_differences.is_empty() {
+        println!("\nSame feature schema.");
+    } else {
+        println!("\nSchema differences:");
+        for d in &c.schema_differences {
+            println!("  {}: {}", d.feature, d.per_version.join(" | "));
+        }
+    }
 }

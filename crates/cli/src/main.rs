@@ -18,7 +18,11 @@ use tablero_core::clean::Preset;
 use tablero_core::dates;
 use tablero_core::ingest::{self, CsvOptions, Encoding};
 use tablero_core::job::{Job, JobRequest, JobRunner, JobStatus};
+use tablero_core::registry::{self, ApprovalStatus, Registry};
 use tablero_core::store::Bucket;
+use tablero_core::train::metrics::Metric;
+use tablero_core::train::models::Algorithm;
+use tablero_core::train::TrainConfig;
 use tablero_local::workspace::{default_root, FileFormat};
 use tablero_local::Workspace;
 
@@ -55,6 +59,14 @@ enum Command {
     /// Jobs: list, show, cancel.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Train and compare candidate models on a features table; register the winner.
+    Train(TrainArgs),
+    /// The model registry: list, show, compare, approve, reject.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Workspace policy.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// The audit log.
     Audit {
         /// Entries since a duration (1h, 24h, 7d) or a date ('YYYY-MM-DD[ HH:MM:SS]', UTC).
@@ -215,6 +227,95 @@ enum EtlCommand {
     },
 }
 
+#[derive(Args)]
+struct TrainArgs {
+    /// Key of a features table in the clean bucket.
+    features_key: String,
+    /// Metric the leaderboard is sorted by: accuracy, auc, f1, recall, precision, kappa, mcc.
+    #[arg(long, default_value = "accuracy")]
+    sort: String,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 10)]
+    folds: usize,
+    /// Fraction of customers held out for the test part.
+    #[arg(long, default_value_t = 0.2)]
+    test_size: f64,
+    /// Seed for the split, the folds and the estimators.
+    #[arg(long, default_value_t = 123)]
+    seed: u64,
+    /// Candidates: lr, tree, forest, gbm, knn, nb, et (default: all).
+    #[arg(long, value_delimiter = ',')]
+    candidates: Option<Vec<String>>,
+    /// Model group to register in.
+    #[arg(long, default_value = "default")]
+    group: String,
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Versions of a group, newest first.
+    Ls {
+        /// Model group.
+        #[arg(long, default_value = "default")]
+        group: String,
+        /// pending, approved or rejected.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// A version's model card.
+    Show {
+        /// Version number.
+        version: u32,
+        /// Model group.
+        #[arg(long, default_value = "default")]
+        group: String,
+    },
+    /// Versions side by side: metrics, deltas, schema differences.
+    Compare {
+        /// Two or more version numbers.
+        #[arg(num_args = 2.., required = true)]
+        versions: Vec<u32>,
+        /// Model group.
+        #[arg(long, default_value = "default")]
+        group: String,
+    },
+    /// Approve a pending version (ml_lead; not its trainer under four-eyes).
+    Approve {
+        /// Version number.
+        version: u32,
+        /// Why (required).
+        #[arg(long)]
+        comment: String,
+        /// Approve even though features are flagged as likely target leaks.
+        #[arg(long)]
+        accept_leakage_risk: bool,
+        /// Model group.
+        #[arg(long, default_value = "default")]
+        group: String,
+    },
+    /// Reject a pending version (ml_lead).
+    Reject {
+        /// Version number.
+        version: u32,
+        /// Why (required).
+        #[arg(long)]
+        comment: String,
+        /// Model group.
+        #[arg(long, default_value = "default")]
+        group: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Turn the four-eyes rule on or off (ml_lead; audited).
+    FourEyes {
+        /// on or off.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+}
+
 #[derive(Subcommand)]
 enum JobsCommand {
     /// Newest jobs first.
@@ -356,6 +457,16 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Data(cmd) => data(cli, cmd),
         Command::Etl(cmd) => etl(cli, cmd),
         Command::Jobs(cmd) => jobs(cli, cmd),
+        Command::Train(args) => train(cli, args),
+        Command::Models(cmd) => models(cli, cmd),
+        Command::Policy(PolicyCommand::FourEyes { state }) => {
+            let mut ws = open(cli)?;
+            ws.set_four_eyes(state == "on")?;
+            emit(cli, &json!({"four_eyes": state == "on"}), || {
+                println!("four-eyes rule is {state}")
+            });
+            Ok(0)
+        }
         Command::Audit { since } => {
             let ws = open(cli)?;
             let since = parse_since(since)?;
@@ -559,7 +670,25 @@ fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
             out_key: out.clone(),
         },
     };
+    run_job(cli, &ws, request)
+}
+
+/// Submits a job, runs it here with a progress bar, and prints it. Ctrl-C
+/// asks the job to stop (it writes nothing); a second Ctrl-C exits at once.
+fn run_job(cli: &Cli, ws: &Workspace, request: JobRequest) -> Result<u8, Failure> {
     let job = ws.submit(request)?;
+    let root = ws.root().to_path_buf();
+    let id = job.id.clone();
+    let pressed = std::sync::atomic::AtomicBool::new(false);
+    let _ = ctrlc::set_handler(move || {
+        if pressed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nCancelling {id} (press Ctrl-C again to quit at once)…");
+        if let Ok(ws) = Workspace::open(&root) {
+            let _ = ws.cancel(&id);
+        }
+    });
     let pb = if cli.json || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -583,6 +712,119 @@ fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
     } else {
         1
     })
+}
+
+fn train(cli: &Cli, a: &TrainArgs) -> Result<u8, Failure> {
+    let ws = open(cli)?;
+    let sort = Metric::from_name(&a.sort).ok_or_else(|| {
+        Failure::usage(format!(
+            "--sort {:?}: use accuracy, auc, f1, recall, precision, kappa or mcc",
+            a.sort
+        ))
+    })?;
+    let candidates = match &a.candidates {
+        None => Algorithm::ALL.to_vec(),
+        Some(list) => {
+            let mut out = Vec::new();
+            for c in list {
+                let alg = Algorithm::from_id(c).ok_or_else(|| {
+                    Failure::usage(format!(
+                        "--candidates: unknown {c:?}; use lr, tree, forest, gbm, knn, nb, et"
+                    ))
+                })?;
+                if !out.contains(&alg) {
+                    out.push(alg);
+                }
+            }
+            out
+        }
+    };
+    let config = TrainConfig {
+        sort,
+        folds: a.folds,
+        test_size: a.test_size,
+        seed: a.seed,
+        candidates,
+        threshold: 0.5,
+    };
+    run_job(
+        cli,
+        &ws,
+        JobRequest::Train {
+            features_key: a.features_key.clone(),
+            group: a.group.clone(),
+            config,
+        },
+    )
+}
+
+fn models(cli: &Cli, cmd: &ModelsCommand) -> Result<u8, Failure> {
+    let ws = open(cli)?;
+    match cmd {
+        ModelsCommand::Ls { group, status } => {
+            let status = match status {
+                Some(s) => Some(ApprovalStatus::from_name(s).ok_or_else(|| {
+                    Failure::usage(format!("--status {s:?}: use pending, approved or rejected"))
+                })?),
+                None => None,
+            };
+            let versions = ws.versions(group, status)?;
+            emit(cli, &json!({"group": group, "versions": versions}), || {
+                human::versions(&versions)
+            });
+        }
+        ModelsCommand::Show { version, group } => {
+            let v = ws.version(group, *version)?;
+            let card = ws.card(group, *version)?;
+            if cli.json {
+                print_json(&json!({"version": v, "card": card}));
+            } else {
+                human::card(&v, &card);
+            }
+        }
+        ModelsCommand::Compare { versions, group } => {
+            let cards = versions
+                .iter()
+                .map(|v| ws.card(group, *v))
+                .collect::<Result<Vec<_>, _>>()?;
+            let c = registry::compare(&cards);
+            emit(cli, &c, || human::comparison(&c));
+        }
+        ModelsCommand::Approve {
+            version,
+            comment,
+            accept_leakage_risk,
+            group,
+        } => {
+            let v = ws.approve(group, *version, comment, *accept_leakage_risk)?;
+            emit(cli, &v, || {
+                println!(
+                    "{} version {} is {} ({})",
+                    v.group,
+                    v.version,
+                    v.status.name(),
+                    comment
+                )
+            });
+        }
+        ModelsCommand::Reject {
+            version,
+            comment,
+            group,
+        } => {
+            let v = ws.reject(group, *version, comment)?;
+            emit(cli, &v, || {
+                println!(
+                    "{} version {} is {} ({})",
+                    v.group,
+                    v.version,
+                    v.status.name(),
+                    comment
+                )
+            });
+        }
+    }
+    Ok(0)
 }
 
 fn jobs(cli: &Cli, cmd: &JobsCommand) -> Result<u8, Failure> {

@@ -310,3 +310,201 @@ fn human_output_reads_well_and_errors_go_to_stderr() {
         .unwrap()
         .contains("run `tablero init`"));
 }
+
+#[test]
+fn training_and_approval_through_the_cli() {
+    let cli = Cli::new();
+    let me = String::from_utf8(
+        Command::new(env!("CARGO_BIN_EXE_tablero"))
+            .args(["init", "--json"])
+            .env("TABLERO_WORKSPACE", cli.ws())
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let me: Value = serde_json::from_str(&me).unwrap();
+    let me = me["user"].as_str().unwrap().to_string();
+    std::fs::write(
+        cli.ws().join("tablero.toml"),
+        format!(
+            "[roles]\n\"{me}\" = [\"analyst\", \"ml_lead\", \"ops\"]\nlead = [\"ml_lead\"]\nana = [\"analyst\"]\n\
+             [policy]\nfour_eyes = true\nallow_as = true\n"
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        cli.json(&["data", "upload", &sample(), "--key", "s.csv"]).0,
+        0
+    );
+    assert_eq!(cli.json(&["etl", "clean", "s.csv"]).0, 0);
+    assert_eq!(
+        cli.json(&["etl", "features", "s/transactions.parquet"]).0,
+        0
+    );
+
+    let (code, job) = cli.json(&[
+        "train",
+        "s/features.parquet",
+        "--folds",
+        "3",
+        "--candidates",
+        "lr,nb,tree",
+        "--sort",
+        "auc",
+    ]);
+    assert_eq!(code, 0, "{job}");
+    assert_eq!(job["kind"], "train");
+    let report = &job["report"];
+    assert_eq!(report["version"], 1);
+    let board = report["leaderboard"].as_array().unwrap();
+    assert_eq!(board.len(), 3);
+    assert!(board[0]["auc"]["mean"].as_f64().unwrap() >= board[1]["auc"]["mean"].as_f64().unwrap());
+    for key in [
+        "model",
+        "accuracy",
+        "auc",
+        "recall",
+        "precision",
+        "f1",
+        "kappa",
+        "mcc",
+        "train_seconds",
+    ] {
+        assert!(board[0].get(key).is_some(), "leaderboard entry lacks {key}");
+    }
+    assert_eq!(report["winner"], board[0]["model"]);
+    for key in [
+        "accuracy",
+        "auc",
+        "recall",
+        "precision",
+        "f1",
+        "kappa",
+        "mcc",
+    ] {
+        assert!(report["holdout"][key].is_number(), "holdout lacks {key}");
+    }
+    assert!(report["leakage"].is_array());
+    assert_eq!(
+        job["output"],
+        serde_json::json!({"bucket": "models", "key": "default/v1/model.json"})
+    );
+
+    let (code, _) = cli.json(&["train", "s/features.parquet", "--candidates", "svm"]);
+    assert_eq!(code, 2, "unknown candidate is bad usage");
+    assert_eq!(
+        cli.json(&[
+            "train",
+            "s/features.parquet",
+            "--folds",
+            "3",
+            "--candidates",
+            "lr"
+        ])
+        .0,
+        0
+    );
+
+    let (_, ls) = cli.json(&["models", "ls"]);
+    let versions = ls["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0]["version"], 2);
+    assert_eq!(versions[0]["status"], "PendingManualApproval");
+
+    let (code, shown) = cli.json(&["models", "show", "1"]);
+    assert_eq!(code, 0);
+    assert_eq!(shown["card"]["version"], 1);
+    assert!(
+        shown["card"]["baseline"]["features"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 10
+    );
+    assert!(shown["card"]["roc"].as_array().unwrap().len() > 2);
+
+    let (code, cmp) = cli.json(&["models", "compare", "1", "2"]);
+    assert_eq!(code, 0);
+    assert_eq!(cmp["versions"], serde_json::json!([1, 2]));
+    let auc = cmp["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "holdout.auc")
+        .unwrap();
+    let (a, b) = (
+        auc["values"][0].as_f64().unwrap(),
+        auc["values"][1].as_f64().unwrap(),
+    );
+    assert!((auc["deltas"][1].as_f64().unwrap() - (b - a)).abs() < 1e-12);
+
+    // The trainer may not approve (four eyes); an analyst may not either.
+    let (code, err) = cli.json(&["models", "approve", "1", "--comment", "ok"]);
+    assert_eq!(code, 1);
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("four-eyes"));
+    let (code, err) = cli.json(&["models", "approve", "1", "--comment", "ok", "--as", "ana"]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["kind"], "permission");
+    let (code, v) = cli.json(&[
+        "models",
+        "approve",
+        "1",
+        "--comment",
+        "good enough",
+        "--as",
+        "lead",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["status"], "Approved");
+    assert_eq!(v["decided_by"], "lead");
+    let (code, v) = cli.json(&[
+        "models",
+        "reject",
+        "2",
+        "--comment",
+        "fewer candidates",
+        "--as",
+        "lead",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(v["status"], "Rejected");
+    let (_, approved) = cli.json(&["models", "ls", "--status", "approved"]);
+    assert_eq!(approved["versions"].as_array().unwrap().len(), 1);
+    let (code, _) = cli.json(&["models", "approve", "9", "--comment", "x", "--as", "lead"]);
+    assert_eq!(code, 1);
+
+    let (_, audit) = cli.json(&["audit", "--since", "1h"]);
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "model.register",
+        "model.approve",
+        "model.reject",
+        "policy.edited",
+    ] {
+        assert!(actions.contains(&a), "audit lacks {a}: {actions:?}");
+    }
+    let (code, _) = cli.json(&["policy", "four-eyes", "off"]);
+    assert_eq!(code, 0);
+    let (_, audit) = cli.json(&["audit", "--since", "1h"]);
+    assert_eq!(
+        audit["entries"].as_array().unwrap().last().unwrap()["action"],
+        "policy.four_eyes"
+    );
+
+    // Human output of the leaderboard and the card.
+    let out = cli.run(&["models", "show", "1"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("default version 1") && text.contains("holdout:"),
+        "{text}"
+    );
+}

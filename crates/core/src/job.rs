@@ -13,6 +13,8 @@ pub enum JobKind {
     Clean,
     /// Clean transactions → features table.
     Features,
+    /// Features table → leaderboard, registered model version.
+    Train,
 }
 
 impl JobKind {
@@ -21,6 +23,7 @@ impl JobKind {
         match self {
             JobKind::Clean => "clean",
             JobKind::Features => "features",
+            JobKind::Train => "train",
         }
     }
 
@@ -29,6 +32,7 @@ impl JobKind {
         match s {
             "clean" => Some(JobKind::Clean),
             "features" => Some(JobKind::Features),
+            "train" => Some(JobKind::Train),
             _ => None,
         }
     }
@@ -162,6 +166,15 @@ pub enum JobRequest {
         horizon_days: u32,
         /// Output key in the clean bucket (default derived from the clean key).
         out_key: Option<String>,
+    },
+    /// Train and compare candidates on a features table; register the winner.
+    Train {
+        /// Key of a features table in the clean bucket.
+        features_key: String,
+        /// Model group to register in.
+        group: String,
+        /// Training parameters.
+        config: crate::train::TrainConfig,
     },
 }
 

@@ -20,10 +20,12 @@ pub mod features;
 pub mod ingest;
 pub mod job;
 pub mod preview;
+pub mod registry;
 pub mod report;
 pub mod stats;
 pub mod store;
 pub mod strcol;
 pub mod table;
+pub mod train;
 
 pub use error::{Error, Result};

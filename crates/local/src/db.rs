@@ -10,7 +10,7 @@ use tablero_core::job::{Job, JobKind, JobStatus, LogLine, ObjectRef};
 
 use crate::error::{Error, Result};
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -52,6 +52,27 @@ CREATE TABLE IF NOT EXISTS audit (
     before   TEXT,
     after    TEXT,
     comment  TEXT
+);
+CREATE TABLE IF NOT EXISTS model_versions (
+    group_name     TEXT NOT NULL,
+    version        INTEGER NOT NULL,
+    status         TEXT NOT NULL,
+    created_by     TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    artifact_key   TEXT NOT NULL,
+    card_key       TEXT NOT NULL,
+    dataset_uri    TEXT NOT NULL,
+    dataset_sha256 TEXT NOT NULL,
+    summary        TEXT NOT NULL,
+    card           TEXT NOT NULL,
+    decided_by     TEXT,
+    decided_at     TEXT,
+    comment        TEXT,
+    PRIMARY KEY (group_name, version)
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
@@ -122,21 +143,53 @@ impl Db {
         after: Option<&str>,
         comment: Option<&str>,
     ) -> Result<()> {
+        insert_audit(
+            &self.conn, actor, os_user, action, target, before, after, comment,
+        )
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction: writers queue on the
+    /// database lock, so read-check-write sequences cannot race. Commits on
+    /// `Ok`, rolls back on `Err`.
+    pub fn immediate<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(&self.conn) {
+            Ok(v) => match self.conn.execute_batch("COMMIT") {
+                Ok(()) => Ok(v),
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    Err(e.into())
+                }
+            },
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// A stored setting.
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Stores a setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO audit (at, actor, os_user, action, target, before, after, comment)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                now(),
-                actor,
-                os_user,
-                action,
-                target,
-                before,
-                after,
-                comment
-            ],
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+            params![key, value],
         )?;
         Ok(())
+    }
+
+    /// The connection, for the registry's queries.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
     }
 
     /// Audit entries at or after `since` (RFC 3339), oldest first.
@@ -335,6 +388,35 @@ impl Db {
             .execute("UPDATE audit SET actor = 'mallory'", [])?;
         Ok(())
     }
+}
+
+/// Appends to the audit log on `conn` (inside a caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn insert_audit(
+    conn: &Connection,
+    actor: &str,
+    os_user: &str,
+    action: &str,
+    target: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+    comment: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO audit (at, actor, os_user, action, target, before, after, comment)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            now(),
+            actor,
+            os_user,
+            action,
+            target,
+            before,
+            after,
+            comment
+        ],
+    )?;
+    Ok(())
 }
 
 fn process_alive(pid: i64) -> bool {

@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod folder;
+pub mod registry;
 pub mod workspace;
 
 pub use error::{Error, Result};

@@ -18,6 +18,8 @@ use tablero_core::preview::{self, Preview};
 use tablero_core::report::RowExample;
 use tablero_core::store::{Bucket, ObjectInfo, ObjectKey, ObjectStore, Page};
 use tablero_core::table;
+use tablero_core::train::model::{DatasetRef, ModelArtifact, ModelCard};
+use tablero_core::train::{self, TrainConfig};
 
 use crate::config::{Config, Role};
 use crate::db::{AuditEntry, Db};
@@ -143,14 +145,16 @@ impl Workspace {
         let db = Db::open(&root.join(DB_FILE))?;
         db.reap_orphans()?;
         let user = os_user();
-        Ok(Workspace {
+        let ws = Workspace {
             root: root.to_path_buf(),
             config,
             db,
             store,
             actor: user.clone(),
             os_user: user,
-        })
+        };
+        ws.audit_policy_edits()?;
+        Ok(ws)
     }
 
     /// Acts as another configured user (`--as`), when the policy allows it.
@@ -197,6 +201,71 @@ impl Workspace {
     /// The object store.
     pub fn store(&self) -> &FolderStore {
         &self.store
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn require_role(&self, role: Role, action: &str) -> Result<()> {
+        self.require(role, action)
+    }
+
+    fn require_any(&self, roles: &[Role], action: &str) -> Result<()> {
+        if roles.iter().any(|r| self.config.has_role(&self.actor, *r)) {
+            return Ok(());
+        }
+        Err(Error::Permission {
+            actor: self.actor.clone(),
+            action: action.into(),
+            role: roles
+                .iter()
+                .map(|r| r.name())
+                .collect::<Vec<_>>()
+                .join(" or "),
+            config: self.config_path().display().to_string(),
+        })
+    }
+
+    /// Turns the four-eyes rule on or off (an ML lead's decision, audited).
+    pub fn set_four_eyes(&mut self, on: bool) -> Result<()> {
+        self.require(Role::MlLead, "change the four-eyes policy")?;
+        let before = self.config.policy.four_eyes;
+        self.config.policy.four_eyes = on;
+        let text = self.config.to_toml();
+        write_atomic(
+            &self.store.staging_path(),
+            &self.config_path(),
+            text.as_bytes(),
+            &|_, _| {},
+        )?;
+        self.audit(
+            "policy.four_eyes",
+            "tablero.toml",
+            Some(if before { "on" } else { "off" }),
+            Some(if on { "on" } else { "off" }),
+        )?;
+        self.remember_policy()
+    }
+
+    fn remember_policy(&self) -> Result<()> {
+        let p = serde_json::to_string(&self.config.policy)
+            .map_err(|e| Error::Refused(e.to_string()))?;
+        self.db.set_setting("policy", &p)
+    }
+
+    /// Records in the audit log a policy changed by editing tablero.toml by hand.
+    fn audit_policy_edits(&self) -> Result<()> {
+        let now = serde_json::to_string(&self.config.policy)
+            .map_err(|e| Error::Refused(e.to_string()))?;
+        match self.db.setting("policy")? {
+            Some(before) if before != now => {
+                self.audit("policy.edited", "tablero.toml", Some(&before), Some(&now))?;
+                self.db.set_setting("policy", &now)
+            }
+            Some(_) => Ok(()),
+            None => self.db.set_setting("policy", &now),
+        }
     }
 
     fn require(&self, role: Role, action: &str) -> Result<()> {
@@ -457,6 +526,11 @@ impl Workspace {
             Error::Refused(format!("job {} has unreadable parameters: {e}", job.id))
         })?;
         match request {
+            JobRequest::Train {
+                features_key,
+                group,
+                config,
+            } => self.execute_train(job, &features_key, &group, &config, progress),
             JobRequest::Clean {
                 raw_key,
                 preset,
@@ -547,6 +621,112 @@ impl Workspace {
                 ))
             }
         }
+    }
+
+    fn execute_train(
+        &self,
+        job: &Job,
+        features_key: &str,
+        group: &str,
+        config: &TrainConfig,
+        progress: &dyn Progress,
+    ) -> Result<(ObjectRef, serde_json::Value)> {
+        let key = ObjectKey::new(features_key)?;
+        progress.update(0.005, "reading features table")?;
+        let bytes = self.store.read(Bucket::Clean, &key)?;
+        let meta = if bytes.starts_with(b"PAR1") {
+            table::parquet_meta(&bytes)?
+        } else {
+            None
+        };
+        let Some(meta) = meta.filter(|m| m.kind == "features") else {
+            return Err(Error::Refused(format!(
+                "clean/{features_key} is not a features table; give the key written by `tablero etl features`"
+            )));
+        };
+        let sha = sha256_hex(&bytes);
+        let df = table::from_parquet(&bytes)?;
+        drop(bytes);
+        let result = train::train(&df, Some(&meta), config, progress)?;
+        for e in &result.leaderboard {
+            self.log(
+                &job.id,
+                "info",
+                &format!(
+                    "{:<20} accuracy {:.4} auc {:.4} f1 {:.4}",
+                    e.name, e.accuracy.mean, e.auc.mean, e.f1.mean
+                ),
+            );
+        }
+        for l in &result.leakage {
+            self.log(
+                &job.id,
+                "warn",
+                &format!(
+                    "possible target leakage: {} has univariate AUC {:.4}",
+                    l.feature, l.auc
+                ),
+            );
+        }
+        let roles = meta
+            .roles
+            .clone()
+            .ok_or_else(|| Error::Refused("the features table has no column roles".into()))?;
+        let card = ModelCard {
+            group: group.to_string(),
+            version: 0,
+            trained_by: self.actor.clone(),
+            trained_at: crate::db::now(),
+            dataset: DatasetRef {
+                uri: format!("tablero://clean/{features_key}"),
+                sha256: sha,
+                preset: meta.preset.name().into(),
+                target: roles.target.clone(),
+                horizon_days: roles.horizon_days,
+                cutoff: roles.cutoff.clone(),
+            },
+            params: config.clone(),
+            feature_schema: result.model.encoder.features.clone(),
+            leaderboard: result.leaderboard.clone(),
+            winner: result.winner,
+            holdout: result.holdout.clone(),
+            roc: result.roc.clone(),
+            confusion: result.confusion,
+            importance: result.importance.clone(),
+            leakage: result.leakage.clone(),
+            threshold: result.model.threshold,
+            unknown_categories: "encoded as all zeros and counted as a warning".into(),
+            rows: result.rows,
+            baseline: result.model.baseline.clone(),
+        };
+        let artifact = ModelArtifact::new(result.model).to_bytes()?;
+        // Last chance to stop: after this the version exists.
+        progress.update(0.98, "registering")?;
+        let version = self.register(group, card, &artifact)?;
+        self.log(
+            &job.id,
+            "info",
+            &format!(
+                "registered {group} version {} (PendingManualApproval)",
+                version.version
+            ),
+        );
+        let report = serde_json::json!({
+            "version": version.version,
+            "group": group,
+            "status": version.status.name(),
+            "winner": result.winner,
+            "leaderboard": result.leaderboard,
+            "holdout": result.holdout,
+            "leakage": result.leakage,
+            "confusion": result.confusion,
+            "importance": result.importance,
+            "rows": {"train": result.rows.0, "test": result.rows.1},
+            "positives": {"train": result.positives.0, "test": result.positives.1},
+            "artifact": version.artifact,
+            "card": version.card,
+        });
+        Ok((version.artifact.clone(), report))
     }
 
     /// Writes a stage's table and its report (`<key stem>.report.json`).
@@ -648,7 +828,13 @@ impl JobRunner for Workspace {
     type Error = Error;
 
     fn submit(&self, request: JobRequest) -> Result<Job> {
-        self.require(Role::Analyst, "run ETL jobs")?;
+        match &request {
+            JobRequest::Train { group, .. } => {
+                self.require_any(&[Role::Analyst, Role::MlLead], "train models")?;
+                crate::registry::check_group(group)?;
+            }
+            _ => self.require(Role::Analyst, "run ETL jobs")?,
+        }
         let (kind, input) = match &request {
             JobRequest::Clean { raw_key, .. } => (
                 JobKind::Clean,
@@ -662,6 +848,13 @@ impl JobRunner for Workspace {
                 ObjectRef {
                     bucket: Bucket::Clean,
                     key: clean_key.clone(),
+                },
+            ),
+            JobRequest::Train { features_key, .. } => (
+                JobKind::Train,
+                ObjectRef {
+                    bucket: Bucket::Clean,
+                    key: features_key.clone(),
                 },
             ),
         };

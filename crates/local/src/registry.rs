@@ -1,0 +1,291 @@
+//! The model registry on SQLite: registration at the end of a training job,
+//! approval and rejection under the workspace's roles and four-eyes rule.
+//! Every decision is a `BEGIN IMMEDIATE` transaction that re-reads the
+//! version, so two concurrent approvals end in one consistent state.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use tablero_core::job::ObjectRef;
+use tablero_core::registry::{ApprovalStatus, ModelVersion, Registry};
+use tablero_core::store::{Bucket, ObjectKey, ObjectStore};
+use tablero_core::train::model::ModelCard;
+use tablero_core::train::models::Algorithm;
+use tablero_core::train::{Holdout, LeakageFlag};
+
+use crate::config::Role;
+use crate::db::{insert_audit, now};
+use crate::error::{Error, Result};
+use crate::workspace::Workspace;
+
+/// The summary stored beside each version (what `models ls` shows).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Summary {
+    algorithm: Algorithm,
+    cv_accuracy: f64,
+    cv_auc: f64,
+    holdout: Holdout,
+    leakage: Vec<LeakageFlag>,
+}
+
+/// Checks a model group name: letters, digits, `-` and `_`.
+pub fn check_group(group: &str) -> Result<()> {
+    if group.is_empty()
+        || group.len() > 64
+        || !group
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Error::Refused(format!(
+            "model group {group:?} is not valid: use 1 to 64 letters, digits, '-' or '_'"
+        )));
+    }
+    Ok(())
+}
+
+const SELECT: &str =
+    "SELECT group_name, version, status, created_by, created_at, artifact_key, card_key,
+    dataset_uri, dataset_sha256, summary, decided_by, decided_at, comment FROM model_versions";
+
+fn version_from_row(r: &Row<'_>) -> rusqlite::Result<ModelVersion> {
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("bad {what}").into(),
+        )
+    };
+    let status: String = r.get(2)?;
+    let summary: String = r.get(9)?;
+    let summary: Summary = serde_json::from_str(&summary).map_err(|_| bad(9, "summary"))?;
+    Ok(ModelVersion {
+        group: r.get(0)?,
+        version: r.get(1)?,
+        status: ApprovalStatus::from_name(&status).ok_or_else(|| bad(2, "status"))?,
+        created_by: r.get(3)?,
+        created_at: r.get(4)?,
+        artifact: ObjectRef {
+            bucket: Bucket::Models,
+            key: r.get(5)?,
+        },
+        card: ObjectRef {
+            bucket: Bucket::Models,
+            key: r.get(6)?,
+        },
+        dataset_uri: r.get(7)?,
+        dataset_sha256: r.get(8)?,
+        algorithm: summary.algorithm,
+        cv_accuracy: summary.cv_accuracy,
+        cv_auc: summary.cv_auc,
+        holdout: summary.holdout,
+        leakage: summary.leakage,
+        decided_by: r.get(10)?,
+        decided_at: r.get(11)?,
+        comment: r.get(12)?,
+    })
+}
+
+fn find(conn: &Connection, group: &str, version: u32) -> Result<ModelVersion> {
+    conn.query_row(
+        &format!("{SELECT} WHERE group_name = ?1 AND version = ?2"),
+        params![group, version],
+        version_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::Refused(format!(
+        "model version {version} does not exist in group {group} (list with `tablero models ls --group {group}`)"
+    )))
+}
+
+impl Workspace {
+    /// Registers a trained model as the next version of `group`, as
+    /// `PendingManualApproval`: writes the artifact and card to the models
+    /// bucket and records the version in one transaction. On failure nothing
+    /// is registered and the written objects are removed.
+    pub(crate) fn register(
+        &self,
+        group: &str,
+        mut card: ModelCard,
+        artifact: &[u8],
+    ) -> Result<ModelVersion> {
+        check_group(group)?;
+        let winner = card.leaderboard.iter().find(|e| e.model == card.winner);
+        let summary = Summary {
+            algorithm: card.winner,
+            cv_accuracy: winner.map(|e| e.accuracy.mean).unwrap_or(f64::NAN),
+            cv_auc: winner.map(|e| e.auc.mean).unwrap_or(f64::NAN),
+            holdout: card.holdout.clone(),
+            leakage: card.leakage.clone(),
+        };
+        let summary = serde_json::to_string(&summary).map_err(|e| Error::Refused(e.to_string()))?;
+        let written: std::cell::RefCell<Vec<ObjectKey>> = Default::default();
+        let result = self.db().immediate(|conn| {
+            let version: u32 = conn.query_row(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE group_name = ?1",
+                [group],
+                |r| r.get(0),
+            )?;
+            card.group = group.to_string();
+            card.version = version;
+            let artifact_key = ObjectKey::new(&format!("{group}/v{version}/model.json"))?;
+            let card_key = ObjectKey::new(&format!("{group}/v{version}/card.json"))?;
+            let card_json = serde_json::to_vec_pretty(&card).map_err(|e| Error::Refused(e.to_string()))?;
+            let meta = BTreeMap::from([("model_version".to_string(), format!("{group}/{version}"))]);
+            self.store().put(Bucket::Models, &artifact_key, artifact, &meta, &|_, _| {})?;
+            written.borrow_mut().push(artifact_key.clone());
+            self.store().put(Bucket::Models, &card_key, &card_json, &meta, &|_, _| {})?;
+            written.borrow_mut().push(card_key.clone());
+            conn.execute(
+                "INSERT INTO model_versions (group_name, version, status, created_by, created_at, artifact_key,
+                     card_key, dataset_uri, dataset_sha256, summary, card)
+                 VALUES (?1, ?2, 'PendingManualApproval', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    group,
+                    version,
+                    card.trained_by,
+                    now(),
+                    artifact_key.as_str(),
+                    card_key.as_str(),
+                    card.dataset.uri,
+                    card.dataset.sha256,
+                    summary,
+                    String::from_utf8_lossy(&card_json)
+                ],
+            )?;
+            insert_audit(
+                conn,
+                self.actor(),
+                &crate::workspace::os_user(),
+                "model.register",
+                &format!("{group}/v{version}"),
+                None,
+                Some("PendingManualApproval"),
+                None,
+            )?;
+            find(conn, group, version)
+        });
+        if result.is_err() {
+            for key in written.borrow().iter() {
+                let _ = std::fs::remove_file(self.store().path_of(Bucket::Models, key));
+            }
+        }
+        result
+    }
+
+    fn decide(
+        &self,
+        group: &str,
+        version: u32,
+        comment: &str,
+        approve: bool,
+        accept_leakage_risk: bool,
+    ) -> Result<ModelVersion> {
+        let action = if approve {
+            "approve models"
+        } else {
+            "reject models"
+        };
+        self.require_role(Role::MlLead, action)?;
+        if comment.trim().is_empty() {
+            return Err(Error::Refused(
+                "a comment is required (--comment \"why\")".into(),
+            ));
+        }
+        let actor = self.actor().to_string();
+        let four_eyes = self.config().policy.four_eyes;
+        self.db().immediate(|conn| {
+            let v = find(conn, group, version)?;
+            if v.status != ApprovalStatus::PendingManualApproval {
+                return Err(Error::Refused(format!(
+                    "version {version} of {group} is already {}; only PendingManualApproval versions can be approved or rejected",
+                    v.status.name()
+                )));
+            }
+            if approve && four_eyes && v.created_by == actor {
+                return Err(Error::Refused(format!(
+                    "four-eyes rule: {actor} trained version {version} and cannot approve it; another ml_lead must \
+                     ([policy] four_eyes = true)"
+                )));
+            }
+            if approve && !v.leakage.is_empty() && !accept_leakage_risk {
+                let flags: Vec<String> = v.leakage.iter().map(|l| format!("{} (AUC {:.3})", l.feature, l.auc)).collect();
+                return Err(Error::Refused(format!(
+                    "version {version} has features that predict the target almost perfectly, a sign of target leakage: {}; \
+                     approve with --accept-leakage-risk if that is understood",
+                    flags.join(", ")
+                )));
+            }
+            let status = if approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
+            let changed = conn.execute(
+                "UPDATE model_versions SET status = ?3, decided_by = ?4, decided_at = ?5, comment = ?6
+                 WHERE group_name = ?1 AND version = ?2 AND status = 'PendingManualApproval'",
+                params![group, version, status.name(), actor, now(), comment],
+            )?;
+            if changed != 1 {
+                return Err(Error::Refused(format!("version {version} of {group} changed while deciding; try again")));
+            }
+            insert_audit(
+                conn,
+                &actor,
+                &crate::workspace::os_user(),
+                if approve { "model.approve" } else { "model.reject" },
+                &format!("{group}/v{version}"),
+                Some(v.status.name()),
+                Some(status.name()),
+                Some(comment),
+            )?;
+            find(conn, group, version)
+        })
+    }
+}
+
+impl Registry for Workspace {
+    type Error = Error;
+
+    fn versions(&self, group: &str, status: Option<ApprovalStatus>) -> Result<Vec<ModelVersion>> {
+        let conn = self.db().conn();
+        let mut st = conn.prepare(&format!(
+            "{SELECT} WHERE group_name = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY version DESC"
+        ))?;
+        let rows = st.query_map(params![group, status.map(|s| s.name())], version_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn version(&self, group: &str, version: u32) -> Result<ModelVersion> {
+        find(self.db().conn(), group, version)
+    }
+
+    fn card(&self, group: &str, version: u32) -> Result<ModelCard> {
+        let text: String = self
+            .db()
+            .conn()
+            .query_row(
+                "SELECT card FROM model_versions WHERE group_name = ?1 AND version = ?2",
+                params![group, version],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                Error::Refused(format!(
+                    "model version {version} does not exist in group {group}"
+                ))
+            })?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::Refused(format!("stored model card is unreadable: {e}")))
+    }
+
+    fn approve(
+        &self,
+        group: &str,
+        version: u32,
+        comment: &str,
+        accept_leakage_risk: bool,
+    ) -> Result<ModelVersion> {
+        self.decide(group, version, comment, true, accept_leakage_risk)
+    }
+
+    fn reject(&self, group: &str, version: u32, comment: &str) -> Result<ModelVersion> {
+        self.decide(group, version, comment, false, false)
+    }
+}
