@@ -25,6 +25,13 @@ echo
 echo
 "$tablero" data preview clean online_retail/features.parquet --rows 5
 echo
+"$tablero" train online_retail/features.parquet
+echo
+"$tablero" train online_retail/features.parity.parquet --candidates lr,forest,gbm
+echo
+"$tablero" models ls
+echo
 echo "Demo workspace: $TABLERO_WORKSPACE"
 echo "Try:  TABLERO_WORKSPACE=$TABLERO_WORKSPACE $tablero data ls clean"
 echo "      TABLERO_WORKSPACE=$TABLERO_WORKSPACE $tablero jobs ls"
+echo "      TABLERO_WORKSPACE=$TABLERO_WORKSPACE $tablero models compare 1 2"
