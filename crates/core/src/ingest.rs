@@ -1030,16 +1030,12 @@ fn split_at_rows(body: &str, n: usize) -> Vec<(usize, usize, u64)> {
         if goal >= bytes.len() {
             break;
         }
-        // Count quotes and newlines up to the goal, then advance to a
-        // newline outside quotes.
-        while i < goal {
-            match bytes[i] {
-                b'"' => quotes += 1,
-                b'\n' => newlines += 1,
-                _ => {}
-            }
-            i += 1;
-        }
+        // Count quotes and newlines up to the goal (a vectorised count),
+        // then advance to a newline outside quotes.
+        let span = &bytes[i..goal];
+        quotes += span.iter().filter(|&&b| b == b'"').count();
+        newlines += span.iter().filter(|&&b| b == b'\n').count() as u64;
+        i = goal;
         while i < bytes.len() {
             let b = bytes[i];
             i += 1;
