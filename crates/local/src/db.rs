@@ -10,7 +10,7 @@ use tablero_core::job::{Job, JobKind, JobStatus, LogLine, ObjectRef};
 
 use crate::error::{Error, Result};
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -69,6 +69,24 @@ CREATE TABLE IF NOT EXISTS model_versions (
     decided_at     TEXT,
     comment        TEXT,
     PRIMARY KEY (group_name, version)
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    name       TEXT PRIMARY KEY,
+    sha256     TEXT NOT NULL UNIQUE,
+    rate       REAL NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS deployments (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    endpoint     TEXT NOT NULL,
+    group_name   TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    from_version INTEGER,
+    action       TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    at           TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (
     key   TEXT PRIMARY KEY,

@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod db;
+pub mod deploy;
 pub mod error;
 pub mod folder;
 pub mod registry;

@@ -1,0 +1,660 @@
+//! `tablero-serve`: the inference HTTP server.
+//!
+//! Routes: `POST /v1/predict`, `GET /healthz`, `GET /readyz`, `GET /health`,
+//! `GET /metrics` (Prometheus text), and the admin routes `POST
+//! /admin/reload`, `GET /admin/status`, `POST /admin/shutdown`, which answer
+//! only on loopback and only with the admin token. The served model lives
+//! behind an atomic pointer: a promotion swaps it whole, so no request sees
+//! a half-loaded model.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value as Json_};
+use tablero_core::train::dataset::{FeatureSpec, Value};
+use tablero_core::train::model::Model;
+use tablero_local::deploy::key_hash;
+use tablero_local::Workspace;
+
+/// Body limit of the JSON routes.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+/// The model being served.
+pub struct Served {
+    /// Model group.
+    pub group: String,
+    /// Version.
+    pub version: u32,
+    /// The model.
+    pub model: Model,
+}
+
+#[derive(Clone)]
+struct KeyInfo {
+    name: String,
+    rate: f64,
+}
+
+struct TokenBucket {
+    tokens: f64,
+    last: Instant,
+}
+
+/// Request counters and histograms, rendered as Prometheus text.
+struct Metrics {
+    requests: Mutex<HashMap<(&'static str, u16), u64>>,
+    latency: Histogram,
+    score: Histogram,
+}
+
+struct Histogram {
+    bounds: &'static [f64],
+    counts: Vec<AtomicU64>,
+    sum_micro: AtomicU64,
+    count: AtomicU64,
+}
+
+impl Histogram {
+    fn new(bounds: &'static [f64]) -> Histogram {
+        Histogram {
+            bounds,
+            counts: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
+            sum_micro: AtomicU64::new(0),
+            count: AtomicU64::new(0),
+        }
+    }
+
+    fn observe(&self, v: f64) {
+        for (b, c) in self.bounds.iter().zip(&self.counts) {
+            if v <= *b {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.sum_micro
+            .fetch_add((v * 1e6) as u64, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn render(&self, name: &str, labels: &str, out: &mut String) {
+        for (b, c) in self.bounds.iter().zip(&self.counts) {
+            out.push_str(&format!(
+                "{name}_bucket{{{labels}le=\"{b}\"}} {}\n",
+                c.load(Ordering::Relaxed)
+            ));
+        }
+        let n = self.count.load(Ordering::Relaxed);
+        out.push_str(&format!("{name}_bucket{{{labels}le=\"+Inf\"}} {n}\n"));
+        out.push_str(&format!(
+            "{name}_sum{{{}}} {}\n",
+            labels.trim_end_matches(','),
+            self.sum_micro.load(Ordering::Relaxed) as f64 / 1e6
+        ));
+        out.push_str(&format!(
+            "{name}_count{{{}}} {n}\n",
+            labels.trim_end_matches(',')
+        ));
+    }
+}
+
+/// The server's shared state.
+pub struct App {
+    workspace: Mutex<Workspace>,
+    served: ArcSwapOption<Served>,
+    keys: ArcSwap<HashMap<String, KeyInfo>>,
+    buckets: Mutex<HashMap<String, TokenBucket>>,
+    metrics: Metrics,
+    admin_token: String,
+    started: Instant,
+    shutdown: tokio::sync::Notify,
+}
+
+/// A JSON error reply.
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": message.into()}))).into_response()
+}
+
+/// A JSON error reply, boxed for `Result` error positions.
+fn reject(status: StatusCode, message: impl Into<String>) -> Box<Response> {
+    Box::new(error(status, message))
+}
+
+impl App {
+    /// Opens the workspace, loads the deployed model (if any) and the keys.
+    pub fn open(workspace: &Path) -> Result<Arc<App>, tablero_local::Error> {
+        let ws = Workspace::open(workspace)?;
+        let mut token = [0u8; 24];
+        getrandom::fill(&mut token)
+            .map_err(|e| tablero_local::Error::Refused(format!("no randomness: {e}")))?;
+        let app = Arc::new(App {
+            workspace: Mutex::new(ws),
+            served: ArcSwapOption::empty(),
+            keys: ArcSwap::from_pointee(HashMap::new()),
+            buckets: Mutex::new(HashMap::new()),
+            metrics: Metrics {
+                requests: Mutex::new(HashMap::new()),
+                latency: Histogram::new(&[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+                ]),
+                score: Histogram::new(&[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]),
+            },
+            admin_token: token.iter().map(|b| format!("{b:02x}")).collect(),
+            started: Instant::now(),
+            shutdown: tokio::sync::Notify::new(),
+        });
+        app.reload_keys()?;
+        app.reload_model()?;
+        Ok(app)
+    }
+
+    /// The token the admin routes require (`x-admin-token`).
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// The version being served.
+    pub fn serving(&self) -> Option<(String, u32)> {
+        self.served
+            .load()
+            .as_ref()
+            .map(|s| (s.group.clone(), s.version))
+    }
+
+    fn with_workspace<T>(
+        &self,
+        f: impl FnOnce(&Workspace) -> Result<T, tablero_local::Error>,
+    ) -> Result<T, tablero_local::Error> {
+        let ws = self
+            .workspace
+            .lock()
+            .map_err(|_| tablero_local::Error::Refused("workspace lock poisoned".into()))?;
+        f(&ws)
+    }
+
+    /// Re-reads the active API keys.
+    pub fn reload_keys(&self) -> Result<(), tablero_local::Error> {
+        let keys = self.with_workspace(|ws| ws.keys())?;
+        let map: HashMap<String, KeyInfo> = keys
+            .into_iter()
+            .filter(|k| k.revoked_at.is_none())
+            .map(|k| {
+                (
+                    k.sha256,
+                    KeyInfo {
+                        name: k.name,
+                        rate: k.rate,
+                    },
+                )
+            })
+            .collect();
+        self.keys.store(Arc::new(map));
+        Ok(())
+    }
+
+    /// Loads the deployed version and swaps it in (nothing changes on error).
+    pub fn reload_model(&self) -> Result<Option<(String, u32)>, tablero_local::Error> {
+        let loaded = self.with_workspace(|ws| match ws.deployed()? {
+            Some(d) => {
+                let current = self.serving();
+                if current == Some((d.group.clone(), d.version)) {
+                    return Ok(None);
+                }
+                let artifact = ws.load_artifact(&d.group, d.version)?;
+                Ok(Some(Served {
+                    group: d.group,
+                    version: d.version,
+                    model: artifact.model,
+                }))
+            }
+            None => Ok(None),
+        })?;
+        if let Some(s) = loaded {
+            tracing::info!(group = %s.group, version = s.version, "serving model");
+            self.served.store(Some(Arc::new(s)));
+        }
+        Ok(self.serving())
+    }
+
+    fn count(&self, route: &'static str, status: StatusCode) {
+        if let Ok(mut m) = self.metrics.requests.lock() {
+            *m.entry((route, status.as_u16())).or_default() += 1;
+        }
+    }
+
+    /// Checks the key and the key's rate. Returns the key name.
+    fn authorise(&self, headers: &HeaderMap) -> Result<String, Box<Response>> {
+        let presented = headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| {
+                headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+            })
+            .map(str::trim);
+        let Some(key) = presented else {
+            return Err(reject(
+                StatusCode::UNAUTHORIZED,
+                "missing API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`",
+            ));
+        };
+        let hash = key_hash(key);
+        let keys = self.keys.load();
+        // Constant-time comparison against every active key's hash.
+        let info = keys.iter().fold(None, |found, (h, info)| {
+            if constant_time_eq(h.as_bytes(), hash.as_bytes()) {
+                Some(info.clone())
+            } else {
+                found
+            }
+        });
+        let Some(info) = info else {
+            return Err(reject(
+                StatusCode::UNAUTHORIZED,
+                "unknown or revoked API key",
+            ));
+        };
+        let mut buckets = self.buckets.lock().map_err(|_| {
+            Box::new(error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "rate limiter poisoned",
+            ))
+        })?;
+        let now = Instant::now();
+        let b = buckets.entry(info.name.clone()).or_insert(TokenBucket {
+            tokens: info.rate,
+            last: now,
+        });
+        b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * info.rate)
+            .min(info.rate.max(1.0));
+        b.last = now;
+        if b.tokens < 1.0 {
+            let wait = ((1.0 - b.tokens) / info.rate).ceil().max(1.0) as u64;
+            let mut r = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "rate limit of {} requests/s exceeded for key {}",
+                    info.rate, info.name
+                ),
+            );
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut().insert("retry-after", v);
+            }
+            return Err(Box::new(r));
+        }
+        b.tokens -= 1.0;
+        Ok(info.name)
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Validates records against the model's features: values in feature order,
+/// or the list of problems.
+pub fn records(body: &Json_, features: &[FeatureSpec]) -> Result<Vec<Vec<Value>>, Vec<Json_>> {
+    let problem = |index: Option<usize>, field: Option<&str>, reason: String| json!({"index": index, "field": field, "reason": reason});
+    let Some(obj) = body.as_object() else {
+        return Err(vec![problem(
+            None,
+            None,
+            "the body must be a JSON object {\"records\": [...]}".into(),
+        )]);
+    };
+    let Some(records) = obj.get("records") else {
+        return Err(vec![problem(
+            None,
+            None,
+            "wrap the record(s) in {\"records\": [ {...} ]}; a bare record is not accepted".into(),
+        )]);
+    };
+    let Some(records) = records.as_array() else {
+        return Err(vec![problem(
+            None,
+            Some("records"),
+            "records must be an array of objects".into(),
+        )]);
+    };
+    if records.is_empty() {
+        return Err(vec![problem(
+            None,
+            Some("records"),
+            "records is empty".into(),
+        )]);
+    }
+    let mut out = Vec::with_capacity(records.len());
+    let mut errors = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        let Some(r) = r.as_object() else {
+            errors.push(problem(
+                Some(i),
+                None,
+                "a record must be a JSON object".into(),
+            ));
+            continue;
+        };
+        let mut values = Vec::with_capacity(features.len());
+        for f in features {
+            let v = r.get(f.name());
+            match (f, v) {
+                (_, None) => {
+                    errors.push(problem(Some(i), Some(f.name()), "missing feature".into()))
+                }
+                (FeatureSpec::Numeric { .. }, Some(Json_::Number(n))) => match n.as_f64() {
+                    Some(x) if x.is_finite() => values.push(Value::Num(x)),
+                    _ => errors.push(problem(
+                        Some(i),
+                        Some(f.name()),
+                        "not a finite number".into(),
+                    )),
+                },
+                (FeatureSpec::Numeric { .. }, Some(Json_::Null)) => {
+                    values.push(Value::Num(f64::NAN))
+                }
+                (FeatureSpec::Numeric { .. }, Some(other)) => errors.push(problem(
+                    Some(i),
+                    Some(f.name()),
+                    format!("expected a number, got {}", kind(other)),
+                )),
+                (FeatureSpec::Categorical { .. }, Some(Json_::String(s))) => {
+                    values.push(Value::Text(Some(s.clone())))
+                }
+                (FeatureSpec::Categorical { .. }, Some(Json_::Null)) => {
+                    values.push(Value::Text(None))
+                }
+                (FeatureSpec::Categorical { .. }, Some(other)) => errors.push(problem(
+                    Some(i),
+                    Some(f.name()),
+                    format!("expected a string, got {}", kind(other)),
+                )),
+            }
+        }
+        out.push(values);
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn kind(v: &Json_) -> &'static str {
+    match v {
+        Json_::Null => "null",
+        Json_::Bool(_) => "a boolean",
+        Json_::Number(_) => "a number",
+        Json_::String(_) => "a string",
+        Json_::Array(_) => "an array",
+        Json_::Object(_) => "an object",
+    }
+}
+
+async fn predict(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    const ROUTE: &str = "/v1/predict";
+    let start = Instant::now();
+    let (response, key, version) = predict_inner(&app, &headers, &body);
+    let status = response.status();
+    app.count(ROUTE, status);
+    let elapsed = start.elapsed().as_secs_f64();
+    app.metrics.latency.observe(elapsed);
+    tracing::info!(
+        key = key.as_deref().unwrap_or("-"),
+        route = ROUTE,
+        status = status.as_u16(),
+        latency_ms = elapsed * 1e3,
+        model_version = version,
+        "request"
+    );
+    response
+}
+
+fn predict_inner(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (Response, Option<String>, Option<u32>) {
+    let key = match app.authorise(headers) {
+        Ok(k) => k,
+        Err(r) => return (*r, None, None),
+    };
+    // One load: the whole request uses one model, even across a swap.
+    let Some(served) = app.served.load_full() else {
+        return (
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no model is deployed yet (tablero deploy promote VERSION)",
+            ),
+            Some(key),
+            None,
+        );
+    };
+    let parsed: Json_ = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            let r = (
+                StatusCode::BAD_REQUEST,
+                Json(
+                    json!({"errors": [{"index": null, "field": null, "reason": format!("invalid JSON: {e}")}]}),
+                ),
+            );
+            return (r.into_response(), Some(key), Some(served.version));
+        }
+    };
+    let recs = match records(&parsed, &served.model.encoder.features) {
+        Ok(r) => r,
+        Err(errors) => {
+            return (
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Json(json!({"errors": errors})),
+                )
+                    .into_response(),
+                Some(key),
+                Some(served.version),
+            )
+        }
+    };
+    let (preds, unknown) = served.model.predict(&recs);
+    for p in &preds {
+        app.metrics.score.observe(p.score);
+    }
+    let mut reply = json!({"model_version": served.version, "predictions": preds});
+    if unknown > 0 {
+        reply["warnings"] = json!([format!(
+            "{unknown} unknown categor{} encoded as all zeros",
+            if unknown == 1 { "y" } else { "ies" }
+        )]);
+    }
+    (
+        (StatusCode::OK, Json(reply)).into_response(),
+        Some(key),
+        Some(served.version),
+    )
+}
+
+async fn healthz() -> Response {
+    (StatusCode::OK, Json(json!({"status": "ok"}))).into_response()
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    match app.serving() {
+        Some((group, version)) => (
+            StatusCode::OK,
+            Json(json!({"ready": true, "group": group, "model_version": version})),
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"ready": false, "reason": "no model loaded"})),
+        )
+            .into_response(),
+    }
+}
+
+async fn health() -> Response {
+    (StatusCode::OK, Json(json!({"status": "healthy", "service": "tablero-serve", "version": env!("CARGO_PKG_VERSION")}))).into_response()
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let mut out = String::new();
+    out.push_str("# HELP tablero_requests_total Requests by route and status.\n# TYPE tablero_requests_total counter\n");
+    if let Ok(m) = app.metrics.requests.lock() {
+        let mut rows: Vec<_> = m.iter().collect();
+        rows.sort();
+        for ((route, status), n) in rows {
+            out.push_str(&format!(
+                "tablero_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}\n"
+            ));
+        }
+    }
+    out.push_str("# HELP tablero_request_duration_seconds Prediction request latency.\n# TYPE tablero_request_duration_seconds histogram\n");
+    app.metrics
+        .latency
+        .render("tablero_request_duration_seconds", "", &mut out);
+    out.push_str("# HELP tablero_prediction_score Predicted purchase probability.\n# TYPE tablero_prediction_score histogram\n");
+    app.metrics
+        .score
+        .render("tablero_prediction_score", "", &mut out);
+    out.push_str("# HELP tablero_model_version The model version being served.\n# TYPE tablero_model_version gauge\n");
+    if let Some((group, v)) = app.serving() {
+        out.push_str(&format!("tablero_model_version{{group=\"{group}\"}} {v}\n"));
+    }
+    ([("content-type", "text/plain; version=0.0.4")], out).into_response()
+}
+
+fn admin_allowed(app: &App, peer: &SocketAddr, headers: &HeaderMap) -> Result<(), Box<Response>> {
+    if !peer.ip().is_loopback() {
+        return Err(reject(
+            StatusCode::FORBIDDEN,
+            "admin routes answer only on loopback",
+        ));
+    }
+    let token = headers
+        .get("x-admin-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !constant_time_eq(token.as_bytes(), app.admin_token.as_bytes()) {
+        return Err(Box::new(error(StatusCode::UNAUTHORIZED, "bad admin token")));
+    }
+    Ok(())
+}
+
+async fn admin_reload(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = admin_allowed(&app, &peer, &headers) {
+        return *r;
+    }
+    let app2 = app.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        app2.reload_keys()?;
+        app2.reload_model()
+    })
+    .await;
+    match result {
+        Ok(Ok(serving)) => (
+            StatusCode::OK,
+            Json(json!({"serving": serving.map(|(g, v)| json!({"group": g, "version": v}))})),
+        )
+            .into_response(),
+        Ok(Err(e)) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("reload failed, still serving the previous model: {e}"),
+        ),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn admin_status(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = admin_allowed(&app, &peer, &headers) {
+        return *r;
+    }
+    let serving = app
+        .serving()
+        .map(|(g, v)| json!({"group": g, "version": v}));
+    Json(json!({"serving": serving, "uptime_seconds": app.started.elapsed().as_secs(), "pid": std::process::id()})).into_response()
+}
+
+async fn admin_shutdown(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = admin_allowed(&app, &peer, &headers) {
+        return *r;
+    }
+    app.shutdown.notify_one();
+    Json(json!({"stopping": true})).into_response()
+}
+
+/// The router.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/v1/predict", post(predict))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/admin/reload", post(admin_reload))
+        .route("/admin/status", get(admin_status))
+        .route("/admin/shutdown", post(admin_shutdown))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(app)
+}
+
+/// Serves until `stop` resolves or an admin shutdown; in-flight requests
+/// finish first. Keys are re-read every `key_refresh`.
+pub async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    key_refresh: Duration,
+) -> std::io::Result<()> {
+    let refresher = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(key_refresh).await;
+                let a = app.clone();
+                let _ = tokio::task::spawn_blocking(move || a.reload_keys()).await;
+            }
+        })
+    };
+    let shutdown_app = app.clone();
+    let result = axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        tokio::select! {
+            _ = stop => {},
+            _ = shutdown_app.shutdown.notified() => {},
+        }
+    })
+    .await;
+    refresher.abort();
+    result
+}
+
+/// Where the running endpoint records itself: `<workspace>/endpoint.json`.
+pub fn state_file(workspace: &Path) -> PathBuf {
+    workspace.join("endpoint.json")
+}

@@ -1,0 +1,453 @@
+//! The endpoint over real HTTP on 127.0.0.1: authentication, rate limits,
+//! validation, readiness, promotion under load with zero failed requests,
+//! rollback, metrics and graceful shutdown.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tablero_core::clean::Preset;
+use tablero_core::ingest::CsvOptions;
+use tablero_core::job::{JobRequest, JobRunner, JobStatus};
+use tablero_core::registry::Registry;
+use tablero_core::train::models::Algorithm;
+use tablero_core::train::TrainConfig;
+use tablero_local::Workspace;
+
+/// A workspace with two approved versions (v1 logistic regression, v2 naive
+/// Bayes) of the sample's standard features, four-eyes off.
+fn workspace() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    let ws = Workspace::init(&root).unwrap();
+    let text = std::fs::read_to_string(ws.config_path())
+        .unwrap()
+        .replace("four_eyes = true", "four_eyes = false");
+    std::fs::write(ws.config_path(), text).unwrap();
+    let ws = Workspace::open(&root).unwrap();
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets/sample/online_retail_sample.csv");
+    ws.upload(
+        &sample,
+        Some("s.csv"),
+        &CsvOptions::default(),
+        false,
+        &|_, _| {},
+    )
+    .unwrap();
+    let run = |r| {
+        let j = ws.submit(r).unwrap();
+        let j = ws.run(&j.id, &|_| {}).unwrap();
+        assert_eq!(j.status, JobStatus::Succeeded, "{:?}", j.error);
+    };
+    run(JobRequest::Clean {
+        raw_key: "s.csv".into(),
+        preset: Preset::Standard,
+        out_key: None,
+    });
+    run(JobRequest::Features {
+        clean_key: "s/transactions.parquet".into(),
+        preset: Preset::Standard,
+        cutoff: None,
+        horizon_days: 90,
+        out_key: None,
+    });
+    for alg in [Algorithm::Lr, Algorithm::Nb] {
+        let config = TrainConfig {
+            folds: 3,
+            candidates: vec![alg],
+            ..TrainConfig::default()
+        };
+        run(JobRequest::Train {
+            features_key: "s/features.parquet".into(),
+            group: "default".into(),
+            config,
+        });
+    }
+    ws.approve("default", 1, "test", false).unwrap();
+    ws.approve("default", 2, "test", false).unwrap();
+    (dir, root)
+}
+
+struct Server {
+    url: String,
+    admin: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start(root: &Path) -> Server {
+        let app = tablero_serve::App::open(root).unwrap();
+        let admin = app.admin_token().to_string();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let stop = async move {
+                    let _ = rx.await;
+                };
+                tablero_serve::serve(app, listener, stop, Duration::from_millis(100))
+                    .await
+                    .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().unwrap();
+        Server {
+            url: format!("http://{addr}"),
+            admin,
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// (status, retry-after, JSON body)
+fn post(url: &str, key: Option<&str>, body: &str) -> (u16, Option<String>, Value) {
+    let mut req = agent().post(url).header("content-type", "application/json");
+    if let Some(k) = key {
+        req = req.header("x-api-key", k);
+    }
+    let mut resp = req.send(body).unwrap();
+    let status = resp.status().as_u16();
+    let retry = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let text = resp.body_mut().read_to_string().unwrap();
+    (
+        status,
+        retry,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn get(url: &str) -> (u16, String) {
+    let mut resp = agent().get(url).call().unwrap();
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+    )
+}
+
+fn admin(server: &Server, path: &str) -> Value {
+    let mut resp = agent()
+        .post(format!("{}{path}", server.url))
+        .header("x-admin-token", &server.admin)
+        .send("")
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
+}
+
+/// A valid record for the deployed model: the first customer of the features table.
+fn record(root: &Path) -> Value {
+    let ws = Workspace::open(root).unwrap();
+    let card = ws.card("default", 1).unwrap();
+    let mut r = serde_json::Map::new();
+    for f in &card.feature_schema {
+        match f {
+            tablero_core::train::dataset::FeatureSpec::Numeric { name, mean } => {
+                r.insert(name.clone(), json!(mean));
+            }
+            tablero_core::train::dataset::FeatureSpec::Categorical { name, categories } => {
+                r.insert(name.clone(), json!(categories[0]));
+            }
+        }
+    }
+    Value::Object(r)
+}
+
+#[test]
+fn readiness_auth_rate_limits_and_validation() {
+    let (_d, root) = workspace();
+    let ws = Workspace::open(&root).unwrap();
+    let key = ws.create_key("app", 1000.0).unwrap();
+    let slow = ws.create_key("slow", 2.0).unwrap();
+    let mut server = Server::start(&root);
+    let predict = format!("{}/v1/predict", server.url);
+    let body = json!({"records": [record(&root)]}).to_string();
+
+    assert_eq!(get(&format!("{}/healthz", server.url)).0, 200);
+    let (code, text) = get(&format!("{}/health", server.url));
+    assert_eq!(code, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["service"],
+        "tablero-serve"
+    );
+    // Nothing deployed: not ready, predictions refused with 503.
+    assert_eq!(get(&format!("{}/readyz", server.url)).0, 503);
+    assert_eq!(post(&predict, Some(&key), &body).0, 503);
+    ws.promote("default", 1).unwrap();
+    assert_eq!(admin(&server, "/admin/reload")["serving"]["version"], 1);
+    assert_eq!(get(&format!("{}/readyz", server.url)).0, 200);
+
+    // Authentication.
+    let (code, _, err) = post(&predict, None, &body);
+    assert_eq!(code, 401);
+    assert!(err["error"].as_str().unwrap().contains("missing API key"));
+    assert_eq!(post(&predict, Some("tbk_wrong"), &body).0, 401);
+    let (code, _, ok) = post(&predict, Some(&key), &body);
+    assert_eq!(code, 200, "{ok}");
+    assert_eq!(ok["model_version"], 1);
+    let p = &ok["predictions"][0];
+    let score = p["score"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&score));
+    assert_eq!(p["label"], u8::from(score >= 0.5));
+    let mut resp = agent()
+        .post(&predict)
+        .header("authorization", &format!("Bearer {key}"))
+        .send(body.as_str())
+        .unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        200,
+        "{}",
+        resp.body_mut().read_to_string().unwrap()
+    );
+
+    // Rate limit: 2 per second for this key.
+    let codes: Vec<u16> = (0..4)
+        .map(|_| post(&predict, Some(&slow), &body).0)
+        .collect();
+    assert_eq!(codes.iter().filter(|&&c| c == 429).count(), 2, "{codes:?}");
+    let (code, retry, _) = post(&predict, Some(&slow), &body);
+    assert_eq!(code, 429);
+    assert_eq!(retry.as_deref(), Some("1"));
+
+    // Validation.
+    let (code, _, err) = post(&predict, Some(&key), &record(&root).to_string());
+    assert_eq!(code, 422);
+    assert!(
+        err["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("wrap"),
+        "{err}"
+    );
+    let mut missing = record(&root);
+    missing.as_object_mut().unwrap().remove("Recency");
+    let mut wrong = record(&root);
+    wrong["Frequency"] = json!("many");
+    let (code, _, err) = post(
+        &predict,
+        Some(&key),
+        &json!({"records": [record(&root), missing, wrong]}).to_string(),
+    );
+    assert_eq!(code, 422);
+    let errors = err["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2);
+    assert_eq!(
+        errors[0],
+        json!({"index": 1, "field": "Recency", "reason": "missing feature"})
+    );
+    assert_eq!(errors[1]["index"], 2);
+    assert_eq!(errors[1]["field"], "Frequency");
+    assert!(errors[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("expected a number"));
+    assert_eq!(post(&predict, Some(&key), "{not json").0, 400);
+    let huge = format!("{{\"records\": [], \"pad\": \"{}\"}}", "x".repeat(2 << 20));
+    assert_eq!(post(&predict, Some(&key), &huge).0, 413);
+    // Unknown categories are served (as all zeros) and reported.
+    let mut unknown = record(&root);
+    unknown["MostFrequentCountry"] = json!("Atlantis");
+    let (code, _, ok) = post(
+        &predict,
+        Some(&key),
+        &json!({"records": [unknown]}).to_string(),
+    );
+    assert_eq!(code, 200);
+    assert!(ok["warnings"][0].as_str().unwrap().contains("unknown"));
+
+    // A revoked key is refused once the server re-reads the keys.
+    ws.revoke_key("app").unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(post(&predict, Some(&key), &body).0, 401);
+
+    let (code, text) = get(&format!("{}/metrics", server.url));
+    assert_eq!(code, 200);
+    assert!(
+        text.contains("tablero_requests_total{route=\"/v1/predict\",status=\"200\"} "),
+        "{text}"
+    );
+    assert!(
+        text.contains("tablero_requests_total{route=\"/v1/predict\",status=\"429\"} 3"),
+        "{text}"
+    );
+    assert!(text.contains("tablero_model_version{group=\"default\"} 1"));
+    assert!(text.contains("tablero_request_duration_seconds_bucket{le=\"+Inf\"}"));
+    assert!(text.contains("tablero_prediction_score_count"));
+    // Admin routes need the token.
+    let resp = agent()
+        .post(format!("{}/admin/reload", server.url))
+        .send("")
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    server.stop();
+}
+
+#[test]
+fn promotion_under_load_fails_no_request_and_rollback_returns_to_the_previous_deployment() {
+    let (_d, root) = workspace();
+    let ws = Workspace::open(&root).unwrap();
+    let key = ws.create_key("load", 1_000_000.0).unwrap();
+    ws.promote("default", 1).unwrap();
+    let server = Server::start(&root);
+    let predict = format!("{}/v1/predict", server.url);
+    let body = json!({"records": [record(&root)]}).to_string();
+    let running = Arc::new(AtomicBool::new(true));
+    let clients: Vec<_> = (0..3)
+        .map(|_| {
+            let (running, predict, body, key) =
+                (running.clone(), predict.clone(), body.clone(), key.clone());
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let mut n = 0;
+                while running.load(Ordering::Relaxed) && n < 20_000 {
+                    let (code, _, reply) = post(&predict, Some(&key), &body);
+                    assert_eq!(code, 200, "a request failed during a swap: {reply}");
+                    seen.push(reply["model_version"].as_u64().unwrap());
+                    n += 1;
+                }
+                seen
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(150));
+    let d = ws.promote("default", 2).unwrap();
+    assert_eq!((d.version, d.from_version), (2, Some(1)));
+    assert_eq!(admin(&server, "/admin/reload")["serving"]["version"], 2);
+    std::thread::sleep(Duration::from_millis(150));
+    let d = ws.rollback().unwrap();
+    assert_eq!(
+        (d.version, d.from_version, d.action.as_str()),
+        (1, Some(2), "rollback")
+    );
+    assert_eq!(admin(&server, "/admin/reload")["serving"]["version"], 1);
+    std::thread::sleep(Duration::from_millis(150));
+    running.store(false, Ordering::Relaxed);
+    let seen: Vec<u64> = clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    assert!(
+        seen.contains(&1) && seen.contains(&2),
+        "both versions served"
+    );
+    // After the last swap, version 1 again.
+    assert_eq!(post(&predict, Some(&key), &body).2["model_version"], 1);
+    let history: Vec<(String, u32)> = ws
+        .deployments()
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.action, d.version))
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            ("rollback".into(), 1),
+            ("promote".into(), 2),
+            ("promote".into(), 1)
+        ]
+    );
+    // Only Approved versions can be promoted.
+    let config = TrainConfig {
+        folds: 3,
+        candidates: vec![Algorithm::Lr],
+        ..TrainConfig::default()
+    };
+    let j = ws
+        .submit(JobRequest::Train {
+            features_key: "s/features.parquet".into(),
+            group: "default".into(),
+            config,
+        })
+        .unwrap();
+    ws.run(&j.id, &|_| {}).unwrap();
+    let err = ws.promote("default", 3).unwrap_err().to_string();
+    assert!(
+        err.contains("only Approved versions can be promoted"),
+        "{err}"
+    );
+}
+
+#[test]
+fn shutdown_lets_in_flight_requests_finish() {
+    let (_d, root) = workspace();
+    let ws = Workspace::open(&root).unwrap();
+    let key = ws.create_key("k", 1000.0).unwrap();
+    ws.promote("default", 1).unwrap();
+    let mut server = Server::start(&root);
+    let body = json!({"records": [record(&root)]}).to_string();
+    // Start a request and hold back the end of its body.
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    let head = format!(
+        "POST /v1/predict HTTP/1.1\r\nHost: {addr}\r\nx-api-key: {key}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[..10]).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    // Ask the server to stop while the request is in flight.
+    let stopper = {
+        let url = server.url.clone();
+        let token = server.admin.clone();
+        std::thread::spawn(move || {
+            let resp = agent()
+                .post(format!("{url}/admin/shutdown"))
+                .header("x-admin-token", &token)
+                .send("")
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 200);
+        })
+    };
+    stopper.join().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    stream.write_all(&body.as_bytes()[10..]).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("\"model_version\":1"));
+    // The server then stops: new connections are refused.
+    if let Some(t) = server.thread.take() {
+        t.join().unwrap();
+    }
+    assert!(std::net::TcpStream::connect(&addr).is_err());
+    server.stop();
+}
