@@ -496,3 +496,117 @@ pub fn comparison(c: &Comparison) {
         }
     }
 }
+
+pub fn endpoint(v: &serde_json::Value) {
+    if v["running"] == true {
+        let serving = match &v["serving"] {
+            serde_json::Value::Null => "nothing yet (tablero deploy promote VERSION)".to_string(),
+            s => format!(
+                "{} version {}",
+                s["group"].as_str().unwrap_or(""),
+                s["version"]
+            ),
+        };
+        println!(
+            "Endpoint running at {} (pid {}), serving {serving}",
+            v["url"].as_str().unwrap_or(""),
+            v["pid"]
+        );
+        if let Some(u) = v["uptime_seconds"].as_u64() {
+            println!("  up {u} s");
+        }
+        if let Some(l) = v["log"].as_str() {
+            println!("  log: {l}");
+        }
+    } else if v["stopped"] == true {
+        println!("Endpoint stopped.");
+    } else {
+        println!("Endpoint not running (tablero endpoint start).");
+    }
+}
+
+pub fn deploy(v: &serde_json::Value) {
+    if let Some(h) = v["history"].as_array() {
+        if h.is_empty() {
+            println!("(no deployments)");
+        }
+        let rows: Vec<Vec<String>> = h
+            .iter()
+            .map(|d| {
+                vec![
+                    d["at"].as_str().unwrap_or("").to_string(),
+                    d["action"].as_str().unwrap_or("").to_string(),
+                    format!("{} v{}", d["group"].as_str().unwrap_or(""), d["version"]),
+                    d["from_version"]
+                        .as_u64()
+                        .map(|f| format!("v{f}"))
+                        .unwrap_or_default(),
+                    d["actor"].as_str().unwrap_or("").to_string(),
+                ]
+            })
+            .collect();
+        table(&["AT", "ACTION", "DEPLOYED", "FROM", "BY"], &rows);
+        return;
+    }
+    if let Some(d) = v.get("deployment") {
+        println!(
+            "{} {} version {} (was {})",
+            d["action"].as_str().unwrap_or(""),
+            d["group"].as_str().unwrap_or(""),
+            d["version"],
+            d["from_version"]
+                .as_u64()
+                .map(|f| format!("v{f}"))
+                .unwrap_or_else(|| "nothing".into())
+        );
+        match &v["endpoint"] {
+            serde_json::Value::Null => {
+                println!("  the endpoint is not running; it will serve this version when started")
+            }
+            e => println!(
+                "  the endpoint now serves version {}",
+                e["serving"]["version"]
+            ),
+        }
+        return;
+    }
+    match &v["deployed"] {
+        serde_json::Value::Null => println!("Nothing deployed."),
+        d => println!(
+            "Deployed: {} version {} ({} by {} at {})",
+            d["group"].as_str().unwrap_or(""),
+            d["version"],
+            d["action"].as_str().unwrap_or(""),
+            d["actor"].as_str().unwrap_or(""),
+            d["at"].as_str().unwrap_or("")
+        ),
+    }
+    endpoint(&v["endpoint"]);
+}
+
+pub fn keys(keys: &[tablero_local::deploy::ApiKey]) {
+    if keys.is_empty() {
+        println!("(no keys)");
+        return;
+    }
+    let rows: Vec<Vec<String>> = keys
+        .iter()
+        .map(|k| {
+            vec![
+                k.name.clone(),
+                format!("{}", k.rate),
+                k.created_by.clone(),
+                k.created_at.clone(),
+                k.revoked_at
+                    .clone()
+                    .map(|r| format!("revoked {r}"))
+                    .unwrap_or_else(|| "active".into()),
+                format!("{}…", &k.sha256[..12]),
+            ]
+        })
+        .collect();
+    table(
+        &["NAME", "RATE/S", "BY", "CREATED", "STATE", "SHA-256"],
+        &rows,
+    );
+}

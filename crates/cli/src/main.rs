@@ -4,6 +4,7 @@
 //! and never prompt. Exit codes: 0 success, 1 failed job or refused action,
 //! 2 bad usage. See docs/cli.md.
 
+mod endpoint;
 mod human;
 
 use std::io::{IsTerminal, Write};
@@ -67,6 +68,15 @@ enum Command {
     /// Workspace policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The local inference endpoint: start, stop, status.
+    #[command(subcommand)]
+    Endpoint(EndpointCommand),
+    /// What the endpoint serves: status, promote, rollback, history.
+    #[command(subcommand)]
+    Deploy(DeployCommand),
+    /// API keys for the endpoint.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// The audit log.
     Audit {
         /// Entries since a duration (1h, 24h, 7d) or a date ('YYYY-MM-DD[ HH:MM:SS]', UTC).
@@ -307,6 +317,68 @@ enum ModelsCommand {
 }
 
 #[derive(Subcommand)]
+enum EndpointCommand {
+    /// Start the local endpoint as its own process (ops).
+    Start {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
+    /// Stop it; in-flight requests finish first (ops).
+    Stop,
+    /// Whether it runs, its URL, what it serves, its uptime.
+    Status,
+    /// Run the endpoint in this process (what `start` launches).
+    #[command(hide = true)]
+    Serve {
+        /// Port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeployCommand {
+    /// The deployed version, and what the endpoint actually serves.
+    Status,
+    /// Deploy an Approved version (ops); a running endpoint swaps to it.
+    Promote {
+        /// Version number.
+        version: u32,
+        /// Model group.
+        #[arg(long, default_value = "default")]
+        group: String,
+    },
+    /// Return to the previously deployed version (ops).
+    Rollback,
+    /// Promotions and rollbacks, newest first.
+    History,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key; it is printed once, only its SHA-256 is stored (ops).
+    Create {
+        /// Key name (shown in logs and metrics).
+        #[arg(long)]
+        name: String,
+        /// Requests per second allowed.
+        #[arg(long, default_value_t = tablero_local::deploy::DEFAULT_RATE)]
+        rate: f64,
+    },
+    /// Keys (names, hashes, rates; never the keys).
+    Ls,
+    /// Revoke a key (ops).
+    Revoke {
+        /// Key name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum PolicyCommand {
     /// Turn the four-eyes rule on or off (ml_lead; audited).
     FourEyes {
@@ -344,6 +416,14 @@ struct Failure {
 }
 
 impl Failure {
+    fn refused(message: impl Into<String>) -> Failure {
+        Failure {
+            code: 1,
+            kind: "refused",
+            message: message.into(),
+        }
+    }
+
     fn usage(message: impl Into<String>) -> Failure {
         Failure {
             code: 2,
@@ -459,6 +539,50 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Jobs(cmd) => jobs(cli, cmd),
         Command::Train(args) => train(cli, args),
         Command::Models(cmd) => models(cli, cmd),
+        Command::Endpoint(EndpointCommand::Serve { port, host }) => {
+            tablero_serve::run(&root(cli), host, *port)?;
+            Ok(0)
+        }
+        Command::Endpoint(cmd) => {
+            let ws = open(cli)?;
+            let out = match cmd {
+                EndpointCommand::Start { port } => endpoint::start(&ws, *port)?,
+                EndpointCommand::Stop => endpoint::stop(&ws)?,
+                EndpointCommand::Status => endpoint::status(ws.root())?,
+                EndpointCommand::Serve { .. } => {
+                    return Err(Failure::usage("serve runs the endpoint in the foreground"))
+                }
+            };
+            emit(cli, &out, || human::endpoint(&out));
+            Ok(0)
+        }
+        Command::Deploy(cmd) => deploy(cli, cmd),
+        Command::Keys(cmd) => {
+            let ws = open(cli)?;
+            match cmd {
+                KeysCommand::Create { name, rate } => {
+                    let key = ws.create_key(name, *rate)?;
+                    emit(
+                        cli,
+                        &json!({"name": name, "key": key, "rate": rate}),
+                        || {
+                            println!("Key {name} ({rate} requests/s). Copy it now, it is not shown again:\n{key}")
+                        },
+                    );
+                }
+                KeysCommand::Ls => {
+                    let keys = ws.keys()?;
+                    emit(cli, &json!({"keys": keys}), || human::keys(&keys));
+                }
+                KeysCommand::Revoke { name } => {
+                    ws.revoke_key(name)?;
+                    emit(cli, &json!({"revoked": name}), || {
+                        println!("Revoked {name}")
+                    });
+                }
+            }
+            Ok(0)
+        }
         Command::Policy(PolicyCommand::FourEyes { state }) => {
             let mut ws = open(cli)?;
             ws.set_four_eyes(state == "on")?;
@@ -824,6 +948,30 @@ fn models(cli: &Cli, cmd: &ModelsCommand) -> Result<u8, Failure> {
             });
         }
     }
+    Ok(0)
+}
+
+fn deploy(cli: &Cli, cmd: &DeployCommand) -> Result<u8, Failure> {
+    let ws = open(cli)?;
+    let out = match cmd {
+        DeployCommand::Status => {
+            let deployed = ws.deployed()?;
+            let endpoint = endpoint::status(ws.root())?;
+            json!({"deployed": deployed, "endpoint": endpoint})
+        }
+        DeployCommand::Promote { version, group } => {
+            let d = ws.promote(group, *version)?;
+            let reloaded = endpoint::notify(ws.root())?;
+            json!({"deployment": d, "endpoint": reloaded})
+        }
+        DeployCommand::Rollback => {
+            let d = ws.rollback()?;
+            let reloaded = endpoint::notify(ws.root())?;
+            json!({"deployment": d, "endpoint": reloaded})
+        }
+        DeployCommand::History => json!({"history": ws.deployments()?}),
+    };
+    emit(cli, &out, || human::deploy(&out));
     Ok(0)
 }
 

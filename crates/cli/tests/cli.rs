@@ -508,3 +508,189 @@ fn training_and_approval_through_the_cli() {
         "{text}"
     );
 }
+
+/// Stops the endpoint when a test ends, even a failing one.
+struct StopEndpoint<'a>(&'a Cli);
+
+impl Drop for StopEndpoint<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.run(&["endpoint", "stop"]);
+    }
+}
+
+#[test]
+fn endpoint_keys_promotion_and_rollback_through_the_cli() {
+    let cli = Cli::new();
+    let me: Value =
+        serde_json::from_str(&String::from_utf8(cli.run(&["init", "--json"]).stdout).unwrap())
+            .unwrap();
+    let me = me["user"].as_str().unwrap().to_string();
+    std::fs::write(
+        cli.ws().join("tablero.toml"),
+        format!("[roles]\n\"{me}\" = [\"analyst\", \"ml_lead\", \"ops\"]\nana = [\"analyst\"]\n[policy]\nfour_eyes = false\nallow_as = true\n"),
+    )
+    .unwrap();
+    for args in [
+        vec!["data", "upload", &sample(), "--key", "s.csv"],
+        vec!["etl", "clean", "s.csv"],
+        vec!["etl", "features", "s/transactions.parquet"],
+        vec![
+            "train",
+            "s/features.parquet",
+            "--folds",
+            "3",
+            "--candidates",
+            "lr",
+        ],
+        vec![
+            "train",
+            "s/features.parquet",
+            "--folds",
+            "3",
+            "--candidates",
+            "nb",
+        ],
+        vec![
+            "train",
+            "s/features.parquet",
+            "--folds",
+            "3",
+            "--candidates",
+            "tree",
+        ],
+        vec!["models", "approve", "1", "--comment", "ok"],
+        vec!["models", "approve", "2", "--comment", "ok"],
+    ] {
+        let (code, doc) = cli.json(&args);
+        assert_eq!(code, 0, "{args:?}: {doc}");
+    }
+    let (code, err) = cli.json(&["endpoint", "start", "--port", "0", "--as", "ana"]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["kind"], "permission");
+
+    let (code, started) = cli.json(&["endpoint", "start", "--port", "0"]);
+    assert_eq!(code, 0, "{started}");
+    let _guard = StopEndpoint(&cli);
+    assert_eq!(started["running"], true);
+    assert_eq!(started["serving"], Value::Null);
+    let url = started["url"].as_str().unwrap().to_string();
+    let (code, again) = cli.json(&["endpoint", "start", "--port", "0"]);
+    assert_eq!(code, 1);
+    assert!(again["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("already running"));
+
+    let (code, created) = cli.json(&["keys", "create", "--name", "web", "--rate", "5000"]);
+    assert_eq!(code, 0);
+    let key = created["key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("tbk_") && key.len() == 68);
+    let (_, listed) = cli.json(&["keys", "ls"]);
+    assert!(
+        !listed.to_string().contains(&key),
+        "the key itself is never listed"
+    );
+    assert_eq!(listed["keys"][0]["name"], "web");
+
+    let (code, err) = cli.json(&["deploy", "promote", "3"]);
+    assert_eq!(code, 1);
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("only Approved versions"));
+    let (code, err) = cli.json(&["deploy", "rollback"]);
+    assert_eq!(code, 1);
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nothing is deployed"));
+
+    let (code, promoted) = cli.json(&["deploy", "promote", "1"]);
+    assert_eq!(code, 0, "{promoted}");
+    assert_eq!(promoted["endpoint"]["serving"]["version"], 1);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let card: Value = cli.json(&["models", "show", "1"]).1;
+    let mut record = serde_json::Map::new();
+    for f in card["card"]["feature_schema"].as_array().unwrap() {
+        let value = if f["kind"] == "numeric" {
+            f["mean"].clone()
+        } else {
+            f["categories"][0].clone()
+        };
+        record.insert(f["name"].as_str().unwrap().to_string(), value);
+    }
+    let body = serde_json::json!({"records": [record]}).to_string();
+    let mut resp = agent
+        .post(format!("{url}/v1/predict"))
+        .header("x-api-key", &key)
+        .send(body.as_str())
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let reply: Value = resp.body_mut().read_json().unwrap();
+    assert_eq!(reply["model_version"], 1);
+
+    assert_eq!(
+        cli.json(&["deploy", "promote", "2"]).1["endpoint"]["serving"]["version"],
+        2
+    );
+    let (_, status) = cli.json(&["deploy", "status"]);
+    assert_eq!(status["deployed"]["version"], 2);
+    assert_eq!(
+        status["endpoint"]["serving"]["version"], 2,
+        "read from the endpoint itself"
+    );
+    let (code, rolled) = cli.json(&["deploy", "rollback"]);
+    assert_eq!(code, 0);
+    assert_eq!(rolled["deployment"]["version"], 1);
+    assert_eq!(rolled["endpoint"]["serving"]["version"], 1);
+    let (_, history) = cli.json(&["deploy", "history"]);
+    let actions: Vec<(&str, u64)> = history["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["action"].as_str().unwrap(),
+                d["version"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![("rollback", 1), ("promote", 2), ("promote", 1)]
+    );
+
+    assert_eq!(cli.json(&["keys", "revoke", "web"]).0, 0);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let resp = agent
+        .post(format!("{url}/v1/predict"))
+        .header("x-api-key", &key)
+        .send(body.as_str())
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401, "a revoked key is refused");
+
+    let (code, stopped) = cli.json(&["endpoint", "stop"]);
+    assert_eq!(code, 0);
+    assert_eq!(stopped["stopped"], true);
+    assert_eq!(cli.json(&["endpoint", "status"]).1["running"], false);
+    let (_, audit) = cli.json(&["audit", "--since", "1h"]);
+    let acts: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for a in [
+        "endpoint.start",
+        "key.create",
+        "deploy.promote",
+        "deploy.rollback",
+        "key.revoke",
+        "endpoint.stop",
+    ] {
+        assert!(acts.contains(&a), "audit lacks {a}: {acts:?}");
+    }
+}

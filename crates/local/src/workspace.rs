@@ -207,8 +207,21 @@ impl Workspace {
         &self.db
     }
 
-    pub(crate) fn require_role(&self, role: Role, action: &str) -> Result<()> {
+    /// Refuses unless the actor holds `role` (the error names the role).
+    pub fn require_role(&self, role: Role, action: &str) -> Result<()> {
         self.require(role, action)
+    }
+
+    /// Appends an entry to the audit log for an action done outside this
+    /// crate (starting or stopping the endpoint).
+    pub fn record(
+        &self,
+        action: &str,
+        target: &str,
+        before: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<()> {
+        self.audit(action, target, before, after)
     }
 
     fn require_any(&self, roles: &[Role], action: &str) -> Result<()> {

@@ -658,3 +658,58 @@ pub async fn serve(
 pub fn state_file(workspace: &Path) -> PathBuf {
     workspace.join("endpoint.json")
 }
+
+/// Runs the endpoint for a workspace until SIGINT/SIGTERM or an admin
+/// shutdown: JSON logs on stdout, `<workspace>/endpoint.json` (pid, URL,
+/// admin token) while it runs. What `tablero-serve` and `tablero endpoint
+/// start` run.
+pub fn run(workspace: &Path, host: &str, port: u16) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(false)
+        .try_init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(async {
+        let app = App::open(workspace).context("opening the workspace")?;
+        let listener = tokio::net::TcpListener::bind((host, port))
+            .await
+            .with_context(|| format!("binding {host}:{port}"))?;
+        let addr = listener.local_addr()?;
+        let state = json!({
+            "pid": std::process::id(),
+            "url": format!("http://{addr}"),
+            "port": addr.port(),
+            "admin_token": app.admin_token(),
+            "started_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        });
+        let file = state_file(workspace);
+        let tmp = file.with_extension("json.part");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(&state)?)?;
+        std::fs::rename(&tmp, &file)?;
+        tracing::info!(url = %format!("http://{addr}"), serving = ?app.serving(), "listening");
+        let stop = async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut term) => {
+                        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+                    }
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = ctrl_c.await;
+        };
+        let result = serve(app, listener, stop, Duration::from_secs(1)).await;
+        let _ = std::fs::remove_file(&file);
+        tracing::info!("stopped");
+        result.context("serving")
+    })
+}
