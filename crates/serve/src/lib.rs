@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -29,6 +29,15 @@ use tablero_local::Workspace;
 
 /// Body limit of the JSON routes.
 pub const BODY_LIMIT: usize = 1 << 20;
+
+/// Body limit of the batch CSV route.
+pub const BATCH_LIMIT: usize = 64 << 20;
+
+/// How long a batch's scored CSV can be fetched.
+pub const PREDICTIONS_TTL: Duration = Duration::from_secs(3600);
+
+/// Scored CSVs kept at most (oldest dropped first).
+const MAX_PREDICTIONS: usize = 32;
 
 /// The model being served.
 pub struct Served {
@@ -107,6 +116,19 @@ impl Histogram {
     }
 }
 
+/// A scored batch: id, when, the CSV.
+type StoredPredictions = (String, Instant, Arc<Vec<u8>>);
+
+/// A scored CSV: the bytes, counts of label 0 and 1, the output columns.
+pub struct ScoredCsv {
+    /// The CSV.
+    pub bytes: Vec<u8>,
+    /// Customers predicted 0 and 1.
+    pub counts: [u64; 2],
+    /// Output columns.
+    pub columns: Vec<String>,
+}
+
 /// The server's shared state.
 pub struct App {
     workspace: Mutex<Workspace>,
@@ -117,6 +139,7 @@ pub struct App {
     admin_token: String,
     started: Instant,
     shutdown: tokio::sync::Notify,
+    predictions: Mutex<Vec<StoredPredictions>>,
 }
 
 /// A JSON error reply.
@@ -151,6 +174,7 @@ impl App {
             admin_token: token.iter().map(|b| format!("{b:02x}")).collect(),
             started: Instant::now(),
             shutdown: tokio::sync::Notify::new(),
+            predictions: Mutex::new(Vec::new()),
         });
         app.reload_keys()?;
         app.reload_model()?;
@@ -605,9 +629,255 @@ async fn admin_shutdown(
     Json(json!({"stopping": true})).into_response()
 }
 
+/// Scores a CSV of customer feature rows: the input columns plus
+/// `prediction_label`, `prediction_score` (probability of the predicted
+/// label), `purchase_probability` and `Prediction`.
+pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the file is not UTF-8 text (byte {}); send a CSV",
+            e.valid_up_to()
+        )
+    })?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| format!("not a CSV: {e}"))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let features = &model.encoder.features;
+    let missing: Vec<&str> = features
+        .iter()
+        .map(|f| f.name())
+        .filter(|n| !header.iter().any(|h| h == n))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "not a CSV of customer features: missing columns {}",
+            missing.join(", ")
+        ));
+    }
+    let idx: Vec<usize> = features
+        .iter()
+        .map(|f| header.iter().position(|h| h == f.name()).unwrap_or(0))
+        .collect();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut columns = header.clone();
+    columns.extend(
+        [
+            "prediction_label",
+            "prediction_score",
+            "purchase_probability",
+            "Prediction",
+        ]
+        .map(String::from),
+    );
+    out.write_record(&columns).map_err(|e| e.to_string())?;
+    let mut counts = [0u64; 2];
+    let mut row = Vec::new();
+    for (line, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| format!("line {}: {e}", line + 2))?;
+        let mut values = Vec::with_capacity(features.len());
+        for (f, &i) in features.iter().zip(&idx) {
+            let raw = rec.get(i).unwrap_or("").trim();
+            values.push(match f {
+                FeatureSpec::Numeric { name, .. } => {
+                    if raw.is_empty() {
+                        Value::Num(f64::NAN)
+                    } else {
+                        match raw.parse::<f64>() {
+                            Ok(x) if x.is_finite() => Value::Num(x),
+                            _ => {
+                                return Err(format!(
+                                    "line {}: {name} = {raw:?} is not a number",
+                                    line + 2
+                                ))
+                            }
+                        }
+                    }
+                }
+                FeatureSpec::Categorical { .. } => {
+                    Value::Text((!raw.is_empty()).then(|| raw.to_string()))
+                }
+            });
+        }
+        let (p, _) = model.predict(std::slice::from_ref(&values));
+        let p = p[0];
+        counts[p.label as usize] += 1;
+        row.clear();
+        row.extend(rec.iter().map(String::from));
+        let label_prob = if p.label == 1 { p.score } else { 1.0 - p.score };
+        row.push(p.label.to_string());
+        row.push(format!("{label_prob}"));
+        row.push(format!("{}", p.score));
+        row.push(
+            if p.label == 1 {
+                "Buy in 90 days"
+            } else {
+                "Will not buy in 90 days"
+            }
+            .to_string(),
+        );
+        out.write_record(&row).map_err(|e| e.to_string())?;
+    }
+    if counts[0] + counts[1] == 0 {
+        return Err("the CSV has a header but no customer rows".into());
+    }
+    let bytes = out.into_inner().map_err(|e| e.to_string())?;
+    Ok(ScoredCsv {
+        bytes,
+        counts,
+        columns,
+    })
+}
+
+async fn predict_batch(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    mut form: Multipart,
+) -> Response {
+    const ROUTE: &str = "/predict";
+    let start = Instant::now();
+    let response = async {
+        let key = app.authorise(&headers).map_err(|r| *r)?;
+        let served = app
+            .served
+            .load_full()
+            .ok_or_else(|| error(StatusCode::SERVICE_UNAVAILABLE, "no model is deployed yet"))?;
+        let mut file: Option<Bytes> = None;
+        loop {
+            match form.next_field().await {
+                Ok(Some(field)) => {
+                    if field.name() == Some("file") {
+                        let data = field.bytes().await.map_err(|e| error(StatusCode::BAD_REQUEST, format!("cannot read the upload: {e}")))?;
+                        file = Some(data);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Err(error(StatusCode::BAD_REQUEST, format!("not a multipart form: {e}"))),
+            }
+        }
+        let file = file.ok_or_else(|| error(StatusCode::BAD_REQUEST, "send the CSV in the multipart field `file`"))?;
+        let model = served.clone();
+        let scored = tokio::task::spawn_blocking(move || score_csv(&model.model, &file))
+            .await
+            .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+            .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
+        let ScoredCsv { bytes: csv_bytes, counts, columns } = scored;
+        let mut id = [0u8; 16];
+        getrandom::fill(&mut id).map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        if let Ok(mut stored) = app.predictions.lock() {
+            stored.retain(|(_, at, _)| at.elapsed() < PREDICTIONS_TTL);
+            if stored.len() >= MAX_PREDICTIONS {
+                stored.remove(0);
+            }
+            stored.push((id.clone(), Instant::now(), Arc::new(csv_bytes)));
+        }
+        let total = counts[0] + counts[1];
+        tracing::info!(key = %key, route = ROUTE, customers = total, model_version = served.version, "batch scored");
+        Ok(Json(json!({
+            "status": "success",
+            "message": format!("scored {total} customers with model {}/v{}", served.group, served.version),
+            "prediction_summary": {
+                "total_customers": total,
+                "predicted_to_buy": counts[1],
+                "predicted_not_to_buy": counts[0],
+                "buy_percentage": (counts[1] as f64 * 10000.0 / total as f64).round() / 100.0,
+            },
+            "model_used": format!("{}/v{}", served.group, served.version),
+            "model_was_auto_selected": true,
+            "columns_in_output": columns,
+            "predictions_id": id,
+        }))
+        .into_response())
+    }
+    .await
+    .unwrap_or_else(|r: Response| r);
+    app.count(ROUTE, response.status());
+    app.metrics.latency.observe(start.elapsed().as_secs_f64());
+    response
+}
+
+async fn get_predictions(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Response {
+    if let Err(r) = app.authorise(&headers) {
+        return *r;
+    }
+    let found = app.predictions.lock().ok().and_then(|stored| {
+        stored
+            .iter()
+            .find(|(i, at, _)| {
+                constant_time_eq(i.as_bytes(), id.as_bytes()) && at.elapsed() < PREDICTIONS_TTL
+            })
+            .map(|(_, _, b)| b.clone())
+    });
+    match found {
+        Some(bytes) => (
+            [("content-type", "text/csv; charset=utf-8")],
+            bytes.as_ref().clone(),
+        )
+            .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("no predictions with id {id} (they expire after an hour)"),
+        ),
+    }
+}
+
+async fn models(State(app): State<Arc<App>>) -> Response {
+    let group = app
+        .serving()
+        .map(|(g, _)| g)
+        .unwrap_or_else(|| "default".into());
+    let listed = app.with_workspace(|ws| {
+        use tablero_core::registry::Registry;
+        let versions = ws.versions(&group, None)?;
+        let mut out = Vec::new();
+        for v in versions {
+            let path = ws.store().path_of(
+                tablero_core::store::Bucket::Models,
+                &tablero_core::store::ObjectKey::new(&v.artifact.key)?,
+            );
+            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            out.push(json!({
+                "filename": format!("{}/v{}", v.group, v.version),
+                "size_bytes": size,
+                "created_timestamp": v.created_at,
+                "modified_timestamp": v.decided_at.clone().unwrap_or_else(|| v.created_at.clone()),
+                "status": v.status.name(),
+            }));
+        }
+        Ok(out)
+    });
+    match listed {
+        Ok(models) => {
+            let latest = models
+                .first()
+                .map(|m| m["filename"].clone())
+                .unwrap_or(Json_::Null);
+            Json(json!({"total_models": models.len(), "latest_model": latest, "models": models}))
+                .into_response()
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
 /// The router.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
+        .route(
+            "/predict",
+            post(predict_batch).layer(DefaultBodyLimit::max(BATCH_LIMIT)),
+        )
+        .route("/predictions/{id}", get(get_predictions))
+        .route("/models", get(models))
         .route("/v1/predict", post(predict))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -469,3 +469,167 @@ fn shutdown_lets_in_flight_requests_finish() {
     assert!(std::net::TcpStream::connect(&addr).is_err());
     server.stop();
 }
+
+/// A multipart body with the CSV in field `file`.
+fn multipart(csv: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "tablero-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"customers.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+    body.extend_from_slice(csv);
+    body.extend_from_slice(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"output_filename\"\r\n\r\nout.csv\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn batch_csv_compatible_with_the_old_api() {
+    let (_d, root) = workspace();
+    let ws = Workspace::open(&root).unwrap();
+    let key = ws.create_key("batch", 1000.0).unwrap();
+    ws.promote("default", 1).unwrap();
+    let server = Server::start(&root);
+    // The features table as CSV: the old API's input (extra columns are kept).
+    let bytes = std::fs::read(root.join("buckets/clean/s/features.parquet")).unwrap();
+    let mut df = tablero_core::table::from_parquet(&bytes).unwrap();
+    let csv = tablero_core::table::to_csv(&mut df).unwrap();
+    let (ctype, body) = multipart(&csv);
+    let mut resp = agent()
+        .post(format!("{}/predict", server.url))
+        .header("x-api-key", &key)
+        .header("content-type", &ctype)
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let reply: Value = resp.body_mut().read_json().unwrap();
+    assert_eq!(reply["status"], "success");
+    assert_eq!(reply["model_used"], "default/v1");
+    assert_eq!(reply["model_was_auto_selected"], true);
+    let summary = &reply["prediction_summary"];
+    let total = summary["total_customers"].as_u64().unwrap();
+    assert_eq!(total as usize, df.height());
+    assert_eq!(
+        summary["predicted_to_buy"].as_u64().unwrap()
+            + summary["predicted_not_to_buy"].as_u64().unwrap(),
+        total
+    );
+    let columns: Vec<&str> = reply["columns_in_output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &columns[columns.len() - 4..],
+        [
+            "prediction_label",
+            "prediction_score",
+            "purchase_probability",
+            "Prediction"
+        ]
+    );
+    assert_eq!(columns[0], "CustomerID");
+
+    let id = reply["predictions_id"].as_str().unwrap();
+    let mut resp = agent()
+        .get(format!("{}/predictions/{id}", server.url))
+        .header("x-api-key", &key)
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let text = resp.body_mut().read_to_string().unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, columns);
+    let n = header.len();
+    let mut buyers = 0;
+    let mut rows = 0;
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        rows += 1;
+        let label: u8 = rec[n - 4].parse().unwrap();
+        let label_score: f64 = rec[n - 3].parse().unwrap();
+        let p: f64 = rec[n - 2].parse().unwrap();
+        assert_eq!(label, u8::from(p >= 0.5));
+        assert!((label_score - if label == 1 { p } else { 1.0 - p }).abs() < 1e-12);
+        assert_eq!(
+            &rec[n - 1],
+            if label == 1 {
+                "Buy in 90 days"
+            } else {
+                "Will not buy in 90 days"
+            }
+        );
+        buyers += usize::from(label);
+    }
+    assert_eq!(rows as u64, total);
+    assert_eq!(buyers as u64, summary["predicted_to_buy"].as_u64().unwrap());
+    // The same customers through /v1/predict get the same scores.
+    let resp = agent()
+        .get(format!("{}/predictions/{id}", server.url))
+        .call()
+        .unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        401,
+        "fetching predictions needs a key"
+    );
+    let resp = agent()
+        .get(format!("{}/predictions/nope", server.url))
+        .header("x-api-key", &key)
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 404);
+
+    // A non-CSV upload is a 400.
+    let (ctype, body) = multipart(b"\x89PNG\r\n\x1a\n\x00\x00binary");
+    let resp = agent()
+        .post(format!("{}/predict", server.url))
+        .header("x-api-key", &key)
+        .header("content-type", &ctype)
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let (ctype, body) = multipart(b"a,b\n1,2\n");
+    let mut resp = agent()
+        .post(format!("{}/predict", server.url))
+        .header("x-api-key", &key)
+        .header("content-type", &ctype)
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    assert!(resp
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .contains("missing columns"));
+
+    // Batches over the JSON routes' 1 MB limit are accepted here (64 MB).
+    let text = String::from_utf8(csv.clone()).unwrap();
+    let (head, rows) = text.split_once('\n').unwrap();
+    let big = format!("{head}\n{}", rows.repeat(20));
+    assert!(big.len() > 1 << 20);
+    let (ctype, body) = multipart(big.as_bytes());
+    let mut resp = agent()
+        .post(format!("{}/predict", server.url))
+        .header("x-api-key", &key)
+        .header("content-type", &ctype)
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let reply: Value = resp.body_mut().read_json().unwrap();
+    assert_eq!(
+        reply["prediction_summary"]["total_customers"]
+            .as_u64()
+            .unwrap(),
+        total * 20
+    );
+
+    // /models in the old API's shape, from the registry.
+    let mut resp = agent()
+        .get(format!("{}/models", server.url))
+        .call()
+        .unwrap();
+    let models: Value = resp.body_mut().read_json().unwrap();
+    assert_eq!(models["total_models"], 2);
+    assert_eq!(models["latest_model"], "default/v2");
+    assert!(models["models"][0]["size_bytes"].as_u64().unwrap() > 100);
+}
