@@ -676,23 +676,24 @@ pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
         .map(String::from),
     );
     out.write_record(&columns).map_err(|e| e.to_string())?;
-    let mut counts = [0u64; 2];
-    let mut row = Vec::new();
+    // Read every row first, score them on every core, then write in order.
+    let mut raw: Vec<csv::StringRecord> = Vec::new();
+    let mut records: Vec<Vec<Value>> = Vec::new();
     for (line, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| format!("line {}: {e}", line + 2))?;
         let mut values = Vec::with_capacity(features.len());
         for (f, &i) in features.iter().zip(&idx) {
-            let raw = rec.get(i).unwrap_or("").trim();
+            let cell = rec.get(i).unwrap_or("").trim();
             values.push(match f {
                 FeatureSpec::Numeric { name, .. } => {
-                    if raw.is_empty() {
+                    if cell.is_empty() {
                         Value::Num(f64::NAN)
                     } else {
-                        match raw.parse::<f64>() {
+                        match cell.parse::<f64>() {
                             Ok(x) if x.is_finite() => Value::Num(x),
                             _ => {
                                 return Err(format!(
-                                    "line {}: {name} = {raw:?} is not a number",
+                                    "line {}: {name} = {cell:?} is not a number",
                                     line + 2
                                 ))
                             }
@@ -700,12 +701,33 @@ pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
                     }
                 }
                 FeatureSpec::Categorical { .. } => {
-                    Value::Text((!raw.is_empty()).then(|| raw.to_string()))
+                    Value::Text((!cell.is_empty()).then(|| cell.to_string()))
                 }
             });
         }
-        let (p, _) = model.predict(std::slice::from_ref(&values));
-        let p = p[0];
+        records.push(values);
+        raw.push(rec);
+    }
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let chunk = records.len().div_ceil(workers).max(1);
+    let preds: Vec<tablero_core::train::model::Prediction> = std::thread::scope(|s| {
+        let handles: Vec<_> = records
+            .chunks(chunk)
+            .map(|part| s.spawn(move || model.predict(part).0))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    if preds.len() != records.len() {
+        return Err("scoring failed".into());
+    }
+    let mut counts = [0u64; 2];
+    let mut row = Vec::new();
+    for (rec, p) in raw.iter().zip(&preds) {
         counts[p.label as usize] += 1;
         row.clear();
         row.extend(rec.iter().map(String::from));
