@@ -15,6 +15,7 @@
 
 pub mod clean;
 pub mod dates;
+pub mod drift;
 pub mod error;
 pub mod features;
 pub mod ingest;

@@ -137,7 +137,8 @@ impl FeatureBaseline {
         edges.partition_point(|&e| e < v)
     }
 
-    pub(crate) fn numeric(name: &str, values: &[f64]) -> FeatureBaseline {
+    /// The baseline of numeric values: decile edges and proportions.
+    pub fn numeric(name: &str, values: &[f64]) -> FeatureBaseline {
         let edges = decile_edges(values);
         let mut counts = vec![0.0; edges.len() + 1];
         for &v in values {
@@ -151,7 +152,8 @@ impl FeatureBaseline {
         }
     }
 
-    pub(crate) fn categorical(name: &str, values: &[Option<&str>]) -> FeatureBaseline {
+    /// The baseline of categories: proportion per category (missing as `""`).
+    pub fn categorical(name: &str, values: &[Option<&str>]) -> FeatureBaseline {
         let mut cats: Vec<String> = values.iter().map(|v| v.unwrap_or("").to_string()).collect();
         cats.sort();
         let mut categories = Vec::new();
