@@ -78,7 +78,7 @@ fn this_program() -> Result<PathBuf, Failure> {
 }
 
 /// Starts the endpoint and waits until it answers.
-pub fn start(ws: &Workspace, port: u16) -> Result<Value, Failure> {
+pub fn start(ws: &Workspace, port: u16, metrics_interval: u64) -> Result<Value, Failure> {
     ws.require_role(Role::Ops, "start the endpoint")?;
     let root = ws.root();
     if let Some(r) = running(root) {
@@ -105,6 +105,8 @@ pub fn start(ws: &Workspace, port: u16) -> Result<Value, Failure> {
         .arg(root)
         .args(["endpoint", "serve", "--port"])
         .arg(port.to_string())
+        .arg("--metrics-interval")
+        .arg(metrics_interval.max(1).to_string())
         .stdin(std::process::Stdio::null())
         .stdout(log)
         .stderr(err_log);

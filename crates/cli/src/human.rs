@@ -610,3 +610,63 @@ pub fn keys(keys: &[tablero_local::deploy::ApiKey]) {
         &rows,
     );
 }
+
+pub fn metrics(windows: &[tablero_local::monitor::MetricWindow], requests: u64, errors: u64) {
+    if windows.is_empty() {
+        println!("(no traffic recorded in this range)");
+        return;
+    }
+    let f = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_default();
+    let rows: Vec<Vec<String>> = windows
+        .iter()
+        .map(|w| {
+            vec![
+                w.window_start.clone(),
+                format!("v{}", w.version),
+                w.requests.to_string(),
+                w.errors.to_string(),
+                f(w.p50_ms),
+                f(w.p90_ms),
+                f(w.p99_ms),
+                if w.predictions > 0 {
+                    format!("{:.3}", w.positives as f64 / w.predictions as f64)
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "WINDOW",
+            "MODEL",
+            "REQUESTS",
+            "ERRORS",
+            "P50 MS",
+            "P90 MS",
+            "P99 MS",
+            "POSITIVE RATE",
+        ],
+        &rows,
+    );
+    println!("{requests} requests, {errors} errors");
+}
+
+pub fn drift(features: &[tablero_local::monitor::FeatureDrift]) {
+    if features.is_empty() {
+        println!("(no traffic recorded in this range)");
+        return;
+    }
+    let rows: Vec<Vec<String>> = features
+        .iter()
+        .map(|d| {
+            vec![
+                d.feature.clone(),
+                format!("{:.4}", d.psi),
+                d.level.clone(),
+                d.n.to_string(),
+            ]
+        })
+        .collect();
+    table(&["FEATURE", "PSI", "LEVEL", "VALUES"], &rows);
+}

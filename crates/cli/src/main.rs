@@ -77,6 +77,9 @@ enum Command {
     /// API keys for the endpoint.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// What the endpoint saw: per-interval metrics and drift.
+    #[command(subcommand)]
+    Monitor(MonitorCommand),
     /// The audit log.
     Audit {
         /// Entries since a duration (1h, 24h, 7d) or a date ('YYYY-MM-DD[ HH:MM:SS]', UTC).
@@ -323,6 +326,9 @@ enum EndpointCommand {
         /// Port on 127.0.0.1 (0 picks a free one).
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// Seconds per metrics window written to the workspace.
+        #[arg(long, default_value_t = 60)]
+        metrics_interval: u64,
     },
     /// Stop it; in-flight requests finish first (ops).
     Stop,
@@ -337,6 +343,9 @@ enum EndpointCommand {
         /// Address.
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
+        /// Seconds per metrics window.
+        #[arg(long, default_value_t = 60)]
+        metrics_interval: u64,
     },
 }
 
@@ -356,6 +365,28 @@ enum DeployCommand {
     Rollback,
     /// Promotions and rollbacks, newest first.
     History,
+}
+
+#[derive(Subcommand)]
+enum MonitorCommand {
+    /// Per-interval requests, errors, latency percentiles, positive rate.
+    Metrics {
+        /// A duration (30m, 1h, 24h, 7d) or a UTC date.
+        #[arg(long, default_value = "1h")]
+        since: String,
+    },
+    /// PSI per feature and of the score against the model card's baseline.
+    Drift {
+        /// A duration (30m, 1h, 24h, 7d) or a UTC date.
+        #[arg(long, default_value = "24h")]
+        since: String,
+        /// Version (default: the deployed one).
+        #[arg(long)]
+        version: Option<u32>,
+        /// Model group (default: the deployed one's).
+        #[arg(long)]
+        group: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -539,14 +570,26 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Jobs(cmd) => jobs(cli, cmd),
         Command::Train(args) => train(cli, args),
         Command::Models(cmd) => models(cli, cmd),
-        Command::Endpoint(EndpointCommand::Serve { port, host }) => {
-            tablero_serve::run(&root(cli), host, *port)?;
+        Command::Endpoint(EndpointCommand::Serve {
+            port,
+            host,
+            metrics_interval,
+        }) => {
+            tablero_serve::run(
+                &root(cli),
+                host,
+                *port,
+                std::time::Duration::from_secs((*metrics_interval).max(1)),
+            )?;
             Ok(0)
         }
         Command::Endpoint(cmd) => {
             let ws = open(cli)?;
             let out = match cmd {
-                EndpointCommand::Start { port } => endpoint::start(&ws, *port)?,
+                EndpointCommand::Start {
+                    port,
+                    metrics_interval,
+                } => endpoint::start(&ws, *port, *metrics_interval)?,
                 EndpointCommand::Stop => endpoint::stop(&ws)?,
                 EndpointCommand::Status => endpoint::status(ws.root())?,
                 EndpointCommand::Serve { .. } => {
@@ -557,6 +600,39 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Deploy(cmd) => deploy(cli, cmd),
+        Command::Monitor(MonitorCommand::Metrics { since }) => {
+            let ws = open(cli)?;
+            let since = parse_since(since)?;
+            let windows = ws.metrics_since(&since)?;
+            let requests: u64 = windows.iter().map(|w| w.requests).sum();
+            let errors: u64 = windows.iter().map(|w| w.errors).sum();
+            let out =
+                json!({"since": since, "requests": requests, "errors": errors, "windows": windows});
+            emit(cli, &out, || human::metrics(&windows, requests, errors));
+            Ok(0)
+        }
+        Command::Monitor(MonitorCommand::Drift {
+            since,
+            version,
+            group,
+        }) => {
+            let ws = open(cli)?;
+            let since = parse_since(since)?;
+            let deployed = ws.deployed()?;
+            let group = group
+                .clone()
+                .or_else(|| deployed.as_ref().map(|d| d.group.clone()))
+                .unwrap_or_else(|| "default".into());
+            let version = match version.or_else(|| deployed.as_ref().map(|d| d.version)) {
+                Some(v) => v,
+                None => return Err(Failure::refused("nothing is deployed; give --version")),
+            };
+            let drift = ws.drift_since(&group, version, &since)?;
+            let out =
+                json!({"since": since, "group": group, "version": version, "features": drift});
+            emit(cli, &out, || human::drift(&drift));
+            Ok(0)
+        }
         Command::Keys(cmd) => {
             let ws = open(cli)?;
             match cmd {

@@ -675,6 +675,16 @@ fn endpoint_keys_promotion_and_rollback_through_the_cli() {
     let (code, stopped) = cli.json(&["endpoint", "stop"]);
     assert_eq!(code, 0);
     assert_eq!(stopped["stopped"], true);
+    // The endpoint wrote its last metrics window when it stopped.
+    let (code, metrics) = cli.json(&["monitor", "metrics", "--since", "1h"]);
+    assert_eq!(code, 0);
+    assert!(metrics["requests"].as_u64().unwrap() >= 2, "{metrics}");
+    assert!(metrics["windows"][0]["p99_ms"].as_f64().is_some());
+    let (code, drift) = cli.json(&["monitor", "drift", "--since", "1h", "--version", "1"]);
+    assert_eq!(code, 0, "{drift}");
+    let features = drift["features"].as_array().unwrap();
+    assert!(features.iter().any(|f| f["feature"] == "Recency"));
+    assert!(features.iter().all(|f| f["psi"].as_f64().unwrap() >= 0.0));
     assert_eq!(cli.json(&["endpoint", "status"]).1["running"], false);
     let (_, audit) = cli.json(&["audit", "--since", "1h"]);
     let acts: Vec<&str> = audit["entries"]

@@ -10,7 +10,7 @@ use tablero_core::job::{Job, JobKind, JobStatus, LogLine, ObjectRef};
 
 use crate::error::{Error, Result};
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -88,6 +88,24 @@ CREATE TABLE IF NOT EXISTS deployments (
     actor        TEXT NOT NULL,
     at           TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS metrics (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    endpoint     TEXT NOT NULL,
+    group_name   TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    window_start TEXT NOT NULL,
+    interval_s   REAL NOT NULL,
+    requests     INTEGER NOT NULL,
+    errors       INTEGER NOT NULL,
+    p50_ms       REAL,
+    p90_ms       REAL,
+    p99_ms       REAL,
+    predictions  INTEGER NOT NULL,
+    positives    INTEGER NOT NULL,
+    score_bins   TEXT NOT NULL,
+    feature_bins TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_by_time ON metrics(endpoint, window_start);
 CREATE TABLE IF NOT EXISTS settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL

@@ -16,6 +16,7 @@ pub mod db;
 pub mod deploy;
 pub mod error;
 pub mod folder;
+pub mod monitor;
 pub mod registry;
 pub mod workspace;
 

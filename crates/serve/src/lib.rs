@@ -23,8 +23,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value as Json_};
 use tablero_core::train::dataset::{FeatureSpec, Value};
-use tablero_core::train::model::Model;
+use tablero_core::train::model::{FeatureBaseline, Model, Prediction};
 use tablero_local::deploy::key_hash;
+use tablero_local::monitor::MetricWindow;
 use tablero_local::Workspace;
 
 /// Body limit of the JSON routes.
@@ -140,6 +141,106 @@ pub struct App {
     started: Instant,
     shutdown: tokio::sync::Notify,
     predictions: Mutex<Vec<StoredPredictions>>,
+    window: Mutex<Window>,
+    finished: Mutex<Vec<MetricWindow>>,
+}
+
+/// Traffic of the current interval, for the per-interval aggregates.
+struct Window {
+    start: chrono::DateTime<chrono::Utc>,
+    started: Instant,
+    served: Option<(String, u32)>,
+    requests: u64,
+    errors: u64,
+    latencies_ms: Vec<f64>,
+    predictions: u64,
+    positives: u64,
+    score_bins: Vec<u64>,
+    feature_bins: Vec<Vec<u64>>,
+    names: Vec<String>,
+}
+
+impl Window {
+    fn new(served: Option<&Served>) -> Window {
+        let (names, feature_bins, score_bins) = match served {
+            Some(s) => (
+                s.model
+                    .baseline
+                    .features
+                    .iter()
+                    .map(baseline_name)
+                    .collect(),
+                s.model
+                    .baseline
+                    .features
+                    .iter()
+                    .map(|b| vec![0; baseline_bins(b)])
+                    .collect(),
+                vec![0; baseline_bins(&s.model.baseline.score)],
+            ),
+            None => (Vec::new(), Vec::new(), Vec::new()),
+        };
+        Window {
+            start: chrono::Utc::now(),
+            started: Instant::now(),
+            served: served.map(|s| (s.group.clone(), s.version)),
+            requests: 0,
+            errors: 0,
+            latencies_ms: Vec::new(),
+            predictions: 0,
+            positives: 0,
+            score_bins,
+            feature_bins,
+            names,
+        }
+    }
+
+    /// The window as stored, or `None` when nothing happened in it.
+    fn finish(mut self) -> Option<MetricWindow> {
+        let (group, version) = self.served.clone()?;
+        if self.requests == 0 {
+            return None;
+        }
+        self.latencies_ms.sort_by(f64::total_cmp);
+        let pct = |q: f64| -> Option<f64> {
+            (!self.latencies_ms.is_empty())
+                .then(|| tablero_core::stats::quantile_sorted(&self.latencies_ms, q))
+        };
+        Some(MetricWindow {
+            endpoint: tablero_local::deploy::LOCAL_ENDPOINT.into(),
+            group,
+            version,
+            window_start: self
+                .start
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            interval_s: self.started.elapsed().as_secs_f64(),
+            requests: self.requests,
+            errors: self.errors,
+            p50_ms: pct(0.5),
+            p90_ms: pct(0.9),
+            p99_ms: pct(0.99),
+            predictions: self.predictions,
+            positives: self.positives,
+            score_bins: self.score_bins,
+            feature_bins: self.names.into_iter().zip(self.feature_bins).collect(),
+        })
+    }
+}
+
+fn baseline_name(b: &FeatureBaseline) -> String {
+    match b {
+        FeatureBaseline::Numeric { name, .. } | FeatureBaseline::Categorical { name, .. } => {
+            name.clone()
+        }
+    }
+}
+
+/// Bins of a baseline as the endpoint counts them (categorical: + unseen).
+fn baseline_bins(b: &FeatureBaseline) -> usize {
+    match b {
+        FeatureBaseline::Numeric { edges, .. } => edges.len() + 1,
+        FeatureBaseline::Categorical { categories, .. } => categories.len() + 1,
+    }
 }
 
 /// A JSON error reply.
@@ -175,6 +276,8 @@ impl App {
             started: Instant::now(),
             shutdown: tokio::sync::Notify::new(),
             predictions: Mutex::new(Vec::new()),
+            window: Mutex::new(Window::new(None)),
+            finished: Mutex::new(Vec::new()),
         });
         app.reload_keys()?;
         app.reload_model()?;
@@ -247,6 +350,88 @@ impl App {
             self.served.store(Some(Arc::new(s)));
         }
         Ok(self.serving())
+    }
+
+    /// Adds a prediction request to the current window.
+    fn observe(&self, status: StatusCode, latency_ms: f64, scored: Option<&Scored>) {
+        let Ok(mut w) = self.window.lock() else {
+            return;
+        };
+        let current = self.served.load_full();
+        let key = current.as_ref().map(|s| (s.group.clone(), s.version));
+        if w.served != key {
+            let old = std::mem::replace(&mut *w, Window::new(current.as_deref()));
+            if let (Some(done), Ok(mut f)) = (old.finish(), self.finished.lock()) {
+                f.push(done);
+            }
+        }
+        w.requests += 1;
+        let code = status.as_u16();
+        if code >= 400 && code != 401 && code != 429 {
+            w.errors += 1;
+        }
+        w.latencies_ms.push(latency_ms);
+        let Some((served, records, preds)) = scored else {
+            return;
+        };
+        if w.served != Some((served.group.clone(), served.version)) {
+            return;
+        }
+        let baseline = &served.model.baseline;
+        for (record, p) in records.iter().zip(preds) {
+            w.predictions += 1;
+            w.positives += u64::from(p.label);
+            if let FeatureBaseline::Numeric { edges, .. } = &baseline.score {
+                let b = FeatureBaseline::bin_of(edges, p.score);
+                if let Some(c) = w.score_bins.get_mut(b) {
+                    *c += 1;
+                }
+            }
+            for (k, (b, v)) in baseline.features.iter().zip(record).enumerate() {
+                let bin = match (b, v) {
+                    (FeatureBaseline::Numeric { edges, .. }, Value::Num(x)) if x.is_finite() => {
+                        Some(FeatureBaseline::bin_of(edges, *x))
+                    }
+                    (FeatureBaseline::Categorical { categories, .. }, Value::Text(t)) => {
+                        let t = t.as_deref().unwrap_or("");
+                        Some(
+                            categories
+                                .iter()
+                                .position(|c| c == t)
+                                .unwrap_or(categories.len()),
+                        )
+                    }
+                    _ => None,
+                };
+                if let Some(c) =
+                    bin.and_then(|b| w.feature_bins.get_mut(k).and_then(|f| f.get_mut(b)))
+                {
+                    *c += 1;
+                }
+            }
+        }
+    }
+
+    /// Closes the current window and writes every finished one to the workspace.
+    pub fn flush_metrics(&self) -> Result<usize, tablero_local::Error> {
+        let mut done: Vec<MetricWindow> = self
+            .finished
+            .lock()
+            .map(|mut f| std::mem::take(&mut *f))
+            .unwrap_or_default();
+        if let Ok(mut w) = self.window.lock() {
+            let current = self.served.load_full();
+            let old = std::mem::replace(&mut *w, Window::new(current.as_deref()));
+            done.extend(old.finish());
+        }
+        let n = done.len();
+        self.with_workspace(|ws| {
+            for w in &done {
+                ws.record_metrics(w)?;
+            }
+            Ok(())
+        })?;
+        Ok(n)
     }
 
     fn count(&self, route: &'static str, status: StatusCode) {
@@ -428,11 +613,12 @@ fn kind(v: &Json_) -> &'static str {
 async fn predict(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     const ROUTE: &str = "/v1/predict";
     let start = Instant::now();
-    let (response, key, version) = predict_inner(&app, &headers, &body);
+    let (response, key, version, scored) = predict_inner(&app, &headers, &body);
     let status = response.status();
     app.count(ROUTE, status);
     let elapsed = start.elapsed().as_secs_f64();
     app.metrics.latency.observe(elapsed);
+    app.observe(status, elapsed * 1e3, scored.as_ref());
     tracing::info!(
         key = key.as_deref().unwrap_or("-"),
         route = ROUTE,
@@ -444,14 +630,17 @@ async fn predict(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -
     response
 }
 
+/// A scored request: the model, the records, the predictions.
+type Scored = (Arc<Served>, Vec<Vec<Value>>, Vec<Prediction>);
+
 fn predict_inner(
     app: &App,
     headers: &HeaderMap,
     body: &[u8],
-) -> (Response, Option<String>, Option<u32>) {
+) -> (Response, Option<String>, Option<u32>, Option<Scored>) {
     let key = match app.authorise(headers) {
         Ok(k) => k,
-        Err(r) => return (*r, None, None),
+        Err(r) => return (*r, None, None, None),
     };
     // One load: the whole request uses one model, even across a swap.
     let Some(served) = app.served.load_full() else {
@@ -461,6 +650,7 @@ fn predict_inner(
                 "no model is deployed yet (tablero deploy promote VERSION)",
             ),
             Some(key),
+            None,
             None,
         );
     };
@@ -473,7 +663,7 @@ fn predict_inner(
                     json!({"errors": [{"index": null, "field": null, "reason": format!("invalid JSON: {e}")}]}),
                 ),
             );
-            return (r.into_response(), Some(key), Some(served.version));
+            return (r.into_response(), Some(key), Some(served.version), None);
         }
     };
     let recs = match records(&parsed, &served.model.encoder.features) {
@@ -487,6 +677,7 @@ fn predict_inner(
                     .into_response(),
                 Some(key),
                 Some(served.version),
+                None,
             )
         }
     };
@@ -501,10 +692,12 @@ fn predict_inner(
             if unknown == 1 { "y" } else { "ies" }
         )]);
     }
+    let version = served.version;
     (
         (StatusCode::OK, Json(reply)).into_response(),
         Some(key),
-        Some(served.version),
+        Some(version),
+        Some((served, recs, preds)),
     )
 }
 
@@ -919,7 +1112,20 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
     key_refresh: Duration,
+    metrics_interval: Duration,
 ) -> std::io::Result<()> {
+    let flusher = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(metrics_interval).await;
+                let a = app.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || a.flush_metrics()).await {
+                    tracing::warn!(error = %e, "could not write metrics");
+                }
+            }
+        })
+    };
     let refresher = {
         let app = app.clone();
         tokio::spawn(async move {
@@ -931,6 +1137,7 @@ pub async fn serve(
         })
     };
     let shutdown_app = app.clone();
+    let app_for_flush = app.clone();
     let result = axum::serve(
         listener,
         router(app).into_make_service_with_connect_info::<SocketAddr>(),
@@ -943,6 +1150,9 @@ pub async fn serve(
     })
     .await;
     refresher.abort();
+    flusher.abort();
+    let a = app_for_flush;
+    let _ = tokio::task::spawn_blocking(move || a.flush_metrics()).await;
     result
 }
 
@@ -951,11 +1161,19 @@ pub fn state_file(workspace: &Path) -> PathBuf {
     workspace.join("endpoint.json")
 }
 
+/// Default length of a metrics window.
+pub const METRICS_INTERVAL: Duration = Duration::from_secs(60);
+
 /// Runs the endpoint for a workspace until SIGINT/SIGTERM or an admin
 /// shutdown: JSON logs on stdout, `<workspace>/endpoint.json` (pid, URL,
 /// admin token) while it runs. What `tablero-serve` and `tablero endpoint
 /// start` run.
-pub fn run(workspace: &Path, host: &str, port: u16) -> anyhow::Result<()> {
+pub fn run(
+    workspace: &Path,
+    host: &str,
+    port: u16,
+    metrics_interval: Duration,
+) -> anyhow::Result<()> {
     use anyhow::Context;
     let _ = tracing_subscriber::fmt()
         .json()
@@ -999,7 +1217,14 @@ pub fn run(workspace: &Path, host: &str, port: u16) -> anyhow::Result<()> {
             #[cfg(not(unix))]
             let _ = ctrl_c.await;
         };
-        let result = serve(app, listener, stop, Duration::from_secs(1)).await;
+        let result = serve(
+            app,
+            listener,
+            stop,
+            Duration::from_secs(1),
+            metrics_interval,
+        )
+        .await;
         let _ = std::fs::remove_file(&file);
         tracing::info!("stopped");
         result.context("serving")

@@ -22,9 +22,17 @@ struct Args {
     /// Address to bind.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
+    /// Seconds per metrics window written to the workspace (1 or more).
+    #[arg(long, default_value_t = 60)]
+    metrics_interval: u64,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tablero_serve::run(&args.workspace, &args.host, args.port)
+    tablero_serve::run(
+        &args.workspace,
+        &args.host,
+        args.port,
+        std::time::Duration::from_secs(args.metrics_interval.max(1)),
+    )
 }

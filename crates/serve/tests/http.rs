@@ -75,6 +75,7 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
 struct Server {
     url: String,
     admin: String,
+    app: Arc<tablero_serve::App>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -83,6 +84,7 @@ impl Server {
     fn start(root: &Path) -> Server {
         let app = tablero_serve::App::open(root).unwrap();
         let admin = app.admin_token().to_string();
+        let shared = app.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
@@ -97,15 +99,22 @@ impl Server {
                 let stop = async move {
                     let _ = rx.await;
                 };
-                tablero_serve::serve(app, listener, stop, Duration::from_millis(100))
-                    .await
-                    .unwrap();
+                tablero_serve::serve(
+                    app,
+                    listener,
+                    stop,
+                    Duration::from_millis(100),
+                    Duration::from_secs(3600),
+                )
+                .await
+                .unwrap();
             });
         });
         let addr = addr_rx.recv().unwrap();
         Server {
             url: format!("http://{addr}"),
             admin,
+            app: shared,
             stop: Some(tx),
             thread: Some(thread),
         }
@@ -632,4 +641,94 @@ fn batch_csv_compatible_with_the_old_api() {
     assert_eq!(models["total_models"], 2);
     assert_eq!(models["latest_model"], "default/v2");
     assert!(models["models"][0]["size_bytes"].as_u64().unwrap() > 100);
+}
+
+/// Rows of the sample's features table as JSON records.
+fn feature_records(root: &Path) -> Vec<serde_json::Map<String, Value>> {
+    let bytes = std::fs::read(root.join("buckets/clean/s/features.parquet")).unwrap();
+    let mut df = tablero_core::table::from_parquet(&bytes).unwrap();
+    let csv = tablero_core::table::to_csv(&mut df).unwrap();
+    let mut rdr = csv::Reader::from_reader(&csv[..]);
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            header
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| {
+                    let value = match v.parse::<f64>() {
+                        Ok(x) if h != "CustomerID" && h != "RFM_Score" => json!(x),
+                        _ => json!(v),
+                    };
+                    (h.clone(), value)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn drift_is_quiet_on_training_like_traffic_and_loud_on_a_shifted_feature() {
+    let (_d, root) = workspace();
+    let ws = Workspace::open(&root).unwrap();
+    let key = ws.create_key("drift", 1_000_000.0).unwrap();
+    ws.promote("default", 1).unwrap();
+    let t0 = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let server = Server::start(&root);
+    let predict = format!("{}/v1/predict", server.url);
+    let rows = feature_records(&root);
+    let send = |records: &[serde_json::Map<String, Value>]| {
+        for chunk in records.chunks(20) {
+            let (code, _, reply) = post(
+                &predict,
+                Some(&key),
+                &json!({ "records": chunk }).to_string(),
+            );
+            assert_eq!(code, 200, "{reply}");
+        }
+    };
+    send(&rows);
+    // The next window starts when this one is flushed.
+    let t1 = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    assert_eq!(server.app.flush_metrics().unwrap(), 1);
+    let windows = ws.metrics_since(&t0).unwrap();
+    assert_eq!(windows.len(), 1);
+    let w = &windows[0];
+    assert_eq!((w.version, w.predictions), (1, rows.len() as u64));
+    assert_eq!(w.requests, rows.len().div_ceil(20) as u64);
+    assert!(w.p50_ms.unwrap() > 0.0 && w.p99_ms.unwrap() >= w.p50_ms.unwrap());
+    let quiet = ws.drift_since("default", 1, &t0).unwrap();
+    assert!(!quiet.is_empty());
+    for d in &quiet {
+        assert!(
+            d.psi < 0.1,
+            "{} drifted on training-like traffic: {}",
+            d.feature,
+            d.psi
+        );
+    }
+
+    // The same customers with Recency shifted by 400 days.
+    let shifted: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            let v = r["Recency"].as_f64().unwrap();
+            r.insert("Recency".into(), json!(v + 400.0));
+            r
+        })
+        .collect();
+    send(&shifted);
+    server.app.flush_metrics().unwrap();
+    let loud = ws.drift_since("default", 1, &t1).unwrap();
+    let recency = loud.iter().find(|d| d.feature == "Recency").unwrap();
+    assert!(recency.psi > 0.25, "Recency PSI {}", recency.psi);
+    assert_eq!(recency.level, "drift");
+    for d in loud
+        .iter()
+        .filter(|d| d.feature != "Recency" && d.feature != "score")
+    {
+        assert!(d.psi < 0.1, "{} should stay quiet: {}", d.feature, d.psi);
+    }
 }

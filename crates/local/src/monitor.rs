@@ -1,0 +1,188 @@
+//! Monitoring on SQLite: the per-interval aggregates the local endpoint
+//! writes, and drift (PSI) over a time range against the model card.
+
+use std::collections::BTreeMap;
+
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use tablero_core::drift;
+use tablero_core::registry::Registry;
+
+use crate::error::{Error, Result};
+use crate::workspace::Workspace;
+
+/// One interval of endpoint traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricWindow {
+    /// Endpoint name (`local`).
+    pub endpoint: String,
+    /// Model group served.
+    pub group: String,
+    /// Model version served.
+    pub version: u32,
+    /// Start of the window (RFC 3339, UTC).
+    pub window_start: String,
+    /// Length of the window in seconds.
+    pub interval_s: f64,
+    /// Prediction requests.
+    pub requests: u64,
+    /// Requests answered with an error (4xx other than 401/429, and 5xx).
+    pub errors: u64,
+    /// Latency percentiles, ms.
+    pub p50_ms: Option<f64>,
+    /// 90th percentile.
+    pub p90_ms: Option<f64>,
+    /// 99th percentile.
+    pub p99_ms: Option<f64>,
+    /// Records scored.
+    pub predictions: u64,
+    /// Records predicted 1.
+    pub positives: u64,
+    /// Scores counted in the baseline's score bins.
+    pub score_bins: Vec<u64>,
+    /// Per feature: values counted in the baseline's bins (categorical: one
+    /// extra last bin for unseen categories).
+    pub feature_bins: BTreeMap<String, Vec<u64>>,
+}
+
+/// PSI of one feature (or the score) over a time range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureDrift {
+    /// Feature (or `score`).
+    pub feature: String,
+    /// Population stability index against the training baseline.
+    pub psi: f64,
+    /// `ok` (< 0.1), `watch` (< 0.25) or `drift`.
+    pub level: String,
+    /// Values counted.
+    pub n: u64,
+}
+
+impl Workspace {
+    /// Stores one window (written by the endpoint).
+    pub fn record_metrics(&self, w: &MetricWindow) -> Result<()> {
+        let score_bins =
+            serde_json::to_string(&w.score_bins).map_err(|e| Error::Refused(e.to_string()))?;
+        let feature_bins =
+            serde_json::to_string(&w.feature_bins).map_err(|e| Error::Refused(e.to_string()))?;
+        self.db().conn().execute(
+            "INSERT INTO metrics (endpoint, group_name, version, window_start, interval_s, requests, errors,
+                 p50_ms, p90_ms, p99_ms, predictions, positives, score_bins, feature_bins)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                w.endpoint,
+                w.group,
+                w.version,
+                w.window_start,
+                w.interval_s,
+                w.requests,
+                w.errors,
+                w.p50_ms,
+                w.p90_ms,
+                w.p99_ms,
+                w.predictions,
+                w.positives,
+                score_bins,
+                feature_bins
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Windows starting at or after `since` (RFC 3339), oldest first.
+    pub fn metrics_since(&self, since: &str) -> Result<Vec<MetricWindow>> {
+        let conn = self.db().conn();
+        let mut st = conn.prepare(
+            "SELECT endpoint, group_name, version, window_start, interval_s, requests, errors, p50_ms, p90_ms, p99_ms,
+                    predictions, positives, score_bins, feature_bins
+             FROM metrics WHERE window_start >= ?1 ORDER BY window_start, seq",
+        )?;
+        let rows = st.query_map([since], |r| {
+            let bad = |i: usize| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    i,
+                    rusqlite::types::Type::Text,
+                    "bad bins".into(),
+                )
+            };
+            let score: String = r.get(12)?;
+            let features: String = r.get(13)?;
+            Ok(MetricWindow {
+                endpoint: r.get(0)?,
+                group: r.get(1)?,
+                version: r.get(2)?,
+                window_start: r.get(3)?,
+                interval_s: r.get(4)?,
+                requests: r.get(5)?,
+                errors: r.get(6)?,
+                p50_ms: r.get(7)?,
+                p90_ms: r.get(8)?,
+                p99_ms: r.get(9)?,
+                predictions: r.get(10)?,
+                positives: r.get(11)?,
+                score_bins: serde_json::from_str(&score).map_err(|_| bad(12))?,
+                feature_bins: serde_json::from_str(&features).map_err(|_| bad(13))?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// PSI per feature and of the score, over the windows since `since` of
+    /// the given version, against its model card's baseline. Largest first.
+    pub fn drift_since(&self, group: &str, version: u32, since: &str) -> Result<Vec<FeatureDrift>> {
+        let card = self.card(group, version)?;
+        let windows: Vec<MetricWindow> = self
+            .metrics_since(since)?
+            .into_iter()
+            .filter(|w| w.group == group && w.version == version)
+            .collect();
+        let mut out = Vec::new();
+        let mut add = |name: &str,
+                       baseline: &tablero_core::train::model::FeatureBaseline,
+                       counts: Vec<u64>| {
+            if let Some(psi) = drift::psi_of_counts(baseline, &counts) {
+                let level = if psi >= drift::DRIFT {
+                    "drift"
+                } else if psi >= drift::WATCH {
+                    "watch"
+                } else {
+                    "ok"
+                };
+                out.push(FeatureDrift {
+                    feature: name.to_string(),
+                    psi,
+                    level: level.into(),
+                    n: counts.iter().sum(),
+                });
+            }
+        };
+        let sum = |get: &dyn Fn(&MetricWindow) -> Option<Vec<u64>>| -> Vec<u64> {
+            let mut total: Vec<u64> = Vec::new();
+            for w in &windows {
+                if let Some(c) = get(w) {
+                    if total.len() < c.len() {
+                        total.resize(c.len(), 0);
+                    }
+                    for (t, v) in total.iter_mut().zip(c) {
+                        *t += v;
+                    }
+                }
+            }
+            total
+        };
+        for b in &card.baseline.features {
+            let name = match b {
+                tablero_core::train::model::FeatureBaseline::Numeric { name, .. }
+                | tablero_core::train::model::FeatureBaseline::Categorical { name, .. } => {
+                    name.clone()
+                }
+            };
+            let counts = sum(&|w| w.feature_bins.get(&name).cloned());
+            add(&name, b, counts);
+        }
+        let counts = sum(&|w| Some(w.score_bins.clone()));
+        add("score", &card.baseline.score, counts);
+        out.sort_by(|a, b| b.psi.total_cmp(&a.psi));
+        Ok(out)
+    }
+}
