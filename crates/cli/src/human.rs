@@ -670,3 +670,25 @@ pub fn drift(features: &[tablero_local::monitor::FeatureDrift]) {
         .collect();
     table(&["FEATURE", "PSI", "LEVEL", "VALUES"], &rows);
 }
+
+pub fn alarms(v: &serde_json::Value) {
+    let rows: Vec<Vec<String>> = v["alarms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            vec![
+                a["rule"].as_str().unwrap_or("").to_string(),
+                a["state"].as_str().unwrap_or("").to_string(),
+                a["value"]
+                    .as_f64()
+                    .map(|x| format!("{x:.4}"))
+                    .unwrap_or_default(),
+                a["since"].as_str().unwrap_or("").to_string(),
+            ]
+        })
+        .collect();
+    table(&["RULE", "STATE", "VALUE", "SINCE"], &rows);
+    let history = v["history"].as_array().map(Vec::len).unwrap_or(0);
+    println!("{history} state change(s) recorded");
+}

@@ -387,6 +387,8 @@ enum MonitorCommand {
         #[arg(long)]
         group: Option<String>,
     },
+    /// Alarm states (rules in tablero.toml [alarms]) and their history.
+    Alarms,
 }
 
 #[derive(Subcommand)]
@@ -609,6 +611,23 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             let out =
                 json!({"since": since, "requests": requests, "errors": errors, "windows": windows});
             emit(cli, &out, || human::metrics(&windows, requests, errors));
+            Ok(0)
+        }
+        Command::Monitor(MonitorCommand::Alarms) => {
+            let ws = open(cli)?;
+            let history = ws.alarm_history()?;
+            let mut current = Vec::new();
+            for rule in ["feature_drift", "error_rate", "latency_p99"] {
+                let last = history.iter().find(|c| c.rule == rule);
+                current.push(json!({
+                    "rule": rule,
+                    "state": last.map(|c| c.state.as_str()).unwrap_or("OK"),
+                    "since": last.map(|c| c.at.clone()),
+                    "value": last.and_then(|c| c.value),
+                }));
+            }
+            let out = json!({"alarms": current, "history": history, "rules": ws.config().alarms});
+            emit(cli, &out, || human::alarms(&out));
             Ok(0)
         }
         Command::Monitor(MonitorCommand::Drift {

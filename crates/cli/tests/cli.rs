@@ -685,6 +685,16 @@ fn endpoint_keys_promotion_and_rollback_through_the_cli() {
     let features = drift["features"].as_array().unwrap();
     assert!(features.iter().any(|f| f["feature"] == "Recency"));
     assert!(features.iter().all(|f| f["psi"].as_f64().unwrap() >= 0.0));
+    let (code, alarms) = cli.json(&["monitor", "alarms"]);
+    assert_eq!(code, 0);
+    let rules: Vec<&str> = alarms["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, vec!["feature_drift", "error_rate", "latency_p99"]);
+    assert_eq!(alarms["rules"]["feature_psi"], 0.25);
     assert_eq!(cli.json(&["endpoint", "status"]).1["running"], false);
     let (_, audit) = cli.json(&["audit", "--since", "1h"]);
     let acts: Vec<&str> = audit["entries"]

@@ -64,6 +64,35 @@ pub struct Config {
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
+    /// Alarm rules on the endpoint's metrics.
+    #[serde(default)]
+    pub alarms: Alarms,
+}
+
+/// Alarm rules, evaluated over the last `window_minutes` of metrics each
+/// time the endpoint writes a window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Alarms {
+    /// Minutes of metrics each rule looks at.
+    pub window_minutes: u64,
+    /// Any feature's PSI at or above this raises `feature_drift`.
+    pub feature_psi: f64,
+    /// Error rate (errors / requests) above this raises `error_rate`.
+    pub error_rate: f64,
+    /// p99 latency above this (ms, worst window) raises `latency_p99`.
+    pub p99_ms: f64,
+}
+
+impl Default for Alarms {
+    fn default() -> Self {
+        Alarms {
+            window_minutes: 60,
+            feature_psi: 0.25,
+            error_rate: 0.01,
+            p99_ms: 250.0,
+        }
+    }
 }
 
 impl Config {
@@ -81,6 +110,7 @@ impl Config {
                 allow_as: false,
             },
             limits: Limits::default(),
+            alarms: Alarms::default(),
         }
     }
 

@@ -10,7 +10,7 @@ use tablero_core::job::{Job, JobKind, JobStatus, LogLine, ObjectRef};
 
 use crate::error::{Error, Result};
 
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -106,6 +106,14 @@ CREATE TABLE IF NOT EXISTS metrics (
     feature_bins TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metrics_by_time ON metrics(endpoint, window_start);
+CREATE TABLE IF NOT EXISTS alarms (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule    TEXT NOT NULL,
+    state   TEXT NOT NULL,
+    value   REAL,
+    message TEXT NOT NULL,
+    at      TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use tablero_core::drift;
 use tablero_core::registry::Registry;
@@ -58,7 +58,126 @@ pub struct FeatureDrift {
     pub n: u64,
 }
 
+/// An alarm's state change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmChange {
+    /// `feature_drift`, `error_rate` or `latency_p99`.
+    pub rule: String,
+    /// `ALARM` or `OK`.
+    pub state: String,
+    /// The value that decided it.
+    pub value: Option<f64>,
+    /// What it means.
+    pub message: String,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+}
+
 impl Workspace {
+    /// Evaluates the alarm rules over the last window of metrics and stores
+    /// the state changes; returns them.
+    pub fn evaluate_alarms(&self) -> Result<Vec<AlarmChange>> {
+        let rules = self.config().alarms.clone();
+        let since = (chrono::Utc::now() - chrono::Duration::minutes(rules.window_minutes as i64))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let windows = self.metrics_since(&since)?;
+        let requests: u64 = windows.iter().map(|w| w.requests).sum();
+        let errors: u64 = windows.iter().map(|w| w.errors).sum();
+        let p99 = windows
+            .iter()
+            .filter_map(|w| w.p99_ms)
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+        let mut evaluated: Vec<(&str, bool, Option<f64>, String)> = Vec::new();
+        let rate = (requests > 0).then(|| errors as f64 / requests as f64);
+        evaluated.push((
+            "error_rate",
+            rate.is_some_and(|r| r > rules.error_rate),
+            rate,
+            format!(
+                "error rate over {} min vs {}",
+                rules.window_minutes, rules.error_rate
+            ),
+        ));
+        evaluated.push((
+            "latency_p99",
+            p99.is_some_and(|p| p > rules.p99_ms),
+            p99,
+            format!(
+                "worst p99 latency (ms) over {} min vs {}",
+                rules.window_minutes, rules.p99_ms
+            ),
+        ));
+        let mut worst: Option<(String, f64)> = None;
+        if let Some(d) = self.deployed()? {
+            for f in self
+                .drift_since(&d.group, d.version, &since)?
+                .into_iter()
+                .filter(|f| f.feature != "score")
+            {
+                if worst.as_ref().is_none_or(|(_, p)| f.psi > *p) {
+                    worst = Some((f.feature, f.psi));
+                }
+            }
+        }
+        evaluated.push((
+            "feature_drift",
+            worst.as_ref().is_some_and(|(_, p)| *p >= rules.feature_psi),
+            worst.as_ref().map(|(_, p)| *p),
+            match &worst {
+                Some((f, _)) => format!(
+                    "largest feature PSI ({f}) over {} min vs {}",
+                    rules.window_minutes, rules.feature_psi
+                ),
+                None => "no traffic".into(),
+            },
+        ));
+        let mut changes = Vec::new();
+        for (rule, firing, value, message) in evaluated {
+            let state = if firing { "ALARM" } else { "OK" };
+            let last: Option<String> = self
+                .db()
+                .conn()
+                .query_row(
+                    "SELECT state FROM alarms WHERE rule = ?1 ORDER BY seq DESC LIMIT 1",
+                    [rule],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if last.as_deref().unwrap_or("OK") != state {
+                let change = AlarmChange {
+                    rule: rule.into(),
+                    state: state.into(),
+                    value,
+                    message,
+                    at: crate::db::now(),
+                };
+                self.db().conn().execute(
+                    "INSERT INTO alarms (rule, state, value, message, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![change.rule, change.state, change.value, change.message, change.at],
+                )?;
+                changes.push(change);
+            }
+        }
+        Ok(changes)
+    }
+
+    /// Alarm state changes, newest first.
+    pub fn alarm_history(&self) -> Result<Vec<AlarmChange>> {
+        let conn = self.db().conn();
+        let mut st =
+            conn.prepare("SELECT rule, state, value, message, at FROM alarms ORDER BY seq DESC")?;
+        let rows = st.query_map([], |r| {
+            Ok(AlarmChange {
+                rule: r.get(0)?,
+                state: r.get(1)?,
+                value: r.get(2)?,
+                message: r.get(3)?,
+                at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Stores one window (written by the endpoint).
     pub fn record_metrics(&self, w: &MetricWindow) -> Result<()> {
         let score_bins =

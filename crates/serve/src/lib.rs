@@ -429,6 +429,11 @@ impl App {
             for w in &done {
                 ws.record_metrics(w)?;
             }
+            if n > 0 {
+                for change in ws.evaluate_alarms()? {
+                    tracing::warn!(rule = %change.rule, state = %change.state, value = ?change.value, "alarm");
+                }
+            }
             Ok(())
         })?;
         Ok(n)
