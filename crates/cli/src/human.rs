@@ -692,3 +692,55 @@ pub fn alarms(v: &serde_json::Value) {
     let history = v["history"].as_array().map(Vec::len).unwrap_or(0);
     println!("{history} state change(s) recorded");
 }
+
+pub fn demo(v: &serde_json::Value) {
+    println!();
+    if let Ok(board) = serde_json::from_value::<Vec<LeaderboardEntry>>(v["leaderboard"].clone()) {
+        println!("Leaderboard (10-fold CV on the sample's standard features):");
+        leaderboard(&board);
+    }
+    println!();
+    println!(
+        "Deployed: default version {} ({}), approved by {}",
+        v["version"],
+        v["winner"].as_str().unwrap_or(""),
+        v["approved_by"].as_str().unwrap_or("")
+    );
+    println!(
+        "Endpoint: {} (API key {})",
+        v["endpoint"]["url"].as_str().unwrap_or(""),
+        v["endpoint"]["api_key"].as_str().unwrap_or("")
+    );
+    println!(
+        "Traffic:  {} requests, {} succeeded",
+        v["traffic"]["requests"], v["traffic"]["succeeded"]
+    );
+    println!(
+        "Latency:  p50 {:.2} ms, worst p99 {:.2} ms",
+        v["latency_ms"]["p50_median"].as_f64().unwrap_or(0.0),
+        v["latency_ms"]["p99_worst"].as_f64().unwrap_or(0.0)
+    );
+    println!("Drift (largest PSI first):");
+    for d in v["drift"].as_array().into_iter().flatten() {
+        println!(
+            "  {:<24} {:.4} {}",
+            d["feature"].as_str().unwrap_or(""),
+            d["psi"].as_f64().unwrap_or(0.0),
+            d["level"].as_str().unwrap_or("")
+        );
+    }
+    for a in v["alarms"].as_array().into_iter().flatten() {
+        println!(
+            "Alarm: {} is {} ({})",
+            a["rule"].as_str().unwrap_or(""),
+            a["state"].as_str().unwrap_or(""),
+            a["message"].as_str().unwrap_or("")
+        );
+    }
+    let ws = v["workspace"].as_str().unwrap_or("");
+    println!();
+    println!("Look further with TABLERO_WORKSPACE={ws} and: tablero models show {}, tablero monitor metrics, tablero monitor drift, tablero monitor alarms, tablero audit.", v["version"]);
+    println!(
+        "The endpoint keeps running; stop it with: TABLERO_WORKSPACE={ws} tablero endpoint stop"
+    );
+}

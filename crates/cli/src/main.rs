@@ -4,6 +4,7 @@
 //! and never prompt. Exit codes: 0 success, 1 failed job or refused action,
 //! 2 bad usage. See docs/cli.md.
 
+mod demo;
 mod endpoint;
 mod human;
 
@@ -80,6 +81,15 @@ enum Command {
     /// What the endpoint saw: per-interval metrics and drift.
     #[command(subcommand)]
     Monitor(MonitorCommand),
+    /// Run the whole product on the bundled sample in a fresh workspace.
+    Demo {
+        /// Seconds of traffic to send.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Endpoint port (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
     /// The audit log.
     Audit {
         /// Entries since a duration (1h, 24h, 7d) or a date ('YYYY-MM-DD[ HH:MM:SS]', UTC).
@@ -487,6 +497,12 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+impl From<tablero_core::Error> for Failure {
+    fn from(e: tablero_core::Error) -> Failure {
+        Failure::from(tablero_local::Error::from(e))
+    }
+}
+
 impl From<tablero_local::Error> for Failure {
     fn from(e: tablero_local::Error) -> Failure {
         Failure::from(anyhow::Error::from(e))
@@ -602,6 +618,11 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Deploy(cmd) => deploy(cli, cmd),
+        Command::Demo { seconds, port } => {
+            let out = demo::run(&root(cli), *seconds, *port, cli.json)?;
+            emit(cli, &out, || human::demo(&out));
+            Ok(0)
+        }
         Command::Monitor(MonitorCommand::Metrics { since }) => {
             let ws = open(cli)?;
             let since = parse_since(since)?;

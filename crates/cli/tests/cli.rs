@@ -714,3 +714,53 @@ fn endpoint_keys_promotion_and_rollback_through_the_cli() {
         assert!(acts.contains(&a), "audit lacks {a}: {acts:?}");
     }
 }
+
+#[test]
+fn demo_runs_the_whole_product_on_a_fresh_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("demo");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tablero"))
+            .arg("--workspace")
+            .arg(&ws)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    struct Stop<'a>(&'a dyn Fn(&[&str]) -> Output);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            let _ = (self.0)(&["endpoint", "stop"]);
+        }
+    }
+    let _stop = Stop(&run);
+    let out = run(&["demo", "--seconds", "3", "--port", "0", "--json"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["approved_by"], "demo-lead");
+    assert_eq!(v["leaderboard"].as_array().unwrap().len(), 7);
+    assert!(v["traffic"]["requests"].as_u64().unwrap() > 10);
+    assert_eq!(v["traffic"]["requests"], v["traffic"]["succeeded"]);
+    assert_eq!(
+        v["drift"][0]["feature"], "Recency",
+        "the drifted segment shows: {}",
+        v["drift"]
+    );
+    let alarms = v["alarms"].as_array().unwrap();
+    assert!(
+        alarms
+            .iter()
+            .any(|a| a["rule"] == "feature_drift" && a["state"] == "ALARM"),
+        "{alarms:?}"
+    );
+    // The demo refuses a workspace that is not fresh.
+    let again = run(&["demo", "--seconds", "1", "--port", "0", "--json"]);
+    assert_eq!(again.status.code(), Some(1));
+}

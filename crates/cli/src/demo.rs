@@ -1,0 +1,214 @@
+//! `tablero demo`: the whole product on the bundled sample, in a fresh
+//! workspace — upload, clean, features, train, approve as a second user,
+//! promote, start the endpoint, send traffic with a drifted segment, and
+//! say where to look.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tablero_core::clean::Preset;
+use tablero_core::ingest::CsvOptions;
+use tablero_core::job::{JobRequest, JobRunner, JobStatus};
+use tablero_core::registry::Registry;
+use tablero_core::train::TrainConfig;
+use tablero_local::Workspace;
+
+use crate::{endpoint, Failure};
+
+/// The bundled sample (a subset of UCI Online Retail, CC BY 4.0; see assets/sample/README.md).
+const SAMPLE: &[u8] = include_bytes!("../../../assets/sample/online_retail_sample.csv");
+
+/// The second user who approves (four eyes).
+const LEAD: &str = "demo-lead";
+
+fn step(quiet: bool, text: &str) {
+    if !quiet {
+        eprintln!("==> {text}");
+    }
+}
+
+fn run_job(ws: &Workspace, request: JobRequest) -> Result<tablero_core::job::Job, Failure> {
+    let job = ws.submit(request)?;
+    let job = ws.run(&job.id, &|_| {})?;
+    if job.status != JobStatus::Succeeded {
+        return Err(Failure::refused(format!(
+            "{} failed: {}",
+            job.id,
+            job.error.unwrap_or_default()
+        )));
+    }
+    Ok(job)
+}
+
+/// Runs the demo in `root` (which must be new or empty).
+pub fn run(root: &Path, seconds: u64, port: u16, quiet: bool) -> Result<Value, Failure> {
+    if root.exists()
+        && std::fs::read_dir(root)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(Failure::refused(format!(
+            "{} is not empty; the demo needs a fresh workspace (pass --workspace NEWDIR)",
+            root.display()
+        )));
+    }
+    step(
+        quiet,
+        &format!("creating a workspace at {}", root.display()),
+    );
+    let ws = Workspace::init(root)?;
+    let me = ws.actor().to_string();
+    std::fs::write(
+        ws.config_path(),
+        format!(
+            "# Demo workspace: you hold every role; {LEAD} is a second ML lead for the four-eyes rule.\n\
+             [roles]\n\"{me}\" = [\"analyst\", \"ml_lead\", \"ops\"]\n\"{LEAD}\" = [\"ml_lead\"]\n\n\
+             [policy]\nfour_eyes = true\nallow_as = true\n"
+        ),
+    )
+    .map_err(|e| Failure::refused(e.to_string()))?;
+    let ws = Workspace::open(root)?;
+    let sample = root.join("tmp").join("online_retail_sample.csv");
+    std::fs::write(&sample, SAMPLE).map_err(|e| Failure::refused(e.to_string()))?;
+
+    step(quiet, "uploading the sample (UCI Online Retail subset)");
+    ws.upload(
+        &sample,
+        Some("online_retail.csv"),
+        &CsvOptions::default(),
+        false,
+        &|_, _| {},
+    )?;
+    let _ = std::fs::remove_file(&sample);
+    step(quiet, "cleaning and building features");
+    run_job(
+        &ws,
+        JobRequest::Clean {
+            raw_key: "online_retail.csv".into(),
+            preset: Preset::Standard,
+            out_key: None,
+        },
+    )?;
+    run_job(
+        &ws,
+        JobRequest::Features {
+            clean_key: "online_retail/transactions.parquet".into(),
+            preset: Preset::Standard,
+            cutoff: None,
+            horizon_days: 90,
+            out_key: None,
+        },
+    )?;
+    step(quiet, "training and comparing 7 candidates (10-fold CV)");
+    let train = run_job(
+        &ws,
+        JobRequest::Train {
+            features_key: "online_retail/features.parquet".into(),
+            group: "default".into(),
+            config: TrainConfig::default(),
+        },
+    )?;
+    let report = train.report.unwrap_or(Value::Null);
+    let version = report["version"].as_u64().unwrap_or(1) as u32;
+    step(
+        quiet,
+        &format!("approving version {version} as {LEAD} (four eyes)"),
+    );
+    let lead = Workspace::open(root)?.act_as(LEAD)?;
+    lead.approve("default", version, "demo: CV metrics reviewed", false)?;
+
+    step(quiet, "starting the endpoint and promoting");
+    let key = ws.create_key("demo", 100_000.0)?;
+    let started = endpoint::start(&ws, port, 2)?;
+    ws.promote("default", version)?;
+    endpoint::notify(root)?;
+    let url = started["url"].as_str().unwrap_or_default().to_string();
+
+    step(
+        quiet,
+        &format!(
+            "sending traffic for {seconds} s (the last third with Recency drifted by +400 days)"
+        ),
+    );
+    let records = feature_records(&ws)?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let start = Instant::now();
+    let total = Duration::from_secs(seconds.max(1));
+    let (mut sent, mut ok, mut i) = (0u64, 0u64, 0usize);
+    while start.elapsed() < total {
+        let drifted = start.elapsed() > total * 2 / 3;
+        let mut batch: Vec<Value> = Vec::with_capacity(5);
+        for _ in 0..5 {
+            let mut r = records[i % records.len()].clone();
+            i += 1;
+            if drifted {
+                if let Some(v) = r.get("Recency").and_then(Value::as_f64) {
+                    r["Recency"] = json!(v + 400.0);
+                }
+            }
+            batch.push(r);
+        }
+        let body = json!({ "records": batch }).to_string();
+        if let Ok(resp) = agent
+            .post(format!("{url}/v1/predict"))
+            .header("x-api-key", &key)
+            .send(body.as_str())
+        {
+            sent += 1;
+            ok += u64::from(resp.status().is_success());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Let the endpoint write its last window and evaluate the alarms.
+    std::thread::sleep(Duration::from_millis(2500));
+    let since = (chrono::Utc::now() - chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let windows = ws.metrics_since(&since)?;
+    let p99 = windows.iter().filter_map(|w| w.p99_ms).fold(0.0, f64::max);
+    let p50s: Vec<f64> = windows.iter().filter_map(|w| w.p50_ms).collect();
+    let drift = ws.drift_since("default", version, &since)?;
+    let alarms = ws.alarm_history()?;
+    Ok(json!({
+        "workspace": root,
+        "leaderboard": report["leaderboard"],
+        "winner": report["winner"],
+        "version": version,
+        "approved_by": LEAD,
+        "endpoint": {"url": url, "api_key": key},
+        "traffic": {"requests": sent, "succeeded": ok},
+        "latency_ms": {"p50_median": p50s.get(p50s.len() / 2), "p99_worst": p99},
+        "drift": drift.iter().take(5).collect::<Vec<_>>(),
+        "alarms": alarms,
+    }))
+}
+
+fn feature_records(ws: &Workspace) -> Result<Vec<Value>, Failure> {
+    use tablero_core::store::{Bucket, ObjectKey, ObjectStore};
+    let bytes = ws.store().read(
+        Bucket::Clean,
+        &ObjectKey::new("online_retail/features.parquet")?,
+    )?;
+    let mut df = tablero_core::table::from_parquet(&bytes)?;
+    let csv = tablero_core::table::to_csv(&mut df)?;
+    let text = String::from_utf8_lossy(&csv).to_string();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    Ok(lines
+        .map(|l| {
+            let mut m = serde_json::Map::new();
+            for (h, v) in header.iter().zip(l.split(',')) {
+                let value = match v.parse::<f64>() {
+                    Ok(x) if *h != "CustomerID" && *h != "RFM_Score" => json!(x),
+                    _ => json!(v),
+                };
+                m.insert((*h).to_string(), value);
+            }
+            Value::Object(m)
+        })
+        .collect())
+}
