@@ -193,22 +193,29 @@ fn feature_records(ws: &Workspace) -> Result<Vec<Value>, Failure> {
         Bucket::Clean,
         &ObjectKey::new("online_retail/features.parquet")?,
     )?;
-    let mut df = tablero_core::table::from_parquet(&bytes)?;
-    let csv = tablero_core::table::to_csv(&mut df)?;
-    let text = String::from_utf8_lossy(&csv).to_string();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    Ok(lines
-        .map(|l| {
-            let mut m = serde_json::Map::new();
-            for (h, v) in header.iter().zip(l.split(',')) {
-                let value = match v.parse::<f64>() {
-                    Ok(x) if *h != "CustomerID" && *h != "RFM_Score" => json!(x),
-                    _ => json!(v),
-                };
-                m.insert((*h).to_string(), value);
-            }
-            Value::Object(m)
+    let df = tablero_core::table::from_parquet(&bytes)?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    // Straight from the table: numbers as numbers, text as text (extra
+    // columns such as CustomerID are ignored by the endpoint).
+    Ok(tablero_core::table::rows_as_strings(&df)
+        .into_iter()
+        .map(|row| {
+            let record: serde_json::Map<String, Value> = names
+                .iter()
+                .zip(row)
+                .map(|(name, cell)| {
+                    let value = match cell.parse::<f64>() {
+                        Ok(x) if name != "CustomerID" && name != "RFM_Score" => json!(x),
+                        _ => json!(cell),
+                    };
+                    (name.clone(), value)
+                })
+                .collect();
+            Value::Object(record)
         })
         .collect())
 }
