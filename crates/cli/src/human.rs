@@ -419,7 +419,7 @@ pub fn card(v: &ModelVersion, c: &ModelCard) {
         "{} version {} — {} — {}",
         c.group,
         c.version,
-        c.winner.title(),
+        c.evaluation.winner.title(),
         v.status.name()
     );
     println!(
@@ -431,7 +431,10 @@ pub fn card(v: &ModelVersion, c: &ModelCard) {
         "  target {} (horizon {} days, cut-off {}), threshold {}",
         c.dataset.target, c.dataset.horizon_days, c.dataset.cutoff, c.threshold
     );
-    println!("  rows: {} train, {} test", c.rows.0, c.rows.1);
+    println!(
+        "  rows: {} train, {} test",
+        c.evaluation.rows.0, c.evaluation.rows.1
+    );
     if let Some(by) = &v.decided_by {
         println!(
             "  decided by {by} at {}: {}",
@@ -440,22 +443,25 @@ pub fn card(v: &ModelVersion, c: &ModelCard) {
         );
     }
     println!();
-    leaderboard(&c.leaderboard);
+    leaderboard(&c.evaluation.leaderboard);
     println!();
-    let h = &c.holdout;
+    let h = &c.evaluation.holdout;
     println!(
         "  holdout: accuracy {:.4} auc {:.4} recall {:.4} precision {:.4} f1 {:.4} kappa {:.4} mcc {:.4}",
         h.accuracy, h.auc, h.recall, h.precision, h.f1, h.kappa, h.mcc
     );
     println!(
         "  confusion: tp {} fp {} tn {} fn {}",
-        c.confusion.tp, c.confusion.fp, c.confusion.tn, c.confusion.fn_
+        c.evaluation.confusion.tp,
+        c.evaluation.confusion.fp,
+        c.evaluation.confusion.tn,
+        c.evaluation.confusion.fn_
     );
     println!("  importance (drop in test AUC when shuffled):");
-    for i in c.importance.iter().take(10) {
+    for i in c.evaluation.importance.iter().take(10) {
         println!("    {:<26} {:.4} ± {:.4}", i.feature, i.importance, i.std);
     }
-    for l in &c.leakage {
+    for l in &c.evaluation.leakage {
         println!(
             "  LEAKAGE: {} alone predicts the target (univariate AUC {:.4})",
             l.feature, l.auc

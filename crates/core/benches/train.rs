@@ -48,15 +48,15 @@ fn main() {
     println!(
         "{} customers; train {:?} test {:?} (positives {:?})",
         df.height(),
-        r.rows.0,
-        r.rows.1,
+        r.evaluation.rows.0,
+        r.evaluation.rows.1,
         r.positives
     );
     println!(
         "{:<22} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
         "model", "acc", "auc", "recall", "prec", "f1", "kappa", "mcc", "tt(s)"
     );
-    for e in &r.leaderboard {
+    for e in &r.evaluation.leaderboard {
         println!(
             "{:<22} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4} {:>8.4}",
             e.name,
@@ -70,8 +70,11 @@ fn main() {
             e.train_seconds
         );
     }
-    println!("winner {:?}: holdout {:?}", r.winner, r.holdout);
-    println!("leakage: {:?}", r.leakage);
+    println!(
+        "winner {:?}: holdout {:?}",
+        r.evaluation.winner, r.evaluation.holdout
+    );
+    println!("leakage: {:?}", r.evaluation.leakage);
     divan::main();
 }
 
@@ -80,6 +83,7 @@ fn full_leaderboard() -> usize {
     let (df, meta) = features().expect("features");
     train::train(df, Some(meta), &TrainConfig::default(), &NoProgress)
         .expect("train")
+        .evaluation
         .leaderboard
         .len()
 }

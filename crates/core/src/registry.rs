@@ -140,9 +140,10 @@ pub fn compare(cards: &[ModelCard]) -> Comparison {
             cards
                 .iter()
                 .map(|c| {
-                    c.leaderboard
+                    c.evaluation
+                        .leaderboard
                         .iter()
-                        .find(|e| e.model == c.winner)
+                        .find(|e| e.model == c.evaluation.winner)
                         .map(|e| e.mean(m))
                         .unwrap_or(f64::NAN)
                 })
@@ -150,13 +151,13 @@ pub fn compare(cards: &[ModelCard]) -> Comparison {
         );
     }
     let holdout = |c: &ModelCard, m: Metric| match m {
-        Metric::Accuracy => c.holdout.accuracy,
-        Metric::Auc => c.holdout.auc,
-        Metric::Recall => c.holdout.recall,
-        Metric::Precision => c.holdout.precision,
-        Metric::F1 => c.holdout.f1,
-        Metric::Kappa => c.holdout.kappa,
-        Metric::Mcc => c.holdout.mcc,
+        Metric::Accuracy => c.evaluation.holdout.accuracy,
+        Metric::Auc => c.evaluation.holdout.auc,
+        Metric::Recall => c.evaluation.holdout.recall,
+        Metric::Precision => c.evaluation.holdout.precision,
+        Metric::F1 => c.evaluation.holdout.f1,
+        Metric::Kappa => c.evaluation.holdout.kappa,
+        Metric::Mcc => c.evaluation.holdout.mcc,
     };
     for m in Metric::ALL {
         row(
@@ -193,7 +194,7 @@ pub fn compare(cards: &[ModelCard]) -> Comparison {
         versions: cards.iter().map(|c| c.version).collect(),
         metrics,
         schema_differences,
-        algorithms: cards.iter().map(|c| c.winner).collect(),
+        algorithms: cards.iter().map(|c| c.evaluation.winner).collect(),
         datasets: cards.iter().map(|c| c.dataset.uri.clone()).collect(),
     }
 }

@@ -40,22 +40,26 @@ fn training_is_deterministic_for_a_seed() {
     let a = train::train(&df, Some(&meta), &config(), &NoProgress).unwrap();
     let b = train::train(&df, Some(&meta), &config(), &NoProgress).unwrap();
     let strip = |mut r: train::TrainResult| {
-        r.leaderboard.iter_mut().for_each(|e| e.train_seconds = 0.0);
+        r.evaluation
+            .leaderboard
+            .iter_mut()
+            .for_each(|e| e.train_seconds = 0.0);
         r
     };
     let (a, b) = (strip(a), strip(b));
     assert_eq!(a, b, "same seed, same everything (but fitting times)");
-    assert_eq!(a.leaderboard.len(), Algorithm::ALL.len());
+    assert_eq!(a.evaluation.leaderboard.len(), Algorithm::ALL.len());
     // Sorted by the chosen metric, best first.
     assert!(a
+        .evaluation
         .leaderboard
         .windows(2)
         .all(|w| w[0].accuracy.mean >= w[1].accuracy.mean));
-    assert_eq!(a.winner, a.leaderboard[0].model);
-    assert_eq!(a.leaderboard[0].folds.len(), 5);
+    assert_eq!(a.evaluation.winner, a.evaluation.leaderboard[0].model);
+    assert_eq!(a.evaluation.leaderboard[0].folds.len(), 5);
     // 324 customers, 20 % held out per class.
-    assert_eq!(a.rows.0 + a.rows.1, df.height());
-    assert_eq!(a.rows.1, 65);
+    assert_eq!(a.evaluation.rows.0 + a.evaluation.rows.1, df.height());
+    assert_eq!(a.evaluation.rows.1, 65);
     let other = train::train(
         &df,
         Some(&meta),
@@ -67,8 +71,8 @@ fn training_is_deterministic_for_a_seed() {
     )
     .unwrap();
     assert_ne!(
-        strip(other).leaderboard,
-        a.leaderboard,
+        strip(other).evaluation.leaderboard,
+        a.evaluation.leaderboard,
         "another seed, another split"
     );
     let by_auc = train::train(
@@ -82,6 +86,7 @@ fn training_is_deterministic_for_a_seed() {
     )
     .unwrap();
     assert!(by_auc
+        .evaluation
         .leaderboard
         .windows(2)
         .all(|w| w[0].auc.mean >= w[1].auc.mean));
@@ -199,9 +204,14 @@ fn the_parity_table_is_flagged_for_leakage_and_standard_is_not() {
         ..TrainConfig::default()
     };
     let r = train::train(&df, Some(&meta), &cfg, &NoProgress).unwrap();
-    let flagged: Vec<&str> = r.leakage.iter().map(|l| l.feature.as_str()).collect();
+    let flagged: Vec<&str> = r
+        .evaluation
+        .leakage
+        .iter()
+        .map(|l| l.feature.as_str())
+        .collect();
     assert!(flagged.contains(&"Recency"), "{flagged:?}");
-    assert!(r.leakage.iter().all(|l| l.auc > 0.95));
+    assert!(r.evaluation.leakage.iter().all(|l| l.auc > 0.95));
     // Identifiers, the target and RFM_Score are never features.
     let names: Vec<&str> = r.model.encoder.features.iter().map(|f| f.name()).collect();
     for not in ["CustomerID", "WillPurchase_90Days", "RFM_Score"] {
@@ -215,8 +225,8 @@ fn the_parity_table_is_flagged_for_leakage_and_standard_is_not() {
     let (df, meta) = sample_features(Preset::Standard);
     let r = train::train(&df, Some(&meta), &cfg, &NoProgress).unwrap();
     assert!(
-        r.leakage.is_empty(),
+        r.evaluation.leakage.is_empty(),
         "standard features do not leak: {:?}",
-        r.leakage
+        r.evaluation.leakage
     );
 }

@@ -110,13 +110,17 @@ impl Workspace {
         artifact: &[u8],
     ) -> Result<ModelVersion> {
         check_group(group)?;
-        let winner = card.leaderboard.iter().find(|e| e.model == card.winner);
+        let winner = card
+            .evaluation
+            .leaderboard
+            .iter()
+            .find(|e| e.model == card.evaluation.winner);
         let summary = Summary {
-            algorithm: card.winner,
+            algorithm: card.evaluation.winner,
             cv_accuracy: winner.map(|e| e.accuracy.mean).unwrap_or(f64::NAN),
             cv_auc: winner.map(|e| e.auc.mean).unwrap_or(f64::NAN),
-            holdout: card.holdout.clone(),
-            leakage: card.leakage.clone(),
+            holdout: card.evaluation.holdout.clone(),
+            leakage: card.evaluation.leakage.clone(),
         };
         let summary = serde_json::to_string(&summary).map_err(|e| Error::Refused(e.to_string()))?;
         let written: std::cell::RefCell<Vec<ObjectKey>> = Default::default();

@@ -661,7 +661,7 @@ impl Workspace {
         let df = table::from_parquet(&bytes)?;
         drop(bytes);
         let result = train::train(&df, Some(&meta), config, progress)?;
-        for e in &result.leaderboard {
+        for e in &result.evaluation.leaderboard {
             self.log(
                 &job.id,
                 "info",
@@ -671,7 +671,7 @@ impl Workspace {
                 ),
             );
         }
-        for l in &result.leakage {
+        for l in &result.evaluation.leakage {
             self.log(
                 &job.id,
                 "warn",
@@ -700,16 +700,9 @@ impl Workspace {
             },
             params: config.clone(),
             feature_schema: result.model.encoder.features.clone(),
-            leaderboard: result.leaderboard.clone(),
-            winner: result.winner,
-            holdout: result.holdout.clone(),
-            roc: result.roc.clone(),
-            confusion: result.confusion,
-            importance: result.importance.clone(),
-            leakage: result.leakage.clone(),
+            evaluation: result.evaluation.clone(),
             threshold: result.model.threshold,
             unknown_categories: "encoded as all zeros and counted as a warning".into(),
-            rows: result.rows,
             baseline: result.model.baseline.clone(),
         };
         let artifact = ModelArtifact::new(result.model).to_bytes()?;
@@ -728,13 +721,13 @@ impl Workspace {
             "version": version.version,
             "group": group,
             "status": version.status.name(),
-            "winner": result.winner,
-            "leaderboard": result.leaderboard,
-            "holdout": result.holdout,
-            "leakage": result.leakage,
-            "confusion": result.confusion,
-            "importance": result.importance,
-            "rows": {"train": result.rows.0, "test": result.rows.1},
+            "winner": result.evaluation.winner,
+            "leaderboard": result.evaluation.leaderboard,
+            "holdout": result.evaluation.holdout,
+            "leakage": result.evaluation.leakage,
+            "confusion": result.evaluation.confusion,
+            "importance": result.evaluation.importance,
+            "rows": {"train": result.evaluation.rows.0, "test": result.evaluation.rows.1},
             "positives": {"train": result.positives.0, "test": result.positives.1},
             "artifact": version.artifact,
             "card": version.card,

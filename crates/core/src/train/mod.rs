@@ -164,10 +164,11 @@ pub struct Importance {
     pub std: f64,
 }
 
-/// Everything training produced, before registration.
+/// How the candidates compared and how good the winner is: part of both
+/// the training result and the model card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainResult {
-    /// Best first.
+pub struct Evaluation {
+    /// Every candidate, best first.
     pub leaderboard: Vec<LeaderboardEntry>,
     /// The winner's id.
     pub winner: Algorithm,
@@ -181,10 +182,18 @@ pub struct TrainResult {
     pub importance: Vec<Importance>,
     /// Every numeric feature's univariate AUC above [`LEAKAGE_AUC`].
     pub leakage: Vec<LeakageFlag>,
-    /// Univariate AUC of every numeric feature (training part).
-    pub univariate_auc: Vec<LeakageFlag>,
     /// Rows in the training and test parts.
     pub rows: (usize, usize),
+}
+
+/// Everything training produced, before registration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainResult {
+    /// The comparison and the winner's quality.
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
+    /// Univariate AUC of every numeric feature (training part).
+    pub univariate_auc: Vec<LeakageFlag>,
     /// Positives in the training and test parts.
     pub positives: (usize, usize),
     /// The fitted model (winner refitted on the training part).
@@ -362,15 +371,17 @@ pub fn train(
     };
     progress.update(0.97, "done training")?;
     Ok(TrainResult {
-        leaderboard,
-        winner,
-        holdout,
-        roc: metrics::roc(&test_scores, &y_test),
-        confusion: Confusion::of(&test_scores, &y_test, cfg.threshold),
-        importance,
-        leakage,
+        evaluation: Evaluation {
+            leaderboard,
+            winner,
+            holdout,
+            roc: metrics::roc(&test_scores, &y_test),
+            confusion: Confusion::of(&test_scores, &y_test, cfg.threshold),
+            importance,
+            leakage,
+            rows: (train_rows.len(), test_rows.len()),
+        },
         univariate_auc: univariate,
-        rows: (train_rows.len(), test_rows.len()),
         positives: (
             y.iter().filter(|&&v| v == 1).count(),
             y_test.iter().filter(|&&v| v == 1).count(),

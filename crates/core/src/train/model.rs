@@ -4,9 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::dataset::{Encoder, FeatureSpec, Value};
-use super::metrics::{Confusion, RocPoint};
 use super::models::{Algorithm, Estimator};
-use super::{decile_edges, Holdout, Importance, LeaderboardEntry, LeakageFlag, TrainConfig};
+use super::{decile_edges, Evaluation, TrainConfig};
 use crate::error::{Error, Result};
 
 /// Layout version of [`ModelArtifact`].
@@ -221,26 +220,14 @@ pub struct ModelCard {
     pub params: TrainConfig,
     /// Input features.
     pub feature_schema: Vec<FeatureSpec>,
-    /// Every candidate, best first.
-    pub leaderboard: Vec<LeaderboardEntry>,
-    /// The chosen candidate.
-    pub winner: Algorithm,
-    /// Its metrics on the test part.
-    pub holdout: Holdout,
-    /// ROC curve points on the test part.
-    pub roc: Vec<RocPoint>,
-    /// Confusion matrix on the test part.
-    pub confusion: Confusion,
-    /// Permutation importance.
-    pub importance: Vec<Importance>,
-    /// Features flagged as likely target leaks.
-    pub leakage: Vec<LeakageFlag>,
+    /// How the candidates compared; the winner's holdout metrics, ROC,
+    /// confusion matrix, importance and leakage flags; the row counts.
+    #[serde(flatten)]
+    pub evaluation: Evaluation,
     /// Decision threshold.
     pub threshold: f64,
     /// What happens to a category not seen in training.
     pub unknown_categories: String,
-    /// Rows in the training and test parts.
-    pub rows: (usize, usize),
     /// Drift baseline.
     pub baseline: Baseline,
 }
