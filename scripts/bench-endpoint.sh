@@ -13,7 +13,7 @@ duration=${1:-10}; conns=${2:-32}; threads=${3:-2}
 cargo build --release --locked -q -p tablero-cli --bin tablero
 t="$CARGO_TARGET_DIR/release/tablero"
 ws=$(mktemp -d); export TABLERO_WORKSPACE="$ws/ws"
-trap '"$t" endpoint stop >/dev/null 2>&1 || true; rm -rf "$ws"' EXIT
+trap 'cp "$TABLERO_WORKSPACE/logs/endpoint.log" /tmp/bench-endpoint.log 2>/dev/null; "$t" endpoint stop >/dev/null 2>&1 || true; rm -rf "$ws"' EXIT
 
 "$t" init >/dev/null
 "$t" policy four-eyes off >/dev/null

@@ -830,22 +830,29 @@ async fn admin_shutdown(
 /// Scores a CSV of customer feature rows: the input columns plus
 /// `prediction_label`, `prediction_score` (probability of the predicted
 /// label), `purchase_probability` and `Prediction`.
+///
+/// Rows are parsed, scored and written in one pass; a file without quoted
+/// fields is split at line boundaries and scored on every core, the parts
+/// joined in order.
 pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
+    std::str::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not UTF-8 text (byte {}); send a CSV",
             e.valid_up_to()
         )
     })?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
     let header: Vec<String> = rdr
         .headers()
         .map_err(|e| format!("not a CSV: {e}"))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    let body_start = usize::try_from(rdr.position().byte())
+        .map_err(|_| "the file is too large".to_string())?
+        .min(bytes.len());
+    let body = &bytes[body_start..];
     let features = &model.encoder.features;
     let missing: Vec<&str> = features
         .iter()
@@ -862,7 +869,6 @@ pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
         .iter()
         .map(|f| header.iter().position(|h| h == f.name()).unwrap_or(0))
         .collect();
-    let mut out = csv::Writer::from_writer(Vec::new());
     let mut columns = header.clone();
     columns.extend(
         [
@@ -873,85 +879,179 @@ pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
         ]
         .map(String::from),
     );
+    let mut out = csv::Writer::from_writer(Vec::with_capacity(bytes.len() * 2));
     out.write_record(&columns).map_err(|e| e.to_string())?;
-    // Read every row first, score them on every core, then write in order.
-    let mut raw: Vec<csv::StringRecord> = Vec::new();
-    let mut records: Vec<Vec<Value>> = Vec::new();
-    for (line, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| format!("line {}: {e}", line + 2))?;
-        let mut values = Vec::with_capacity(features.len());
-        for (f, &i) in features.iter().zip(&idx) {
-            let cell = rec.get(i).unwrap_or("").trim();
-            values.push(match f {
-                FeatureSpec::Numeric { name, .. } => {
-                    if cell.is_empty() {
-                        Value::Num(f64::NAN)
-                    } else {
-                        match cell.parse::<f64>() {
-                            Ok(x) if x.is_finite() => Value::Num(x),
-                            _ => {
-                                return Err(format!(
-                                    "line {}: {name} = {cell:?} is not a number",
-                                    line + 2
-                                ))
-                            }
-                        }
-                    }
-                }
-                FeatureSpec::Categorical { .. } => {
-                    Value::Text((!cell.is_empty()).then(|| cell.to_string()))
-                }
-            });
-        }
-        records.push(values);
-        raw.push(rec);
-    }
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let chunk = records.len().div_ceil(workers).max(1);
-    let preds: Vec<tablero_core::train::model::Prediction> = std::thread::scope(|s| {
-        let handles: Vec<_> = records
-            .chunks(chunk)
-            .map(|part| s.spawn(move || model.predict(part).0))
+    let mut out = out.into_inner().map_err(|e| e.to_string())?;
+
+    // Quoted fields may hold newlines: only split a file that has none.
+    let workers = if body.contains(&b'"') {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    };
+    let parts = split_lines(body, workers);
+    let width = header.len();
+    let results: Vec<Result<(Vec<u8>, [u64; 2]), String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|&(start, end, first_line)| {
+                let idx = &idx;
+                s.spawn(move || score_part(model, &body[start..end], idx, first_line, width))
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .map(|h| h.join().unwrap_or_else(|_| Err("scoring failed".into())))
             .collect()
     });
-    if preds.len() != records.len() {
-        return Err("scoring failed".into());
-    }
     let mut counts = [0u64; 2];
-    let mut row = Vec::new();
-    for (rec, p) in raw.iter().zip(&preds) {
-        counts[p.label as usize] += 1;
-        row.clear();
-        row.extend(rec.iter().map(String::from));
-        let label_prob = if p.label == 1 { p.score } else { 1.0 - p.score };
-        row.push(p.label.to_string());
-        row.push(format!("{label_prob}"));
-        row.push(format!("{}", p.score));
-        row.push(
-            if p.label == 1 {
-                "Buy in 90 days"
-            } else {
-                "Will not buy in 90 days"
-            }
-            .to_string(),
-        );
-        out.write_record(&row).map_err(|e| e.to_string())?;
+    for r in results {
+        let (bytes, c) = r?;
+        out.extend_from_slice(&bytes);
+        counts[0] += c[0];
+        counts[1] += c[1];
     }
     if counts[0] + counts[1] == 0 {
         return Err("the CSV has a header but no customer rows".into());
     }
-    let bytes = out.into_inner().map_err(|e| e.to_string())?;
     Ok(ScoredCsv {
-        bytes,
+        bytes: out,
         counts,
         columns,
     })
+}
+
+/// Splits `body` into up to `parts` ranges ending at line ends:
+/// `(start, end, line number of the first row)` (the header is line 1).
+fn split_lines(body: &[u8], parts: usize) -> Vec<(usize, usize, usize)> {
+    let mut ranges = Vec::with_capacity(parts);
+    let mut start = 0;
+    let mut line = 2;
+    for i in 1..=parts {
+        if start >= body.len() {
+            break;
+        }
+        let end = if i == parts {
+            body.len()
+        } else {
+            let target = (body.len() * i / parts).max(start);
+            match body[target..].iter().position(|&b| b == b'\n') {
+                Some(p) => target + p + 1,
+                None => body.len(),
+            }
+        };
+        ranges.push((start, end, line));
+        line += body[start..end].iter().filter(|&&b| b == b'\n').count();
+        start = end;
+    }
+    ranges
+}
+
+/// Parses, scores and writes one part of a batch CSV, a block of rows at a
+/// time (see [`Model::predict`]).
+fn score_part(
+    model: &Model,
+    part: &[u8],
+    idx: &[usize],
+    first_line: usize,
+    width: usize,
+) -> Result<(Vec<u8>, [u64; 2]), String> {
+    const BLOCK: usize = 256;
+    let features = &model.encoder.features;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(part);
+    let mut out = csv::Writer::from_writer(Vec::with_capacity(part.len() * 2));
+    let mut recs: Vec<csv::ByteRecord> = vec![csv::ByteRecord::new(); BLOCK];
+    let mut values: Vec<Vec<Value>> = vec![Vec::with_capacity(features.len()); BLOCK];
+    let mut counts = [0u64; 2];
+    let mut number = String::new();
+    loop {
+        let mut filled = 0;
+        while filled < BLOCK {
+            let rec = &mut recs[filled];
+            let more = rdr.read_byte_record(rec).map_err(|e| {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                format!("line {}: {e}", first_line + line.saturating_sub(1))
+            })?;
+            if !more {
+                break;
+            }
+            let line = first_line
+                + rec
+                    .position()
+                    .map_or(0, |p| p.line() as usize)
+                    .saturating_sub(1);
+            if rec.len() != width {
+                return Err(format!(
+                    "line {line}: {} fields where the header has {width}",
+                    rec.len()
+                ));
+            }
+            let row = &mut values[filled];
+            row.clear();
+            for (f, &i) in features.iter().zip(idx) {
+                let cell = std::str::from_utf8(rec.get(i).unwrap_or_default())
+                    .unwrap_or_default()
+                    .trim();
+                row.push(match f {
+                    FeatureSpec::Numeric { name, .. } => {
+                        if cell.is_empty() {
+                            Value::Num(f64::NAN)
+                        } else {
+                            match cell.parse::<f64>() {
+                                Ok(x) if x.is_finite() => Value::Num(x),
+                                _ => {
+                                    return Err(format!(
+                                        "line {line}: {name} = {cell:?} is not a number"
+                                    ))
+                                }
+                            }
+                        }
+                    }
+                    FeatureSpec::Categorical { .. } => {
+                        Value::Text((!cell.is_empty()).then(|| cell.to_string()))
+                    }
+                });
+            }
+            filled += 1;
+        }
+        if filled == 0 {
+            break;
+        }
+        let (preds, _) = model.predict(&values[..filled]);
+        for (rec, p) in recs.iter().zip(&preds) {
+            counts[p.label as usize] += 1;
+            for field in rec.iter() {
+                out.write_field(field).map_err(|e| e.to_string())?;
+            }
+            let label_prob = if p.label == 1 { p.score } else { 1.0 - p.score };
+            out.write_field(if p.label == 1 { "1" } else { "0" })
+                .map_err(|e| e.to_string())?;
+            use std::fmt::Write as _;
+            number.clear();
+            let _ = write!(number, "{label_prob}");
+            out.write_field(&number).map_err(|e| e.to_string())?;
+            number.clear();
+            let _ = write!(number, "{}", p.score);
+            out.write_field(&number).map_err(|e| e.to_string())?;
+            out.write_field(if p.label == 1 {
+                "Buy in 90 days"
+            } else {
+                "Will not buy in 90 days"
+            })
+            .map_err(|e| e.to_string())?;
+            out.write_record(None::<&[u8]>).map_err(|e| e.to_string())?;
+        }
+        if filled < BLOCK {
+            break;
+        }
+    }
+    let bytes = out.into_inner().map_err(|e| e.to_string())?;
+    Ok((bytes, counts))
 }
 
 async fn predict_batch(
@@ -982,6 +1082,8 @@ async fn predict_batch(
         }
         let file = file.ok_or_else(|| error(StatusCode::BAD_REQUEST, "send the CSV in the multipart field `file`"))?;
         let model = served.clone();
+        let upload_ms = start.elapsed().as_secs_f64() * 1e3;
+        let scoring = Instant::now();
         let scored = tokio::task::spawn_blocking(move || score_csv(&model.model, &file))
             .await
             .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
@@ -998,7 +1100,8 @@ async fn predict_batch(
             stored.push((id.clone(), Instant::now(), Arc::new(csv_bytes)));
         }
         let total = counts[0] + counts[1];
-        tracing::info!(key = %key, route = ROUTE, customers = total, model_version = served.version, "batch scored");
+        let score_ms = scoring.elapsed().as_secs_f64() * 1e3;
+        tracing::info!(key = %key, route = ROUTE, customers = total, model_version = served.version, upload_ms, score_ms, "batch scored");
         Ok(Json(json!({
             "status": "success",
             "message": format!("scored {total} customers with model {}/v{}", served.group, served.version),

@@ -39,18 +39,25 @@ impl Model {
     /// Returns the predictions and how many unknown categories were seen
     /// (each encoded as all zeros).
     pub fn predict(&self, records: &[Vec<Value>]) -> (Vec<Prediction>, usize) {
+        // Blocks of rows: large enough for tree ensembles to reuse each tree
+        // from cache, small enough for the encoded rows to stay in cache too.
+        const BLOCK: usize = 256;
+        let width = self.encoder.width();
         let mut unknown = 0;
-        let mut row = Vec::with_capacity(self.encoder.width());
-        let preds = records
-            .iter()
-            .map(|r| {
-                row.clear();
-                unknown += self.encoder.encode_into(r, &mut row);
-                let score = self.estimator.predict_one(&row);
-                Prediction {
-                    score,
-                    label: u8::from(score >= self.threshold),
-                }
+        let mut rows = Vec::with_capacity(width * BLOCK);
+        let mut scores = Vec::with_capacity(records.len());
+        for block in records.chunks(BLOCK) {
+            rows.clear();
+            for r in block {
+                unknown += self.encoder.encode_into(r, &mut rows);
+            }
+            self.estimator.predict_block(&rows, width, &mut scores);
+        }
+        let preds = scores
+            .into_iter()
+            .map(|score| Prediction {
+                score,
+                label: u8::from(score >= self.threshold),
             })
             .collect();
         (preds, unknown)

@@ -135,6 +135,53 @@ impl Estimator {
     pub fn predict(&self, x: &Matrix) -> Vec<f64> {
         (0..x.rows).map(|i| self.predict_one(x.row(i))).collect()
     }
+
+    /// Probabilities of class 1 for rows stored row-major in `rows`
+    /// (`cols` values each), appended to `out`. Equal bit for bit to
+    /// [`Estimator::predict_one`] per row, but tree ensembles walk each tree
+    /// for the whole block while its nodes are in cache, which is several
+    /// times faster on large forests.
+    pub fn predict_block(&self, rows: &[f64], cols: usize, out: &mut Vec<f64>) {
+        let cols = cols.max(1);
+        let n = rows.len() / cols;
+        let sum_trees = |trees: &[Tree]| -> Vec<f64> {
+            // Same additions in the same order as `Iterator::sum`, which
+            // starts from -0.0.
+            let mut acc = vec![-0.0; n];
+            let lanes = n / LANES * LANES;
+            for t in trees {
+                for (a, group) in acc[..lanes]
+                    .chunks_exact_mut(LANES)
+                    .zip(rows.chunks_exact(cols * LANES))
+                {
+                    let group: [&[f64]; LANES] =
+                        std::array::from_fn(|k| &group[k * cols..(k + 1) * cols]);
+                    for (a, v) in a.iter_mut().zip(t.predict_lanes(group)) {
+                        *a += v;
+                    }
+                }
+                for (a, row) in acc[lanes..]
+                    .iter_mut()
+                    .zip(rows[lanes * cols..].chunks_exact(cols))
+                {
+                    *a += t.predict(row);
+                }
+            }
+            acc
+        };
+        match self {
+            Estimator::Tree(m) | Estimator::Forest(m) | Estimator::Et(m) => {
+                let k = m.trees.len() as f64;
+                out.extend(sum_trees(&m.trees).into_iter().map(|s| s / k));
+            }
+            Estimator::Gbm(m) => out.extend(
+                sum_trees(&m.trees)
+                    .into_iter()
+                    .map(|s| sigmoid(m.init + m.learning_rate * s)),
+            ),
+            _ => out.extend(rows.chunks_exact(cols).map(|r| self.predict_one(r))),
+        }
+    }
 }
 
 /// Column means and standard deviations (population), 1 where constant.
@@ -416,7 +463,37 @@ pub struct Tree {
     pub nodes: Vec<Node>,
 }
 
+/// Rows walked through a tree together by [`Tree::predict_lanes`].
+const LANES: usize = 8;
+
 impl Tree {
+    /// Walks `LANES` rows through the tree at once, without branching on
+    /// the data: the node loads of different rows overlap instead of each
+    /// waiting for the previous comparison. Same results as [`Tree::predict`].
+    fn predict_lanes(&self, rows: [&[f64]; LANES]) -> [f64; LANES] {
+        let nodes = &self.nodes;
+        let mut at = [0usize; LANES];
+        loop {
+            let mut moving = false;
+            for (a, row) in at.iter_mut().zip(rows) {
+                let n = &nodes[*a];
+                let leaf = n.feature == LEAF;
+                let f = if leaf { 0 } else { n.feature as usize };
+                let next = if row[f] <= n.threshold {
+                    n.left
+                } else {
+                    n.right
+                } as usize;
+                *a = if leaf { *a } else { next };
+                moving |= !leaf;
+            }
+            if !moving {
+                break;
+            }
+        }
+        at.map(|a| nodes[a].value)
+    }
+
     fn predict(&self, row: &[f64]) -> f64 {
         let mut i = 0usize;
         loop {
@@ -896,6 +973,20 @@ mod tests {
             },
             y,
         )
+    }
+
+    #[test]
+    fn block_prediction_equals_row_prediction_bit_for_bit() {
+        let (x, y) = toy();
+        for alg in Algorithm::ALL {
+            let m = Estimator::fit(alg, &x, &y, 5);
+            // 397 rows: groups of LANES and a remainder.
+            let mut block = Vec::new();
+            m.predict_block(&x.data[..397 * x.cols], x.cols, &mut block);
+            let rows: Vec<u64> = m.predict(&x)[..397].iter().map(|p| p.to_bits()).collect();
+            let block: Vec<u64> = block.iter().map(|p| p.to_bits()).collect();
+            assert_eq!(block, rows, "{alg:?}");
+        }
     }
 
     #[test]
