@@ -29,6 +29,9 @@ pub enum Error {
     /// A cut-off, horizon or other parameter is out of range.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
+    /// A chart could not be drawn.
+    #[error("chart: {0}")]
+    Chart(String),
     /// The job was cancelled while running.
     #[error("cancelled")]
     Cancelled,

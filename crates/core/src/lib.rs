@@ -13,6 +13,7 @@
 //! * [`features::features`] builds one row per customer with the target.
 //! * [`table`] turns tables into Parquet bytes with their metadata and back.
 
+pub mod charts;
 pub mod clean;
 pub mod dates;
 pub mod drift;
