@@ -670,3 +670,92 @@ fn draw_scaled<DB: DrawingBackend>(
     }
     Ok(())
 }
+
+/// The charts of one or more model versions: ROC curves overlaid, holdout
+/// metrics per version, and each version's confusion matrix and feature
+/// importance; with a single version also its training leaderboard.
+/// Names are file stems (`roc`, `metrics`, `confusion_v3`, …).
+pub fn for_versions(cards: &[&crate::train::model::ModelCard]) -> Vec<(String, Chart)> {
+    let mut out = Vec::new();
+    let label =
+        |c: &crate::train::model::ModelCard| format!("v{} {}", c.version, c.evaluation.winner.id());
+    out.push((
+        "roc".to_string(),
+        Chart::Roc {
+            curves: cards
+                .iter()
+                .map(|c| Series {
+                    name: label(c),
+                    points: c.evaluation.roc.iter().map(|p| (p.fpr, p.tpr)).collect(),
+                })
+                .collect(),
+        },
+    ));
+    let holdout: [(&str, fn(&crate::train::Holdout) -> f64); 5] = [
+        ("accuracy", |h| h.accuracy),
+        ("AUC", |h| h.auc),
+        ("recall", |h| h.recall),
+        ("precision", |h| h.precision),
+        ("F1", |h| h.f1),
+    ];
+    out.push((
+        "metrics".to_string(),
+        Chart::MetricBars {
+            title: "Holdout metrics per version".into(),
+            groups: cards.iter().map(|c| label(c)).collect(),
+            metrics: holdout
+                .iter()
+                .map(|(n, get)| {
+                    (
+                        n.to_string(),
+                        cards.iter().map(|c| get(&c.evaluation.holdout)).collect(),
+                    )
+                })
+                .collect(),
+        },
+    ));
+    if let [card] = cards {
+        let board = &card.evaluation.leaderboard;
+        out.push((
+            "leaderboard".to_string(),
+            Chart::MetricBars {
+                title: "Candidates (mean over folds)".into(),
+                groups: board.iter().map(|e| e.model.id().to_string()).collect(),
+                metrics: vec![
+                    (
+                        "accuracy".into(),
+                        board.iter().map(|e| e.accuracy.mean).collect(),
+                    ),
+                    ("AUC".into(), board.iter().map(|e| e.auc.mean).collect()),
+                    ("F1".into(), board.iter().map(|e| e.f1.mean).collect()),
+                ],
+            },
+        ));
+    }
+    for c in cards {
+        out.push((
+            format!("confusion_v{}", c.version),
+            Chart::Confusion {
+                title: format!(
+                    "{} confusion matrix (threshold {:.2})",
+                    label(c),
+                    c.threshold
+                ),
+                matrix: c.evaluation.confusion,
+            },
+        ));
+        out.push((
+            format!("importance_v{}", c.version),
+            Chart::Importance {
+                title: format!("{} feature importance", label(c)),
+                features: c
+                    .evaluation
+                    .importance
+                    .iter()
+                    .map(|i| (i.feature.clone(), i.importance))
+                    .collect(),
+            },
+        ));
+    }
+    out
+}

@@ -30,6 +30,17 @@ pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
         .sum()
 }
 
+/// `ok` (PSI < [`WATCH`]), `watch` (< [`DRIFT`]) or `drift`.
+pub fn level(psi: f64) -> &'static str {
+    if psi >= DRIFT {
+        "drift"
+    } else if psi >= WATCH {
+        "watch"
+    } else {
+        "ok"
+    }
+}
+
 /// Counts live values into a baseline's bins. Numeric values fall into the
 /// baseline's decile bins; categories into the baseline's categories, with
 /// one extra bin (last) for categories the baseline never saw.

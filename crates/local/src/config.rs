@@ -44,12 +44,22 @@ pub struct Policy {
 pub struct Limits {
     /// Largest CSV accepted by `data upload`, in bytes.
     pub max_upload_bytes: u64,
+    /// Live records the endpoint keeps as a uniform sample (reservoir) of
+    /// its traffic, to compare a candidate's training data with before
+    /// promotion.
+    #[serde(default = "default_live_sample")]
+    pub live_sample: usize,
+}
+
+fn default_live_sample() -> usize {
+    10_000
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_upload_bytes: 4 * 1024 * 1024 * 1024,
+            live_sample: default_live_sample(),
         }
     }
 }

@@ -10,7 +10,7 @@ use tablero_core::job::{Job, JobKind, JobStatus, LogLine, ObjectRef};
 
 use crate::error::{Error, Result};
 
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -113,6 +113,12 @@ CREATE TABLE IF NOT EXISTS alarms (
     value   REAL,
     message TEXT NOT NULL,
     at      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS live_sample (
+    slot     INTEGER PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    record   TEXT NOT NULL,
+    seen_at  TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (
     key   TEXT PRIMARY KEY,

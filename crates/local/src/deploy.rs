@@ -4,7 +4,7 @@
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tablero_core::registry::{ApprovalStatus, Registry};
+use tablero_core::registry::{ApprovalStatus, ModelVersion, Registry};
 
 use crate::config::Role;
 use crate::db::{insert_audit, now};
@@ -270,5 +270,72 @@ impl Workspace {
         Ok(tablero_core::train::model::ModelArtifact::from_bytes(
             &bytes,
         )?)
+    }
+}
+
+/// A candidate against the version in production, before promoting it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromotionDiff {
+    /// The candidate.
+    pub candidate: ModelVersion,
+    /// The version deployed now, if any.
+    pub production: Option<ModelVersion>,
+    /// Holdout and CV metrics: candidate, production, candidate − production.
+    pub deltas: Vec<MetricDelta>,
+    /// The candidate's training data against live traffic since `since`.
+    pub drift: crate::monitor::LiveDrift,
+    /// Start of the live-traffic range (RFC 3339).
+    pub since: String,
+}
+
+/// One metric of a promotion diff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricDelta {
+    /// `holdout.auc`, `cv.accuracy`, …
+    pub metric: String,
+    /// The candidate's value.
+    pub candidate: f64,
+    /// The production version's value.
+    pub production: Option<f64>,
+    /// `candidate − production`.
+    pub delta: Option<f64>,
+}
+
+impl Workspace {
+    /// What promoting `version` would change: metric deltas against the
+    /// deployed version and drift between the candidate's training data and
+    /// the live sample since `since` (RFC 3339). Reads only.
+    pub fn promotion_diff(&self, group: &str, version: u32, since: &str) -> Result<PromotionDiff> {
+        let candidate = self.version(group, version)?;
+        let production = match self.deployed()? {
+            Some(d) => Some(self.version(&d.group, d.version)?),
+            None => None,
+        };
+        let mut cards = vec![self.card(group, version)?];
+        if let Some(p) = &production {
+            cards.push(self.card(&p.group, p.version)?);
+        }
+        let comparison = tablero_core::registry::compare(&cards);
+        let deltas = comparison
+            .metrics
+            .iter()
+            .map(|row| {
+                let c = row.values.first().copied().unwrap_or(f64::NAN);
+                let p = row.values.get(1).copied();
+                MetricDelta {
+                    metric: row.metric.clone(),
+                    candidate: c,
+                    production: p,
+                    delta: p.map(|p| c - p),
+                }
+            })
+            .collect();
+        Ok(PromotionDiff {
+            candidate,
+            production,
+            deltas,
+            drift: self.live_drift(group, version, since)?,
+            since: since.to_string(),
+        })
     }
 }

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
+use tablero_core::charts;
 use tablero_core::drift;
 use tablero_core::registry::Registry;
+use tablero_core::train::model::FeatureBaseline;
 
 use crate::error::{Error, Result};
 use crate::workspace::Workspace;
@@ -256,21 +258,12 @@ impl Workspace {
             .filter(|w| w.group == group && w.version == version)
             .collect();
         let mut out = Vec::new();
-        let mut add = |name: &str,
-                       baseline: &tablero_core::train::model::FeatureBaseline,
-                       counts: Vec<u64>| {
+        let mut add = |name: &str, baseline: &FeatureBaseline, counts: Vec<u64>| {
             if let Some(psi) = drift::psi_of_counts(baseline, &counts) {
-                let level = if psi >= drift::DRIFT {
-                    "drift"
-                } else if psi >= drift::WATCH {
-                    "watch"
-                } else {
-                    "ok"
-                };
                 out.push(FeatureDrift {
                     feature: name.to_string(),
                     psi,
-                    level: level.into(),
+                    level: drift::level(psi).into(),
                     n: counts.iter().sum(),
                 });
             }
@@ -290,12 +283,7 @@ impl Workspace {
             total
         };
         for b in &card.baseline.features {
-            let name = match b {
-                tablero_core::train::model::FeatureBaseline::Numeric { name, .. }
-                | tablero_core::train::model::FeatureBaseline::Categorical { name, .. } => {
-                    name.clone()
-                }
-            };
+            let name = b.name().to_string();
             let counts = sum(&|w| w.feature_bins.get(&name).cloned());
             add(&name, b, counts);
         }
@@ -303,5 +291,237 @@ impl Workspace {
         add("score", &card.baseline.score, counts);
         out.sort_by(|a, b| b.psi.total_cmp(&a.psi));
         Ok(out)
+    }
+}
+
+/// At most this many columns in the drift heatmap: windows are grouped.
+const HEATMAP_COLUMNS: usize = 24;
+
+fn unix(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| t.timestamp())
+        .unwrap_or(0)
+}
+
+impl Workspace {
+    /// The endpoint's charts over the windows since `since`: requests and
+    /// errors, latency percentiles, and — for the version served last in
+    /// the range — score distribution live vs training and the drift
+    /// heatmap (feature × time, PSI against its card). Names are file stems.
+    pub fn endpoint_charts(&self, since: &str) -> Result<Vec<(String, charts::Chart)>> {
+        let windows = self.metrics_since(since)?;
+        let mut out = vec![
+            (
+                "requests".to_string(),
+                charts::Chart::Requests {
+                    points: windows
+                        .iter()
+                        .map(|w| charts::RatePoint {
+                            t: unix(&w.window_start),
+                            requests: w.requests,
+                            errors: w.errors,
+                        })
+                        .collect(),
+                    interval_seconds: windows
+                        .first()
+                        .map_or(60, |w| w.interval_s.round().max(1.0) as u32),
+                },
+            ),
+            (
+                "latency".to_string(),
+                charts::Chart::Latency {
+                    points: windows
+                        .iter()
+                        .filter_map(|w| {
+                            Some(charts::LatencyPoint {
+                                t: unix(&w.window_start),
+                                p50: w.p50_ms?,
+                                p90: w.p90_ms?,
+                                p99: w.p99_ms?,
+                            })
+                        })
+                        .collect(),
+                },
+            ),
+        ];
+        let Some(last) = windows.last() else {
+            out.push(("score".into(), empty_score()));
+            out.push(("drift".into(), empty_heatmap()));
+            return Ok(out);
+        };
+        let (group, version) = (last.group.clone(), last.version);
+        let card = self.card(&group, version)?;
+        let mine: Vec<&MetricWindow> = windows
+            .iter()
+            .filter(|w| w.group == group && w.version == version)
+            .collect();
+
+        // Score: live shares per bin against the training shares.
+        let mut live = vec![0u64; card.baseline.score.counted_bins()];
+        for w in &mine {
+            for (t, v) in live.iter_mut().zip(&w.score_bins) {
+                *t += v;
+            }
+        }
+        let total = live.iter().sum::<u64>().max(1) as f64;
+        let (edges, baseline) = match &card.baseline.score {
+            FeatureBaseline::Numeric {
+                edges, proportions, ..
+            } => {
+                let mut e = vec![0.0];
+                e.extend(edges.iter().copied());
+                e.push(1.0);
+                (e, proportions.clone())
+            }
+            FeatureBaseline::Categorical { proportions, .. } => (
+                (0..=proportions.len()).map(|i| i as f64).collect(),
+                proportions.clone(),
+            ),
+        };
+        out.push((
+            "score".into(),
+            charts::Chart::Score {
+                edges,
+                live: live.iter().map(|&c| c as f64 / total).collect(),
+                baseline,
+            },
+        ));
+
+        // Drift heatmap: windows grouped into at most HEATMAP_COLUMNS columns.
+        let per = mine.len().div_ceil(HEATMAP_COLUMNS).max(1);
+        let columns: Vec<&[&MetricWindow]> = mine.chunks(per).collect();
+        let mut features = Vec::new();
+        let mut psi = Vec::new();
+        for b in &card.baseline.features {
+            let name = b.name().to_string();
+            let row: Vec<f64> = columns
+                .iter()
+                .map(|col| {
+                    let mut counts: Vec<u64> = Vec::new();
+                    for w in col.iter() {
+                        if let Some(c) = w.feature_bins.get(&name) {
+                            if counts.len() < c.len() {
+                                counts.resize(c.len(), 0);
+                            }
+                            for (t, v) in counts.iter_mut().zip(c) {
+                                *t += v;
+                            }
+                        }
+                    }
+                    drift::psi_of_counts(b, &counts).unwrap_or(f64::NAN)
+                })
+                .collect();
+            features.push(name);
+            psi.push(row);
+        }
+        out.push((
+            "drift".into(),
+            charts::Chart::DriftHeatmap {
+                features,
+                windows: columns
+                    .iter()
+                    .map(|c| c.first().map_or(0, |w| unix(&w.window_start)))
+                    .collect(),
+                psi,
+            },
+        ));
+        Ok(out)
+    }
+}
+
+fn empty_score() -> charts::Chart {
+    charts::Chart::Score {
+        edges: vec![0.0, 1.0],
+        live: vec![0.0],
+        baseline: vec![0.0],
+    }
+}
+
+fn empty_heatmap() -> charts::Chart {
+    charts::Chart::DriftHeatmap {
+        features: Vec::new(),
+        windows: Vec::new(),
+        psi: Vec::new(),
+    }
+}
+
+/// A candidate's training distribution against the sample of live traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveDrift {
+    /// Live records in the sample (within the time range).
+    pub live_records: usize,
+    /// PSI per feature of the candidate, largest first (features absent
+    /// from the live records are left out).
+    pub features: Vec<FeatureDrift>,
+}
+
+impl Workspace {
+    /// Replaces slots of the endpoint's live sample (reservoir).
+    pub fn store_live_sample(
+        &self,
+        endpoint: &str,
+        slots: &[(usize, String, String)],
+    ) -> Result<()> {
+        if slots.is_empty() {
+            return Ok(());
+        }
+        self.db().immediate(|conn| {
+            let mut st = conn.prepare(
+                "INSERT OR REPLACE INTO live_sample (slot, endpoint, record, seen_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (slot, record, at) in slots {
+                st.execute(params![*slot as i64, endpoint, record, at])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The live sample: `(slot, record JSON, seen_at)`, records seen since
+    /// `since` (RFC 3339) when given.
+    pub fn live_sample(&self, since: Option<&str>) -> Result<Vec<(usize, String, String)>> {
+        let conn = self.db().conn();
+        let mut st = conn.prepare(
+            "SELECT slot, record, seen_at FROM live_sample WHERE seen_at >= ?1 ORDER BY slot",
+        )?;
+        let rows = st.query_map([since.unwrap_or("")], |r| {
+            Ok((r.get::<_, i64>(0)? as usize, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// PSI of each feature of version `version` between its training data
+    /// (the card's baseline) and the live sample since `since`.
+    pub fn live_drift(&self, group: &str, version: u32, since: &str) -> Result<LiveDrift> {
+        let card = self.card(group, version)?;
+        let sample: Vec<serde_json::Map<String, serde_json::Value>> = self
+            .live_sample(Some(since))?
+            .into_iter()
+            .filter_map(|(_, r, _)| serde_json::from_str(&r).ok())
+            .collect();
+        let mut features = Vec::new();
+        for b in &card.baseline.features {
+            let name = b.name();
+            let values: Vec<&serde_json::Value> =
+                sample.iter().filter_map(|r| r.get(name)).collect();
+            if values.is_empty() {
+                continue;
+            }
+            let numeric: Vec<f64> = values.iter().filter_map(|v| v.as_f64()).collect();
+            let text: Vec<Option<&str>> = values.iter().map(|v| v.as_str()).collect();
+            let counts = drift::bin_counts(b, &numeric, &text);
+            if let Some(psi) = drift::psi_of_counts(b, &counts) {
+                features.push(FeatureDrift {
+                    feature: name.to_string(),
+                    psi,
+                    level: drift::level(psi).into(),
+                    n: counts.iter().sum(),
+                });
+            }
+        }
+        features.sort_by(|a, b| b.psi.total_cmp(&a.psi));
+        Ok(LiveDrift {
+            live_records: sample.len(),
+            features,
+        })
     }
 }

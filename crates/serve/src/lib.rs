@@ -1,11 +1,15 @@
 //! `tablero-serve`: the inference HTTP server.
 //!
 //! Routes: `POST /v1/predict`, `GET /healthz`, `GET /readyz`, `GET /health`,
-//! `GET /metrics` (Prometheus text), and the admin routes `POST
+//! `GET /metrics` (Prometheus text), `GET /openapi.json` (generated from the
+//! handlers, see [`api`]), the batch routes `POST /predict` and
+//! `GET /predictions/{id}`, `GET /models`, and the admin routes `POST
 //! /admin/reload`, `GET /admin/status`, `POST /admin/shutdown`, which answer
 //! only on loopback and only with the admin token. The served model lives
 //! behind an atomic pointer: a promotion swaps it whole, so no request sees
 //! a half-loaded model.
+
+pub mod api;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -24,7 +28,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value as Json_};
 use tablero_core::train::dataset::{FeatureSpec, Value};
 use tablero_core::train::model::{FeatureBaseline, Model, Prediction};
-use tablero_local::deploy::key_hash;
+use tablero_local::deploy::{key_hash, LOCAL_ENDPOINT};
 use tablero_local::monitor::MetricWindow;
 use tablero_local::Workspace;
 
@@ -143,6 +147,93 @@ pub struct App {
     predictions: Mutex<Vec<StoredPredictions>>,
     window: Mutex<Window>,
     finished: Mutex<Vec<MetricWindow>>,
+    sample: Mutex<Reservoir>,
+    timeout_ms: AtomicU64,
+}
+
+/// A uniform sample of the live records (algorithm R), kept so a
+/// candidate's training data can be compared with real traffic before it is
+/// promoted. Slots changed since the last flush are written to the workspace.
+struct Reservoir {
+    capacity: usize,
+    seen: u64,
+    /// Record as JSON (feature → value) and when it was seen.
+    slots: Vec<(String, String)>,
+    dirty: Vec<usize>,
+    rng: u64,
+}
+
+impl Reservoir {
+    fn new(capacity: usize, stored: Vec<(usize, String, String)>) -> Reservoir {
+        let mut seed = [0u8; 8];
+        let _ = getrandom::fill(&mut seed);
+        let mut slots: Vec<(String, String)> = Vec::new();
+        for (_, record, at) in stored.into_iter().take(capacity) {
+            slots.push((record, at));
+        }
+        Reservoir {
+            capacity,
+            seen: slots.len() as u64,
+            slots,
+            dirty: Vec::new(),
+            rng: u64::from_le_bytes(seed) | 1,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        // xorshift64*: fast, and quality is ample for sampling.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Offers a record; `encode` runs only when it is kept.
+    fn offer(&mut self, encode: impl FnOnce() -> String) {
+        if self.capacity == 0 {
+            return;
+        }
+        self.seen += 1;
+        let slot = if self.slots.len() < self.capacity {
+            self.slots.push((String::new(), String::new()));
+            self.slots.len() - 1
+        } else {
+            let j = self.next() % self.seen;
+            if j >= self.capacity as u64 {
+                return;
+            }
+            j as usize
+        };
+        self.slots[slot] = (encode(), db_now());
+        self.dirty.push(slot);
+    }
+
+    fn take_dirty(&mut self) -> Vec<(usize, String, String)> {
+        let mut dirty = std::mem::take(&mut self.dirty);
+        dirty.sort_unstable();
+        dirty.dedup();
+        dirty
+            .into_iter()
+            .filter_map(|i| self.slots.get(i).map(|(r, at)| (i, r.clone(), at.clone())))
+            .collect()
+    }
+}
+
+fn db_now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A record as JSON, feature name → value, in the model's feature order.
+fn record_json(features: &[FeatureSpec], record: &[Value]) -> String {
+    let mut map = serde_json::Map::with_capacity(features.len());
+    for (f, v) in features.iter().zip(record) {
+        let value = match v {
+            Value::Num(x) => serde_json::Number::from_f64(*x).map_or(Json_::Null, Json_::Number),
+            Value::Text(t) => t.clone().map_or(Json_::Null, Json_::String),
+        };
+        map.insert(f.name().to_string(), value);
+    }
+    Json_::Object(map).to_string()
 }
 
 /// Traffic of the current interval, for the per-interval aggregates.
@@ -168,15 +259,15 @@ impl Window {
                     .baseline
                     .features
                     .iter()
-                    .map(baseline_name)
+                    .map(|b| b.name().to_string())
                     .collect(),
                 s.model
                     .baseline
                     .features
                     .iter()
-                    .map(|b| vec![0; baseline_bins(b)])
+                    .map(|b| vec![0; b.counted_bins()])
                     .collect(),
-                vec![0; baseline_bins(&s.model.baseline.score)],
+                vec![0; s.model.baseline.score.counted_bins()],
             ),
             None => (Vec::new(), Vec::new(), Vec::new()),
         };
@@ -227,22 +318,6 @@ impl Window {
     }
 }
 
-fn baseline_name(b: &FeatureBaseline) -> String {
-    match b {
-        FeatureBaseline::Numeric { name, .. } | FeatureBaseline::Categorical { name, .. } => {
-            name.clone()
-        }
-    }
-}
-
-/// Bins of a baseline as the endpoint counts them (categorical: + unseen).
-fn baseline_bins(b: &FeatureBaseline) -> usize {
-    match b {
-        FeatureBaseline::Numeric { edges, .. } => edges.len() + 1,
-        FeatureBaseline::Categorical { categories, .. } => categories.len() + 1,
-    }
-}
-
 /// A JSON error reply.
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": message.into()}))).into_response()
@@ -257,6 +332,7 @@ impl App {
     /// Opens the workspace, loads the deployed model (if any) and the keys.
     pub fn open(workspace: &Path) -> Result<Arc<App>, tablero_local::Error> {
         let ws = Workspace::open(workspace)?;
+        let sample = Reservoir::new(ws.config().limits.live_sample, ws.live_sample(None)?);
         let mut token = [0u8; 24];
         getrandom::fill(&mut token)
             .map_err(|e| tablero_local::Error::Refused(format!("no randomness: {e}")))?;
@@ -278,10 +354,19 @@ impl App {
             predictions: Mutex::new(Vec::new()),
             window: Mutex::new(Window::new(None)),
             finished: Mutex::new(Vec::new()),
+            sample: Mutex::new(sample),
+            timeout_ms: AtomicU64::new(REQUEST_TIMEOUT.as_millis() as u64),
         });
         app.reload_keys()?;
         app.reload_model()?;
         Ok(app)
+    }
+
+    /// Sets how long a request may take before it is answered 503
+    /// (default [`REQUEST_TIMEOUT`]).
+    pub fn set_request_timeout(&self, timeout: Duration) {
+        self.timeout_ms
+            .store(timeout.as_millis().max(1) as u64, Ordering::Relaxed);
     }
 
     /// The token the admin routes require (`x-admin-token`).
@@ -377,6 +462,11 @@ impl App {
         if w.served != Some((served.group.clone(), served.version)) {
             return;
         }
+        if let Ok(mut sample) = self.sample.lock() {
+            for record in records {
+                sample.offer(|| record_json(&served.model.encoder.features, record));
+            }
+        }
         let baseline = &served.model.baseline;
         for (record, p) in records.iter().zip(preds) {
             w.predictions += 1;
@@ -425,7 +515,13 @@ impl App {
             done.extend(old.finish());
         }
         let n = done.len();
+        let sampled = self
+            .sample
+            .lock()
+            .map(|mut s| s.take_dirty())
+            .unwrap_or_default();
         self.with_workspace(|ws| {
+            ws.store_live_sample(LOCAL_ENDPOINT, &sampled)?;
             for w in &done {
                 ws.record_metrics(w)?;
             }
@@ -615,6 +711,17 @@ fn kind(v: &Json_) -> &'static str {
     }
 }
 
+/// Scores one or more records with the deployed version.
+#[utoipa::path(post, path = "/v1/predict", request_body = api::PredictRequest,
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Scores", body = api::PredictReply),
+        (status = 401, description = "No or unknown API key", body = api::ErrorReply),
+        (status = 413, description = "Body over 1 MB", body = api::ErrorReply),
+        (status = 422, description = "Invalid records", body = api::ValidationErrors),
+        (status = 429, description = "Rate limit of the key; see Retry-After", body = api::ErrorReply),
+        (status = 503, description = "No model deployed, or the request timed out", body = api::ErrorReply),
+    ))]
 async fn predict(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     const ROUTE: &str = "/v1/predict";
     let start = Instant::now();
@@ -706,10 +813,17 @@ fn predict_inner(
     )
 }
 
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "Alive")))]
 async fn healthz() -> Response {
     (StatusCode::OK, Json(json!({"status": "ok"}))).into_response()
 }
 
+/// Readiness: 200 only with a model loaded.
+#[utoipa::path(get, path = "/readyz", responses(
+    (status = 200, description = "Serving", body = api::Ready),
+    (status = 503, description = "No model loaded", body = api::Ready),
+))]
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     match app.serving() {
         Some((group, version)) => (
@@ -725,10 +839,16 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     }
 }
 
+/// Service health (the shape of the API Tablero replaces).
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "Healthy", body = api::Health)))]
 async fn health() -> Response {
     (StatusCode::OK, Json(json!({"status": "healthy", "service": "tablero-serve", "version": env!("CARGO_PKG_VERSION")}))).into_response()
 }
 
+/// Prometheus metrics: `tablero_requests_total{route,status}`,
+/// `tablero_request_duration_seconds`, `tablero_prediction_score`,
+/// `tablero_model_version`.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "Prometheus text", content_type = "text/plain", body = String)))]
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let mut out = String::new();
     out.push_str("# HELP tablero_requests_total Requests by route and status.\n# TYPE tablero_requests_total counter\n");
@@ -1054,6 +1174,15 @@ fn score_part(
     Ok((bytes, counts))
 }
 
+/// Scores a CSV of customer feature rows (multipart field `file`, up to 64 MB).
+#[utoipa::path(post, path = "/predict", request_body(content = api::BatchForm, content_type = "multipart/form-data"),
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "Summary; fetch the scored CSV by id", body = api::BatchReply),
+        (status = 400, description = "Not a CSV of customer features", body = api::ErrorReply),
+        (status = 401, description = "No or unknown API key", body = api::ErrorReply),
+        (status = 503, description = "No model deployed, or the request timed out", body = api::ErrorReply),
+    ))]
 async fn predict_batch(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -1125,6 +1254,14 @@ async fn predict_batch(
     response
 }
 
+/// The scored CSV of a batch: the input columns plus `prediction_label`,
+/// `prediction_score`, `purchase_probability` and `Prediction`.
+#[utoipa::path(get, path = "/predictions/{id}", params(("id" = String, Path, description = "predictions_id of the batch")),
+    security(("bearer" = []), ("api_key" = [])),
+    responses(
+        (status = 200, description = "The CSV", content_type = "text/csv", body = String),
+        (status = 404, description = "Unknown or expired id", body = api::ErrorReply),
+    ))]
 async fn get_predictions(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -1154,6 +1291,8 @@ async fn get_predictions(
     }
 }
 
+/// Registered model versions, newest first.
+#[utoipa::path(get, path = "/models", responses((status = 200, description = "Versions", body = api::Models)))]
 async fn models(State(app): State<Arc<App>>) -> Response {
     let group = app
         .serving()
@@ -1193,6 +1332,35 @@ async fn models(State(app): State<Arc<App>>) -> Response {
 }
 
 /// The router.
+/// This API's OpenAPI 3.1 document, generated from the handlers.
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
+async fn openapi() -> Response {
+    Json(<api::ApiDoc as utoipa::OpenApi>::openapi()).into_response()
+}
+
+/// Default for how long a request may take before the server answers 503
+/// (the batch route scores 100,000 customers in well under a second).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn time_limit(
+    State(app): State<Arc<App>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let timeout = Duration::from_millis(app.timeout_ms.load(Ordering::Relaxed));
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "the request took longer than {:.1} s and was abandoned; send fewer records per request",
+                timeout.as_secs_f64()
+            ),
+        ),
+    }
+}
+
+/// The routes. Every request is limited to the app's request timeout.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route(
@@ -1206,10 +1374,15 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/readyz", get(readyz))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
         .route("/admin/reload", post(admin_reload))
         .route("/admin/status", get(admin_status))
         .route("/admin/shutdown", post(admin_shutdown))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            time_limit,
+        ))
         .with_state(app)
 }
 

@@ -732,3 +732,206 @@ fn drift_is_quiet_on_training_like_traffic_and_loud_on_a_shifted_feature() {
         assert!(d.psi < 0.1, "{} should stay quiet: {}", d.feature, d.psi);
     }
 }
+
+#[test]
+fn live_sample_is_bounded_and_feeds_the_promotion_diff_and_charts() {
+    let (_d, root) = workspace();
+    let ws = Workspace::open(&root).unwrap();
+    let text = std::fs::read_to_string(ws.config_path())
+        .unwrap()
+        .replace("live_sample = 10000", "live_sample = 100");
+    assert!(text.contains("live_sample = 100\n"));
+    std::fs::write(ws.config_path(), text).unwrap();
+    let ws = Workspace::open(&root).unwrap();
+    let key = ws.create_key("sample", 1_000_000.0).unwrap();
+    ws.promote("default", 1).unwrap();
+    let t0 = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let server = Server::start(&root);
+    let predict = format!("{}/v1/predict", server.url);
+    let rows = feature_records(&root);
+    for chunk in rows.chunks(20) {
+        let (code, _, reply) = post(
+            &predict,
+            Some(&key),
+            &json!({ "records": chunk }).to_string(),
+        );
+        assert_eq!(code, 200, "{reply}");
+    }
+    server.app.flush_metrics().unwrap();
+
+    // A bounded, uniform sample: 100 of the 324 records, each one of them.
+    let sample = ws.live_sample(None).unwrap();
+    assert_eq!(sample.len(), 100);
+    let ids: std::collections::BTreeSet<String> = rows
+        .iter()
+        .map(|r| format!("{}|{}", r["Recency"], r["Frequency"]))
+        .collect();
+    for (_, record, _) in &sample {
+        let r: Value = serde_json::from_str(record).unwrap();
+        assert!(
+            ids.contains(&format!("{}|{}", r["Recency"], r["Frequency"])),
+            "{record}"
+        );
+        assert!(
+            r.get("CustomerID").is_none(),
+            "only model features are kept"
+        );
+    }
+
+    // The candidate (v2) against production (v1) and live traffic.
+    let diff = ws.promotion_diff("default", 2, &t0).unwrap();
+    assert_eq!(diff.candidate.version, 2);
+    assert_eq!(diff.production.as_ref().unwrap().version, 1);
+    let auc = diff
+        .deltas
+        .iter()
+        .find(|d| d.metric == "holdout.auc")
+        .unwrap();
+    assert_eq!(auc.delta.unwrap(), auc.candidate - auc.production.unwrap());
+    assert_eq!(diff.drift.live_records, 100);
+    assert!(!diff.drift.features.is_empty());
+    // Live traffic was the training customers: no numeric feature drifts.
+    // (PSI over 100 records of a many-category feature is dominated by the
+    // empty-bin epsilon, so categories are not judged on this sample.)
+    for f in diff
+        .drift
+        .features
+        .iter()
+        .filter(|f| f.feature != "MostFrequentCountry")
+    {
+        assert_ne!(f.level, "drift", "{}: {}", f.feature, f.psi);
+    }
+    // Nothing seen after now.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    assert_eq!(
+        ws.promotion_diff("default", 2, &later)
+            .unwrap()
+            .drift
+            .live_records,
+        0
+    );
+
+    // The endpoint's charts from the same windows.
+    let charts = ws.endpoint_charts(&t0).unwrap();
+    let names: Vec<&str> = charts.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["requests", "latency", "score", "drift"]);
+    match &charts[0].1 {
+        tablero_core::charts::Chart::Requests { points, .. } => {
+            assert_eq!(
+                points.iter().map(|p| p.requests).sum::<u64>(),
+                rows.len().div_ceil(20) as u64
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    for (name, chart) in &charts {
+        let svg = tablero_core::charts::svg(chart).unwrap();
+        assert!(svg.starts_with("<svg"), "{name}");
+    }
+}
+
+#[test]
+fn openapi_document_describes_every_public_route_and_matches_replies() {
+    let (_d, root) = workspace();
+    let ws = Workspace::open(&root).unwrap();
+    let key = ws.create_key("doc", 1000.0).unwrap();
+    ws.promote("default", 1).unwrap();
+    let server = Server::start(&root);
+    let mut resp = agent()
+        .get(format!("{}/openapi.json", server.url))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let doc: Value = resp.body_mut().read_json().unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/v1/predict", "post"),
+        ("/predict", "post"),
+        ("/predictions/{id}", "get"),
+        ("/models", "get"),
+        ("/health", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+    ] {
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} undocumented"
+        );
+    }
+    assert!(
+        paths.keys().all(|p| !p.starts_with("/admin")),
+        "admin routes are private"
+    );
+    // The documented reply is what the server sends.
+    let record = feature_records(&root).remove(0);
+    let (code, _, reply) = post(
+        &format!("{}/v1/predict", server.url),
+        Some(&key),
+        &json!({ "records": [record] }).to_string(),
+    );
+    assert_eq!(code, 200);
+    let schema = &doc["components"]["schemas"]["PredictReply"]["properties"];
+    for k in reply.as_object().unwrap().keys() {
+        assert!(
+            schema.get(k).is_some(),
+            "reply field {k} is not in the schema"
+        );
+    }
+    let required = doc["components"]["schemas"]["PredictReply"]["required"]
+        .as_array()
+        .unwrap();
+    for k in required {
+        assert!(
+            reply.get(k.as_str().unwrap()).is_some(),
+            "{k} documented but missing"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["api_key"]["name"],
+        "x-api-key"
+    );
+}
+
+#[test]
+fn a_request_over_the_timeout_is_answered_503() {
+    let (_d, root) = workspace();
+    let ws = Workspace::open(&root).unwrap();
+    let key = ws.create_key("slow", 1000.0).unwrap();
+    ws.promote("default", 1).unwrap();
+    let server = Server::start(&root);
+    // 1 ms cannot hold a 6,000-row batch.
+    server.app.set_request_timeout(Duration::from_millis(1));
+    let bytes = std::fs::read(root.join("buckets/clean/s/features.parquet")).unwrap();
+    let mut df = tablero_core::table::from_parquet(&bytes).unwrap();
+    let csv = tablero_core::table::to_csv(&mut df).unwrap();
+    let text = String::from_utf8(csv).unwrap();
+    let (head, rows) = text.split_once('\n').unwrap();
+    let big = format!("{head}\n{}", rows.repeat(20));
+    let (ctype, body) = multipart(big.as_bytes());
+    let mut resp = agent()
+        .post(format!("{}/predict", server.url))
+        .header("x-api-key", &key)
+        .header("content-type", &ctype)
+        .send(&body[..])
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 503);
+    let reply: Value = resp.body_mut().read_json().unwrap();
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("took longer than"),
+        "{reply}"
+    );
+    // The server is fine afterwards.
+    server.app.set_request_timeout(Duration::from_secs(30));
+    let resp = agent()
+        .get(format!("{}/healthz", server.url))
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+}

@@ -138,6 +138,24 @@ pub enum FeatureBaseline {
 }
 
 impl FeatureBaseline {
+    /// The feature's name (`score` for the score baseline).
+    pub fn name(&self) -> &str {
+        match self {
+            FeatureBaseline::Numeric { name, .. } | FeatureBaseline::Categorical { name, .. } => {
+                name
+            }
+        }
+    }
+
+    /// Bins live values are counted in: numeric `edges + 1`; categorical one
+    /// per category plus a last one for unseen categories.
+    pub fn counted_bins(&self) -> usize {
+        match self {
+            FeatureBaseline::Numeric { edges, .. } => edges.len() + 1,
+            FeatureBaseline::Categorical { categories, .. } => categories.len() + 1,
+        }
+    }
+
     /// Bin index of a value in numeric edges.
     pub fn bin_of(edges: &[f64], v: f64) -> usize {
         edges.partition_point(|&e| e < v)

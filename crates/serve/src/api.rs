@@ -1,0 +1,211 @@
+//! The HTTP API's shapes, for the OpenAPI document served at
+//! `/openapi.json`. The document is generated from these types and from the
+//! `#[utoipa::path]` annotations on the handlers in `lib.rs`; the handlers
+//! build the same JSON (the tests check both).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+/// Records to score: feature name → value (numbers for numeric features,
+/// strings for categorical ones; `null` = missing).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PredictRequest {
+    /// One or more records. A bare object is refused: wrap it in `records`.
+    #[schema(value_type = Vec<Object>)]
+    pub records: Vec<BTreeMap<String, serde_json::Value>>,
+}
+
+/// One prediction.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PredictionOut {
+    /// Probability of a purchase within the horizon.
+    pub score: f64,
+    /// 1 when the score is at or above the model card's threshold.
+    pub label: u8,
+}
+
+/// Scores, in the order of the records.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PredictReply {
+    /// The version that scored them.
+    pub model_version: u32,
+    /// One per record.
+    pub predictions: Vec<PredictionOut>,
+    /// Present when unknown categories were seen (encoded as all zeros).
+    pub warnings: Option<Vec<String>>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Record index (absent for errors about the body as a whole).
+    pub index: Option<usize>,
+    /// Feature name.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// 422: every problem found in the body.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ValidationErrors {
+    /// The problems.
+    pub errors: Vec<FieldError>,
+}
+
+/// Any other error.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ErrorReply {
+    /// What went wrong and what to do.
+    pub error: String,
+}
+
+/// The multipart form of `POST /predict`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BatchForm {
+    /// A CSV of customer feature rows with a header.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    /// Accepted for compatibility; the output is fetched by id.
+    pub output_filename: Option<String>,
+}
+
+/// Counts of a scored batch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PredictionSummary {
+    /// Rows scored.
+    pub total_customers: u64,
+    /// Rows with label 1.
+    pub predicted_to_buy: u64,
+    /// Rows with label 0.
+    pub predicted_not_to_buy: u64,
+    /// Share with label 1, in percent (two decimals).
+    pub buy_percentage: f64,
+}
+
+/// The reply to a batch (the shape of the API Tablero replaces).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchReply {
+    /// `success`.
+    pub status: String,
+    /// A sentence for people.
+    pub message: String,
+    /// Counts.
+    pub prediction_summary: PredictionSummary,
+    /// `group/vN`.
+    pub model_used: String,
+    /// Always true: the deployed version is used.
+    pub model_was_auto_selected: bool,
+    /// Columns of the scored CSV.
+    pub columns_in_output: Vec<String>,
+    /// Id for `GET /predictions/{id}`; expires after an hour.
+    pub predictions_id: String,
+}
+
+/// `GET /health`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// `healthy`.
+    pub status: String,
+    /// `tablero-serve`.
+    pub service: String,
+    /// Server version.
+    pub version: String,
+}
+
+/// One registered model version in `GET /models`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ModelFile {
+    /// `group/vN`.
+    pub filename: String,
+    /// Artifact size.
+    pub size_bytes: u64,
+    /// Registration time (RFC 3339).
+    pub created_timestamp: String,
+    /// Last decision time, else registration time.
+    pub modified_timestamp: String,
+    /// PendingManualApproval, Approved or Rejected.
+    pub status: String,
+}
+
+/// `GET /models`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Models {
+    /// Newest first.
+    pub models: Vec<ModelFile>,
+    /// How many.
+    pub total_models: usize,
+    /// The newest, or null.
+    pub latest_model: Option<String>,
+}
+
+/// `GET /readyz`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Ready {
+    /// Whether a model is loaded.
+    pub ready: bool,
+    /// Model group, when ready.
+    pub group: Option<String>,
+    /// Version served, when ready.
+    pub model_version: Option<u32>,
+    /// Why not, when not ready.
+    pub reason: Option<String>,
+}
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tablero inference endpoint",
+        description = "Scores customers with the deployed model version. Predict routes need an API key (`Authorization: Bearer KEY` or `x-api-key: KEY`)."
+    ),
+    paths(
+        crate::predict,
+        crate::predict_batch,
+        crate::get_predictions,
+        crate::models,
+        crate::health,
+        crate::healthz,
+        crate::readyz,
+        crate::metrics,
+        crate::openapi,
+    ),
+    components(schemas(
+        PredictRequest,
+        PredictReply,
+        PredictionOut,
+        ValidationErrors,
+        FieldError,
+        ErrorReply,
+        BatchForm,
+        BatchReply,
+        PredictionSummary,
+        Health,
+        Models,
+        ModelFile,
+        Ready
+    )),
+    modifiers(&ApiKeys)
+)]
+pub struct ApiDoc;
+
+struct ApiKeys;
+
+impl utoipa::Modify for ApiKeys {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
+        );
+    }
+}
