@@ -21,7 +21,7 @@ export default defineConfig({
   build: {
     // Tauri uses WebView2 (Chromium) on Windows and WebKit on macOS and Linux.
     target: process.env.TAURI_ENV_PLATFORM === "windows" ? "chrome105" : "safari13",
-    minify: process.env.TAURI_ENV_DEBUG ? false : "esbuild",
+    minify: !process.env.TAURI_ENV_DEBUG,
     sourcemap: Boolean(process.env.TAURI_ENV_DEBUG),
     outDir: "dist",
   },

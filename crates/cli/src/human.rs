@@ -750,3 +750,64 @@ pub fn demo(v: &serde_json::Value) {
         "The endpoint keeps running; stop it with: TABLERO_WORKSPACE={ws} tablero endpoint stop"
     );
 }
+
+pub fn promotion_diff(d: &tablero_local::deploy::PromotionDiff) {
+    match &d.production {
+        Some(p) => println!(
+            "{} v{} ({}) against v{} ({}) in production",
+            d.candidate.group,
+            d.candidate.version,
+            d.candidate.algorithm.id(),
+            p.version,
+            p.algorithm.id()
+        ),
+        None => println!(
+            "{} v{} ({}); nothing is deployed yet",
+            d.candidate.group,
+            d.candidate.version,
+            d.candidate.algorithm.id()
+        ),
+    }
+    let rows: Vec<Vec<String>> = d
+        .deltas
+        .iter()
+        .map(|m| {
+            vec![
+                m.metric.clone(),
+                format!("{:.4}", m.candidate),
+                m.production.map(|p| format!("{p:.4}")).unwrap_or_default(),
+                m.delta.map(|x| format!("{x:+.4}")).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(&["METRIC", "CANDIDATE", "PRODUCTION", "DELTA"], &rows);
+    println!(
+        "\nTraining data against {} live records since {}:",
+        d.drift.live_records, d.since
+    );
+    if d.drift.features.is_empty() {
+        println!("(no live records to compare with)");
+        return;
+    }
+    let rows: Vec<Vec<String>> = d
+        .drift
+        .features
+        .iter()
+        .map(|f| {
+            vec![
+                f.feature.clone(),
+                format!("{:.3}", f.psi),
+                f.level.clone(),
+                f.n.to_string(),
+            ]
+        })
+        .collect();
+    table(&["FEATURE", "PSI", "LEVEL", "N"], &rows);
+    if !d.drift.enough {
+        println!(
+            "(only {} live records: fewer than {} make PSI unreliable)",
+            d.drift.live_records,
+            tablero_local::monitor::MIN_LIVE_RECORDS
+        );
+    }
+}

@@ -90,6 +90,22 @@ enum Command {
         #[arg(long, default_value_t = 8080)]
         port: u16,
     },
+    /// Charts as SVG and PNG: of model versions (ROC, metrics, confusion
+    /// matrices, importance, leaderboard) or of the endpoint (requests,
+    /// latency, score distribution, drift heatmap).
+    Report {
+        /// Version numbers (comma-separated to overlay several, e.g. 1,3) or `endpoint`.
+        target: String,
+        /// Directory to write the charts to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Model group (versions).
+        #[arg(long, default_value = "default")]
+        group: String,
+        /// Endpoint traffic since a duration (1h, 24h, 7d) or a UTC date.
+        #[arg(long, default_value = "24h")]
+        since: String,
+    },
     /// The audit log.
     Audit {
         /// Entries since a duration (1h, 24h, 7d) or a date ('YYYY-MM-DD[ HH:MM:SS]', UTC).
@@ -375,6 +391,19 @@ enum DeployCommand {
     Rollback,
     /// Promotions and rollbacks, newest first.
     History,
+    /// What promoting VERSION would change: metric deltas against the
+    /// deployed version, and drift between its training data and the
+    /// sample of live traffic.
+    Diff {
+        /// Candidate version.
+        version: u32,
+        /// Model group.
+        #[arg(long, default_value = "default")]
+        group: String,
+        /// Live traffic since a duration (1h, 24h, 7d) or a UTC date.
+        #[arg(long, default_value = "24h")]
+        since: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -618,6 +647,12 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Deploy(cmd) => deploy(cli, cmd),
+        Command::Report {
+            target,
+            out,
+            group,
+            since,
+        } => report(cli, target, out, group, since),
         Command::Demo { seconds, port } => {
             let out = demo::run(&root(cli), *seconds, *port, cli.json)?;
             emit(cli, &out, || human::demo(&out));
@@ -1067,6 +1102,54 @@ fn models(cli: &Cli, cmd: &ModelsCommand) -> Result<u8, Failure> {
     Ok(0)
 }
 
+fn report(
+    cli: &Cli,
+    target: &str,
+    out: &std::path::Path,
+    group: &str,
+    since: &str,
+) -> Result<u8, Failure> {
+    use tablero_core::registry::Registry;
+    let ws = open(cli)?;
+    let charts = if target == "endpoint" {
+        ws.endpoint_charts(&parse_since(since)?)?
+    } else {
+        let mut cards = Vec::new();
+        for v in target.split(',') {
+            let v: u32 = v.trim().parse().map_err(|_| {
+                Failure::usage(format!(
+                    "{target:?}: give version numbers (e.g. 3 or 1,3) or `endpoint`"
+                ))
+            })?;
+            cards.push(ws.card(group, v)?);
+        }
+        let refs: Vec<&_> = cards.iter().collect();
+        tablero_core::charts::for_versions(&refs)
+    };
+    std::fs::create_dir_all(out)
+        .map_err(|e| Failure::refused(format!("cannot create {}: {e}", out.display())))?;
+    let mut files = Vec::new();
+    for (name, chart) in &charts {
+        for (ext, bytes) in [
+            ("svg", tablero_core::charts::svg(chart)?.into_bytes()),
+            ("png", tablero_core::charts::png(chart)?),
+        ] {
+            let path = out.join(format!("{name}.{ext}"));
+            std::fs::write(&path, bytes)
+                .map_err(|e| Failure::refused(format!("cannot write {}: {e}", path.display())))?;
+            files.push(path.display().to_string());
+        }
+    }
+    let done = json!({"target": target, "out": out.display().to_string(), "files": files});
+    emit(cli, &done, || {
+        println!("{} charts written to {}:", charts.len(), out.display());
+        for f in &files {
+            println!("  {f}");
+        }
+    });
+    Ok(0)
+}
+
 fn deploy(cli: &Cli, cmd: &DeployCommand) -> Result<u8, Failure> {
     let ws = open(cli)?;
     let out = match cmd {
@@ -1086,6 +1169,15 @@ fn deploy(cli: &Cli, cmd: &DeployCommand) -> Result<u8, Failure> {
             json!({"deployment": d, "endpoint": reloaded})
         }
         DeployCommand::History => json!({"history": ws.deployments()?}),
+        DeployCommand::Diff {
+            version,
+            group,
+            since,
+        } => {
+            let diff = ws.promotion_diff(group, *version, &parse_since(since)?)?;
+            emit(cli, &diff, || human::promotion_diff(&diff));
+            return Ok(0);
+        }
     };
     emit(cli, &out, || human::deploy(&out));
     Ok(0)

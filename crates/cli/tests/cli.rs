@@ -696,6 +696,61 @@ fn endpoint_keys_promotion_and_rollback_through_the_cli() {
     assert_eq!(rules, vec!["feature_drift", "error_rate", "latency_p99"]);
     assert_eq!(alarms["rules"]["feature_psi"], 0.25);
     assert_eq!(cli.json(&["endpoint", "status"]).1["running"], false);
+
+    // Promotion diff: v2 against v1 in production and the live sample.
+    let (code, diff) = cli.json(&["deploy", "diff", "2", "--since", "1h"]);
+    assert_eq!(code, 0, "{diff}");
+    assert_eq!(diff["candidate"]["version"], 2);
+    assert_eq!(diff["production"]["version"], 1);
+    // One record was scored before the key was revoked: too few to judge.
+    assert_eq!(diff["drift"]["live_records"], 1, "{diff}");
+    assert_eq!(diff["drift"]["enough"], false);
+    let auc = diff["deltas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["metric"] == "holdout.auc")
+        .unwrap();
+    assert!(auc["delta"].is_number());
+
+    // Reports: charts as SVG and PNG.
+    let out = cli.dir.path().join("report");
+    let (code, rep) = cli.json(&["report", "1,2", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{rep}");
+    for name in [
+        "roc",
+        "metrics",
+        "confusion_v1",
+        "confusion_v2",
+        "importance_v2",
+    ] {
+        let svg = std::fs::read_to_string(out.join(format!("{name}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{name}");
+        let png = std::fs::read(out.join(format!("{name}.png"))).unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{name}");
+    }
+    let roc = std::fs::read_to_string(out.join("roc.svg")).unwrap();
+    assert!(
+        roc.contains("v1 ") && roc.contains("v2 "),
+        "both versions overlaid"
+    );
+    let (code, rep) = cli.json(&[
+        "report",
+        "endpoint",
+        "--since",
+        "1h",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{rep}");
+    assert_eq!(rep["files"].as_array().unwrap().len(), 8);
+    assert!(out.join("drift.png").exists() && out.join("latency.svg").exists());
+    let (code, err) = cli.json(&["report", "latest", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("endpoint"));
     let (_, audit) = cli.json(&["audit", "--since", "1h"]);
     let acts: Vec<&str> = audit["entries"]
         .as_array()

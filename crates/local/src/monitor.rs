@@ -445,11 +445,17 @@ fn empty_heatmap() -> charts::Chart {
     }
 }
 
+/// Live records below which a drift comparison is shown but not trusted.
+pub const MIN_LIVE_RECORDS: usize = 100;
+
 /// A candidate's training distribution against the sample of live traffic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveDrift {
     /// Live records in the sample (within the time range).
     pub live_records: usize,
+    /// Whether there are at least [`MIN_LIVE_RECORDS`]: PSI over fewer is
+    /// dominated by empty bins and says little.
+    pub enough: bool,
     /// PSI per feature of the candidate, largest first (features absent
     /// from the live records are left out).
     pub features: Vec<FeatureDrift>,
@@ -520,6 +526,7 @@ impl Workspace {
         }
         features.sort_by(|a, b| b.psi.total_cmp(&a.psi));
         Ok(LiveDrift {
+            enough: sample.len() >= MIN_LIVE_RECORDS,
             live_records: sample.len(),
             features,
         })

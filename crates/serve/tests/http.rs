@@ -789,6 +789,7 @@ fn live_sample_is_bounded_and_feeds_the_promotion_diff_and_charts() {
         .unwrap();
     assert_eq!(auc.delta.unwrap(), auc.candidate - auc.production.unwrap());
     assert_eq!(diff.drift.live_records, 100);
+    assert!(diff.drift.enough);
     assert!(!diff.drift.features.is_empty());
     // Live traffic was the training customers: no numeric feature drifts.
     // (PSI over 100 records of a many-category feature is dominated by the

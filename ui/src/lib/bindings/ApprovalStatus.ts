@@ -1,0 +1,3 @@
+// Mirrors tablero_core::registry::ApprovalStatus (SageMaker names).
+
+export type ApprovalStatus = "PendingManualApproval" | "Approved" | "Rejected";

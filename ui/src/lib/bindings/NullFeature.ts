@@ -1,0 +1,3 @@
+// Mirrors tablero_core::report::NullFeature.
+
+export type NullFeature = { feature: string; needs: string };
