@@ -173,7 +173,25 @@ pub fn run(root: &Path, seconds: u64, port: u16, quiet: bool) -> Result<Value, F
     let p50s: Vec<f64> = windows.iter().filter_map(|w| w.p50_ms).collect();
     let drift = ws.drift_since("default", version, &since)?;
     let alarms = ws.alarm_history()?;
+    // Charts of the version and of the traffic, to look at.
+    let charts_dir = root.join("reports");
+    let card = tablero_core::registry::Registry::card(&ws, "default", version)?;
+    let mut charts = tablero_core::charts::for_versions(&[&card]);
+    charts.extend(ws.endpoint_charts(&since)?);
+    std::fs::create_dir_all(&charts_dir)
+        .map_err(|e| Failure::refused(format!("{}: {e}", charts_dir.display())))?;
+    for (name, chart) in &charts {
+        for (ext, bytes) in [
+            ("svg", tablero_core::charts::svg(chart)?.into_bytes()),
+            ("png", tablero_core::charts::png(chart)?),
+        ] {
+            let path = charts_dir.join(format!("{name}.{ext}"));
+            std::fs::write(&path, bytes)
+                .map_err(|e| Failure::refused(format!("{}: {e}", path.display())))?;
+        }
+    }
     Ok(json!({
+        "charts": charts_dir,
         "workspace": root,
         "leaderboard": report["leaderboard"],
         "winner": report["winner"],

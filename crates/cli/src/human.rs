@@ -745,6 +745,10 @@ pub fn demo(v: &serde_json::Value) {
     }
     let ws = v["workspace"].as_str().unwrap_or("");
     println!();
+    println!(
+        "Charts (SVG and PNG): {} — roc, leaderboard, confusion, importance, requests, latency, score, drift",
+        v["charts"].as_str().unwrap_or("")
+    );
     println!("Look further with TABLERO_WORKSPACE={ws} and: tablero models show {}, tablero monitor metrics, tablero monitor drift, tablero monitor alarms, tablero audit.", v["version"]);
     println!(
         "The endpoint keeps running; stop it with: TABLERO_WORKSPACE={ws} tablero endpoint stop"

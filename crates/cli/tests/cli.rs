@@ -815,6 +815,18 @@ fn demo_runs_the_whole_product_on_a_fresh_workspace() {
             .any(|a| a["rule"] == "feature_drift" && a["state"] == "ALARM"),
         "{alarms:?}"
     );
+    let charts = std::path::PathBuf::from(v["charts"].as_str().unwrap());
+    for name in [
+        "roc",
+        "leaderboard",
+        "requests",
+        "latency",
+        "score",
+        "drift",
+    ] {
+        assert!(charts.join(format!("{name}.svg")).exists(), "{name}.svg");
+        assert!(charts.join(format!("{name}.png")).exists(), "{name}.png");
+    }
     // The demo refuses a workspace that is not fresh.
     let again = run(&["demo", "--seconds", "1", "--port", "0", "--json"]);
     assert_eq!(again.status.code(), Some(1));

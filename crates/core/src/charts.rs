@@ -204,6 +204,9 @@ const PALETTE: [RGBColor; 7] = [
     RGBColor(120, 120, 120),
 ];
 
+/// Reads one number out of a point (a series' value).
+type Pick<T, V> = fn(&T) -> V;
+
 fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
@@ -475,7 +478,7 @@ fn draw_scaled<DB: DrawingBackend>(
                 .label_style(font(12.0))
                 .draw()
                 .map_err(fail)?;
-            let lines: [(&str, fn(&LatencyPoint) -> f64); 3] =
+            let lines: [(&str, Pick<LatencyPoint, f64>); 3] =
                 [("p50", |p| p.p50), ("p90", |p| p.p90), ("p99", |p| p.p99)];
             for (i, (name, get)) in lines.into_iter().enumerate() {
                 let col = colour(i);
@@ -523,7 +526,7 @@ fn draw_scaled<DB: DrawingBackend>(
                 .label_style(font(12.0))
                 .draw()
                 .map_err(fail)?;
-            let series: [(&str, RGBColor, fn(&RatePoint) -> u64); 2] = [
+            let series: [(&str, RGBColor, Pick<RatePoint, u64>); 2] = [
                 ("requests/s", PALETTE[0], |p| p.requests),
                 ("errors/s", BAD, |p| p.errors),
             ];
@@ -691,7 +694,7 @@ pub fn for_versions(cards: &[&crate::train::model::ModelCard]) -> Vec<(String, C
                 .collect(),
         },
     ));
-    let holdout: [(&str, fn(&crate::train::Holdout) -> f64); 5] = [
+    let holdout: [(&str, Pick<crate::train::Holdout, f64>); 5] = [
         ("accuracy", |h| h.accuracy),
         ("AUC", |h| h.auc),
         ("recall", |h| h.recall),

@@ -1013,7 +1013,7 @@ pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
     };
     let parts = split_lines(body, workers);
     let width = header.len();
-    let results: Vec<Result<(Vec<u8>, [u64; 2]), String>> = std::thread::scope(|s| {
+    let results: Vec<Result<ScoredPart, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .iter()
             .map(|&(start, end, first_line)| {
@@ -1042,6 +1042,9 @@ pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
         columns,
     })
 }
+
+/// One part of a batch: its scored CSV rows and the label counts.
+type ScoredPart = (Vec<u8>, [u64; 2]);
 
 /// Splits `body` into up to `parts` ranges ending at line ends:
 /// `(start, end, line number of the first row)` (the header is line 1).
@@ -1077,7 +1080,7 @@ fn score_part(
     idx: &[usize],
     first_line: usize,
     width: usize,
-) -> Result<(Vec<u8>, [u64; 2]), String> {
+) -> Result<ScoredPart, String> {
     const BLOCK: usize = 256;
     let features = &model.encoder.features;
     let mut rdr = csv::ReaderBuilder::new()
@@ -1086,7 +1089,9 @@ fn score_part(
         .from_reader(part);
     let mut out = csv::Writer::from_writer(Vec::with_capacity(part.len() * 2));
     let mut recs: Vec<csv::ByteRecord> = vec![csv::ByteRecord::new(); BLOCK];
-    let mut values: Vec<Vec<Value>> = vec![Vec::with_capacity(features.len()); BLOCK];
+    let mut values: Vec<Vec<Value>> = (0..BLOCK)
+        .map(|_| Vec::with_capacity(features.len()))
+        .collect();
     let mut counts = [0u64; 2];
     let mut number = String::new();
     loop {
