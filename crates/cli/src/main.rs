@@ -413,6 +413,9 @@ enum MonitorCommand {
         /// A duration (30m, 1h, 24h, 7d) or a UTC date.
         #[arg(long, default_value = "1h")]
         since: String,
+        /// Endpoint name (the local backend has one: `local`).
+        #[arg(long, default_value = "local")]
+        endpoint: String,
     },
     /// PSI per feature and of the score against the model card's baseline.
     Drift {
@@ -658,10 +661,19 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             emit(cli, &out, || human::demo(&out));
             Ok(0)
         }
-        Command::Monitor(MonitorCommand::Metrics { since }) => {
+        Command::Monitor(MonitorCommand::Metrics { since, endpoint }) => {
             let ws = open(cli)?;
+            if endpoint != tablero_local::deploy::LOCAL_ENDPOINT {
+                return Err(Failure::refused(format!(
+                    "no endpoint named {endpoint:?}: the local backend has one endpoint, `local`"
+                )));
+            }
             let since = parse_since(since)?;
-            let windows = ws.metrics_since(&since)?;
+            let windows: Vec<_> = ws
+                .metrics_since(&since)?
+                .into_iter()
+                .filter(|w| &w.endpoint == endpoint)
+                .collect();
             let requests: u64 = windows.iter().map(|w| w.requests).sum();
             let errors: u64 = windows.iter().map(|w| w.errors).sum();
             let out =

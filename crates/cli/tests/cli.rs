@@ -680,6 +680,12 @@ fn endpoint_keys_promotion_and_rollback_through_the_cli() {
     assert_eq!(code, 0);
     assert!(metrics["requests"].as_u64().unwrap() >= 2, "{metrics}");
     assert!(metrics["windows"][0]["p99_ms"].as_f64().is_some());
+    let (code, err) = cli.json(&["monitor", "metrics", "--endpoint", "prod"]);
+    assert_eq!(code, 1);
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("`local`"));
     let (code, drift) = cli.json(&["monitor", "drift", "--since", "1h", "--version", "1"]);
     assert_eq!(code, 0, "{drift}");
     let features = drift["features"].as_array().unwrap();
