@@ -28,6 +28,7 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.ts"],
+    setupFiles: ["src/test/setup.ts"],
     globals: true,
     restoreMocks: true,
   },

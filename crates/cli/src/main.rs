@@ -510,17 +510,9 @@ impl Failure {
 
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Failure {
-        let kind = match e.downcast_ref::<tablero_local::Error>() {
-            Some(tablero_local::Error::Permission { .. }) => "permission",
-            Some(tablero_local::Error::NotFound { .. })
-            | Some(tablero_local::Error::JobNotFound(_)) => "not_found",
-            Some(tablero_local::Error::NotInitialised(_)) => "not_initialised",
-            Some(tablero_local::Error::Core(tablero_core::Error::Ingest(_))) => "invalid_input",
-            Some(tablero_local::Error::Core(tablero_core::Error::InvalidKey { .. })) => {
-                "invalid_key"
-            }
-            _ => "refused",
-        };
+        let kind = e
+            .downcast_ref::<tablero_local::Error>()
+            .map_or("refused", tablero_local::Error::kind);
         Failure {
             code: 1,
             kind,

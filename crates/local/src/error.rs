@@ -85,3 +85,19 @@ impl Error {
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The kind of refusal, as the CLI's JSON errors and the desktop app
+    /// name it: `permission`, `not_found`, `not_initialised`,
+    /// `invalid_input` (a refused upload), `invalid_key` or `refused`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Permission { .. } => "permission",
+            Error::NotFound { .. } | Error::JobNotFound(_) => "not_found",
+            Error::NotInitialised(_) => "not_initialised",
+            Error::Core(tablero_core::Error::Ingest(_)) => "invalid_input",
+            Error::Core(tablero_core::Error::InvalidKey { .. }) => "invalid_key",
+            _ => "refused",
+        }
+    }
+}

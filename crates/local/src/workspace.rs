@@ -317,6 +317,62 @@ impl Workspace {
         self.db.audit_since(since)
     }
 
+    /// Reads the head of a local CSV (up to 1 MiB, whole rows) and says how
+    /// it would be read: encoding, delimiter, date format, columns and their
+    /// mapping, and the problems the head already shows. Writes nothing; the
+    /// upload validates the whole file again.
+    pub fn inspect_file(&self, file: &Path, opts: &CsvOptions) -> Result<FileInspection> {
+        use std::io::Read as _;
+        const HEAD: u64 = 1 << 20;
+        let size = fs::metadata(file).map_err(Error::io(file))?.len();
+        let mut head = Vec::with_capacity(HEAD.min(size) as usize);
+        fs::File::open(file)
+            .map_err(Error::io(file))?
+            .take(HEAD)
+            .read_to_end(&mut head)
+            .map_err(Error::io(file))?;
+        let whole_file = (head.len() as u64) == size;
+        if !whole_file {
+            if let Some(p) = head.iter().rposition(|&b| b == b'\n') {
+                head.truncate(p + 1);
+            }
+        }
+        let mut problems = Vec::new();
+        if size > self.config.limits.max_upload_bytes {
+            problems.push(
+                Error::TooLarge {
+                    path: file.to_path_buf(),
+                    size,
+                    limit: self.config.limits.max_upload_bytes,
+                }
+                .to_string(),
+            );
+        }
+        let (ingest, columns, rows_sampled) = match ingest::inspect(&head, opts) {
+            Ok((spec, parsed)) => {
+                let columns = spec.columns.clone();
+                (Some(spec), columns, parsed.rows_read)
+            }
+            Err(e) => {
+                let columns = match &e {
+                    ingest::IngestError::MissingColumns { found, .. } => found.clone(),
+                    _ => Vec::new(),
+                };
+                problems.push(e.to_string());
+                (None, columns, 0)
+            }
+        };
+        Ok(FileInspection {
+            path: file.to_path_buf(),
+            size,
+            ingest,
+            columns,
+            rows_sampled,
+            whole_file,
+            problems,
+        })
+    }
+
     /// Validates a CSV and stores it in the raw bucket with its mapping.
     /// On any refusal nothing is written.
     pub fn upload(
@@ -956,4 +1012,25 @@ impl JobRunner for Workspace {
         )?;
         self.db.job(id)
     }
+}
+
+/// How a local CSV would be read, from its head (see
+/// [`Workspace::inspect_file`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileInspection {
+    /// The file.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Encoding, delimiter, date format, columns and mapping, when the head
+    /// reads as a transactions CSV.
+    pub ingest: Option<tablero_core::ingest::IngestSpec>,
+    /// The header's columns (also when the mapping is incomplete).
+    pub columns: Vec<String>,
+    /// Data rows read from the head.
+    pub rows_sampled: u64,
+    /// Whether the head was the whole file.
+    pub whole_file: bool,
+    /// What would refuse the upload, as far as the head shows.
+    pub problems: Vec<String>,
 }

@@ -737,3 +737,36 @@ fn an_existing_key_is_not_overwritten_unless_replaced() {
     let trash = fx.ws.root().join("trash/raw");
     assert_eq!(std::fs::read_dir(trash).unwrap().count(), 1);
 }
+
+#[test]
+fn inspecting_a_file_reads_its_head_and_writes_nothing() {
+    let fx = fixture();
+    let before = fx.snapshot();
+    let good = fx.file("good.csv", Variant::reference().render().as_bytes());
+    let seen = fx.ws.inspect_file(&good, &CsvOptions::default()).unwrap();
+    assert!(seen.problems.is_empty(), "{:?}", seen.problems);
+    assert!(seen.whole_file);
+    let spec = seen.ingest.unwrap();
+    assert_eq!(seen.columns, spec.columns);
+    assert!(spec
+        .mapping
+        .iter()
+        .any(|m| m.canonical == Canonical::CustomerId));
+    assert!(seen.rows_sampled > 0);
+
+    // Missing required columns: the columns are still given, for mapping.
+    let odd = fx.file("odd.csv", b"Buyer,When,Qty,Price\n1,2011-01-01 10:00:00,2,1.5\n");
+    let seen = fx.ws.inspect_file(&odd, &CsvOptions::default()).unwrap();
+    assert!(seen.ingest.is_none());
+    assert_eq!(seen.columns, ["Buyer", "When", "Qty", "Price"]);
+    assert!(seen.problems[0].contains("missing required column"), "{:?}", seen.problems);
+    // …and with the mapping the head reads.
+    let opts = CsvOptions {
+        mapping: parse_mapping("Buyer=customer_id,When=invoice_date,Qty=quantity,Price=unit_price")
+            .unwrap(),
+        ..CsvOptions::default()
+    };
+    let seen = fx.ws.inspect_file(&odd, &opts).unwrap();
+    assert!(seen.problems.is_empty(), "{:?}", seen.problems);
+    assert_eq!(fx.snapshot(), before, "inspection writes nothing");
+}

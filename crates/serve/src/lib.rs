@@ -10,6 +10,7 @@
 //! a half-loaded model.
 
 pub mod api;
+pub mod lifecycle;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -1,0 +1,61 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import { monitorData } from "../test/fixtures";
+import { callsOf, mockIpc } from "../test/ipc";
+import MonitorView from "./MonitorView.svelte";
+
+describe("MonitorView", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("asks monitor for the range picked", async () => {
+    mockIpc({ monitor: (a) => monitorData(a.range === "7d" ? 700 : 10) });
+    render(MonitorView);
+    await waitFor(() => expect(screen.getByTestId("monitor-requests").textContent).toBe("10"));
+    expect(callsOf("monitor")).toEqual([{ range: "1h" }]);
+
+    await fireEvent.click(screen.getByTestId("range-24h"));
+    await fireEvent.click(screen.getByTestId("range-7d"));
+    await waitFor(() => expect(screen.getByTestId("monitor-requests").textContent).toBe("700"));
+    expect(callsOf("monitor").map((a) => a.range)).toEqual(["1h", "24h", "7d"]);
+    expect(screen.getByTestId("range-7d").getAttribute("aria-pressed")).toBe("true");
+    expect(screen.getByTestId("range-1h").getAttribute("aria-pressed")).toBe("false");
+  });
+
+  it("shows the four charts, totals and alarms", async () => {
+    mockIpc({ monitor: () => monitorData(42) });
+    render(MonitorView);
+    await waitFor(() => expect(screen.getByTestId("monitor-requests").dataset.value).toBe("42"));
+    expect(screen.getByTestId("monitor-errors").textContent).toBe("1");
+    for (const c of ["requests", "latency", "score", "drift"]) {
+      expect(screen.getByTestId(`chart-${c}`).querySelector("svg")).not.toBeNull();
+    }
+    expect(screen.getByTestId("alarm-row").dataset.state).toBe("ALARM");
+  });
+
+  it("refreshes every 10 s while auto-refresh is on, with the current range", async () => {
+    vi.useFakeTimers();
+    mockIpc({ monitor: () => monitorData(1) });
+    render(MonitorView);
+    await vi.advanceTimersByTimeAsync(0);
+    await fireEvent.click(screen.getByTestId("range-24h"));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(callsOf("monitor").map((a) => a.range)).toEqual(["1h", "24h", "24h"]);
+
+    await fireEvent.click(screen.getByTestId("monitor-autorefresh"));
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(callsOf("monitor")).toHaveLength(3);
+  });
+
+  it("shows Rust's error inline", async () => {
+    mockIpc({
+      monitor: () => {
+        throw { kind: "not_initialised", message: "no workspace at /tmp/x: run tablero init" };
+      },
+    });
+    render(MonitorView);
+    expect((await screen.findByTestId("error-monitor")).textContent).toContain("tablero init");
+  });
+});

@@ -1,0 +1,102 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { describe, expect, it, vi } from "vitest";
+
+import type { IngestSpec } from "../lib/bindings";
+import { callsOf, mockIpc } from "../test/ipc";
+import UploadDialog from "./UploadDialog.svelte";
+
+const ingest: IngestSpec = {
+  encoding: "utf-8",
+  delimiter: ",",
+  date_format: "%Y-%m-%d %H:%M:%S",
+  columns: ["Client", "When", "Qty", "UnitPrice"],
+  mapping: [{ column: "UnitPrice", canonical: "unit_price", how: "alias" }],
+};
+
+const inspectResult = (problems: string[]) => ({ ingest, rows_sampled: 100, problems });
+
+function props() {
+  return { path: "/data/shop.csv", onclose: vi.fn(), ondone: vi.fn(), onclean: vi.fn() };
+}
+
+describe("UploadDialog", () => {
+  it("lets the user map columns and uploads with the edited map", async () => {
+    mockIpc({
+      data_inspect: (a) => inspectResult(a.map ? [] : ["missing required columns: customer_id"]),
+      data_upload: () => ({
+        object: { bucket: "raw", key: "shop.csv", size: 100, modified: "t", storage_class: "STANDARD", metadata: {} },
+        ingest,
+        rows: 3,
+        unparseable: 0,
+        unparseable_examples: [],
+        sha256: "x",
+      }),
+    });
+    const p = props();
+    render(UploadDialog, p);
+    const rows = await screen.findAllByTestId("mapping-row");
+    expect(screen.getAllByTestId("mapping-column").map((c) => c.textContent)).toEqual([
+      "Client",
+      "When",
+      "Qty",
+      "UnitPrice",
+    ]);
+    expect(screen.getByTestId("upload-problems").textContent).toContain("customer_id");
+    expect((screen.getByTestId("upload-key") as HTMLInputElement).value).toBe("shop.csv");
+
+    const selects = screen.getAllByTestId("mapping-select") as HTMLSelectElement[];
+    expect(rows).toHaveLength(4);
+    expect(selects.map((s) => s.value)).toEqual(["ignore", "ignore", "ignore", "unit_price"]);
+    await fireEvent.change(selects[0]!, { target: { value: "customer_id" } });
+    await fireEvent.change(selects[1]!, { target: { value: "invoice_date" } });
+    await fireEvent.change(selects[2]!, { target: { value: "quantity" } });
+
+    // Rust re-checks the edited mapping.
+    await waitFor(() => expect(screen.queryByTestId("upload-problems")).toBeNull(), {
+      timeout: 2000,
+    });
+    expect(callsOf("data_inspect").at(-1)).toEqual({
+      path: "/data/shop.csv",
+      map: "Client=customer_id,When=invoice_date,Qty=quantity,UnitPrice=unit_price",
+    });
+
+    await fireEvent.input(screen.getByTestId("upload-key"), { target: { value: "2024/shop.csv" } });
+    await fireEvent.click(screen.getByTestId("upload-confirm"));
+    expect((await screen.findByTestId("upload-done")).textContent).toContain("raw/shop.csv");
+    expect(callsOf("data_upload")[0]).toEqual({
+      path: "/data/shop.csv",
+      key: "2024/shop.csv",
+      map: "Client=customer_id,When=invoice_date,Qty=quantity,UnitPrice=unit_price",
+      replace: false,
+    });
+    expect(p.ondone).toHaveBeenCalled();
+  });
+
+  it("shows the refusal in the dialog", async () => {
+    const refusal = "shop.csv line 7 has 3 fields; the header has 4";
+    mockIpc({
+      data_inspect: () => inspectResult([]),
+      data_upload: () => {
+        throw { kind: "invalid_input", message: refusal };
+      },
+    });
+    render(UploadDialog, props());
+    await screen.findAllByTestId("mapping-row");
+    await fireEvent.click(screen.getByTestId("upload-confirm"));
+    const err = await screen.findByTestId("upload-error");
+    expect(err.textContent).toBe(refusal);
+    expect(screen.getByTestId("upload-dialog").contains(err)).toBe(true);
+    expect(screen.queryByTestId("upload-done")).toBeNull();
+  });
+
+  it("shows an inspect refusal and keeps Upload disabled", async () => {
+    mockIpc({
+      data_inspect: () => {
+        throw { kind: "invalid_input", message: "shop.csv is empty" };
+      },
+    });
+    render(UploadDialog, props());
+    expect((await screen.findByTestId("upload-error")).textContent).toBe("shop.csv is empty");
+    expect((screen.getByTestId("upload-confirm") as HTMLButtonElement).disabled).toBe(true);
+  });
+});
