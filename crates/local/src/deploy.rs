@@ -190,15 +190,27 @@ impl Workspace {
 
     /// Promotes an Approved version to the local endpoint (ops).
     pub fn promote(&self, group: &str, version: u32) -> Result<Deployment> {
-        self.require_role(Role::Ops, "promote models")?;
         let v = self.version(group, version)?;
+        if let Some(refusal) = self.promotion_refusal(&v) {
+            return Err(refusal);
+        }
+        self.record_deployment(group, version, "promote")
+    }
+
+    /// Why the acting user may not promote this version now, or `None`.
+    pub fn promotion_refusal(&self, v: &ModelVersion) -> Option<Error> {
+        if let Err(e) = self.require_role(Role::Ops, "promote models") {
+            return Some(e);
+        }
         if v.status != ApprovalStatus::Approved {
-            return Err(Error::Refused(format!(
-                "only Approved versions can be promoted; {group} version {version} is {}",
+            return Some(Error::Refused(format!(
+                "only Approved versions can be promoted; {} version {} is {}",
+                v.group,
+                v.version,
                 v.status.name()
             )));
         }
-        self.record_deployment(group, version, "promote")
+        None
     }
 
     /// Returns to the version deployed before the current one (ops) — the

@@ -177,6 +177,17 @@ impl Workspace {
         result
     }
 
+    /// Why the acting user may not approve (or reject) this version now,
+    /// or `None` when they may (a leakage flag still needs accepting). The
+    /// same checks `approve` and `reject` make; the panel uses them to
+    /// disable its buttons and say why.
+    pub fn decision_refusal(&self, v: &ModelVersion, approve: bool) -> Option<Error> {
+        if let Err(e) = self.require_role(Role::MlLead, decision_action(approve)) {
+            return Some(e);
+        }
+        state_refusal(v, approve, self.config().policy.four_eyes, self.actor())
+    }
+
     fn decide(
         &self,
         group: &str,
@@ -185,12 +196,7 @@ impl Workspace {
         approve: bool,
         accept_leakage_risk: bool,
     ) -> Result<ModelVersion> {
-        let action = if approve {
-            "approve models"
-        } else {
-            "reject models"
-        };
-        self.require_role(Role::MlLead, action)?;
+        self.require_role(Role::MlLead, decision_action(approve))?;
         if comment.trim().is_empty() {
             return Err(Error::Refused(
                 "a comment is required (--comment \"why\")".into(),
@@ -200,17 +206,8 @@ impl Workspace {
         let four_eyes = self.config().policy.four_eyes;
         self.db().immediate(|conn| {
             let v = find(conn, group, version)?;
-            if v.status != ApprovalStatus::PendingManualApproval {
-                return Err(Error::Refused(format!(
-                    "version {version} of {group} is already {}; only PendingManualApproval versions can be approved or rejected",
-                    v.status.name()
-                )));
-            }
-            if approve && four_eyes && v.created_by == actor {
-                return Err(Error::Refused(format!(
-                    "four-eyes rule: {actor} trained version {version} and cannot approve it; another ml_lead must \
-                     ([policy] four_eyes = true)"
-                )));
+            if let Some(refusal) = state_refusal(&v, approve, four_eyes, &actor) {
+                return Err(refusal);
             }
             if approve && !v.leakage.is_empty() && !accept_leakage_risk {
                 let flags: Vec<String> = v.leakage.iter().map(|l| format!("{} (AUC {:.3})", l.feature, l.auc)).collect();
@@ -292,4 +289,30 @@ impl Registry for Workspace {
     fn reject(&self, group: &str, version: u32, comment: &str) -> Result<ModelVersion> {
         self.decide(group, version, comment, false, false)
     }
+}
+
+fn decision_action(approve: bool) -> &'static str {
+    if approve {
+        "approve models"
+    } else {
+        "reject models"
+    }
+}
+
+/// The status and four-eyes checks of a decision.
+fn state_refusal(v: &ModelVersion, approve: bool, four_eyes: bool, actor: &str) -> Option<Error> {
+    let (group, version) = (&v.group, v.version);
+    if v.status != ApprovalStatus::PendingManualApproval {
+        return Some(Error::Refused(format!(
+            "version {version} of {group} is already {}; only PendingManualApproval versions can be approved or rejected",
+            v.status.name()
+        )));
+    }
+    if approve && four_eyes && v.created_by == actor {
+        return Some(Error::Refused(format!(
+            "four-eyes rule: {actor} trained version {version} and cannot approve it; another ml_lead must \
+             ([policy] four_eyes = true)"
+        )));
+    }
+    None
 }

@@ -7,7 +7,10 @@ import { ApiError, toApiError } from "./api";
 
 describe("toApiError", () => {
   it("keeps the contract's {kind, message}", () => {
-    const e = toApiError({ kind: "permission", message: "al cannot approve: it needs the ml_lead role" });
+    const e = toApiError({
+      kind: "permission",
+      message: "al cannot approve: it needs the ml_lead role",
+    });
     expect(e).toBeInstanceOf(ApiError);
     expect(e.kind).toBe("permission");
     expect(e.message).toBe("al cannot approve: it needs the ml_lead role");

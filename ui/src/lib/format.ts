@@ -66,7 +66,9 @@ export function deltaClass(v: number | null | undefined): "up" | "down" | "flat"
 }
 
 /** CSS class of a drift level as Rust named it (`ok`, `watch`, `drift`). */
-export function levelClass(level: string): "level-ok" | "level-watch" | "level-drift" | "level-unknown" {
+export function levelClass(
+  level: string,
+): "level-ok" | "level-watch" | "level-drift" | "level-unknown" {
   switch (level.toLowerCase()) {
     case "ok":
       return "level-ok";

@@ -4,7 +4,8 @@
 
 import * as api from "./api";
 import type { Job } from "./bindings";
-import { anyActive, applyProgress } from "./jobs";
+import { anyActive, applyProgress, isActive } from "./jobs";
+import type { JobProgressEvent } from "./types";
 
 export const POLL_MS = 1000;
 
@@ -41,12 +42,19 @@ class JobsStore {
     }
   }
 
+  #onProgress(e: JobProgressEvent) {
+    this.jobs = applyProgress(this.jobs, e);
+    // A job that ended (its output and report are in the job document now),
+    // or one not listed yet: ask for the list.
+    if (!isActive(e.status) || !this.jobs.some((j) => j.id === e.id)) void this.refresh();
+  }
+
   /** Starts watching (a view is showing jobs); returns the function that stops it. */
   watch(): () => void {
     this.#watchers++;
     if (this.#watchers === 1) {
       void api
-        .safeListen(() => api.onJobProgress((e) => (this.jobs = applyProgress(this.jobs, e))))
+        .safeListen(() => api.onJobProgress((e) => this.#onProgress(e)))
         .then((un) => {
           if (this.#watchers > 0) this.#unlisten = un;
           else un();

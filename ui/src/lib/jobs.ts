@@ -41,7 +41,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function typedReport(job: Job, report: unknown): TypedReport {
   const r = report ?? job.report;
   if (!isRecord(r)) return { kind: "none" };
-  if (job.kind === "clean" && Array.isArray(r.rules)) return { kind: "clean", report: r as CleanReport };
+  if (job.kind === "clean" && Array.isArray(r.rules))
+    return { kind: "clean", report: r as CleanReport };
   if (job.kind === "features" && typeof r.customers === "number")
     return { kind: "features", report: r as FeatureReport };
   if (job.kind === "train" && Array.isArray(r.leaderboard))

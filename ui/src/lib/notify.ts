@@ -11,10 +11,7 @@ export const alarmKey = (a: AlarmState) => `alarm:${a.rule}@${a.since ?? ""}`;
 
 /** Keys of everything the notifications hold. */
 export function keysOf(n: Notifications): Set<string> {
-  return new Set([
-    ...n.pending_approvals.map(approvalKey),
-    ...n.firing_alarms.map(alarmKey),
-  ]);
+  return new Set([...n.pending_approvals.map(approvalKey), ...n.firing_alarms.map(alarmKey)]);
 }
 
 export type NewItems = { approvals: ModelVersion[]; alarms: AlarmState[] };
@@ -43,7 +40,10 @@ export async function notifyNative(title: string, body: string): Promise<void> {
 
 export async function announce(items: NewItems): Promise<void> {
   for (const a of items.alarms) {
-    await notifyNative(`Alarm: ${a.rule}`, `${a.rule} is ${a.state}${a.value != null ? ` (value ${a.value})` : ""}`);
+    await notifyNative(
+      `Alarm: ${a.rule}`,
+      `${a.rule} is ${a.state}${a.value != null ? ` (value ${a.value})` : ""}`,
+    );
   }
   for (const v of items.approvals) {
     await notifyNative("Approval waiting", `${v.group} version ${v.version} awaits your decision`);

@@ -25,7 +25,12 @@ describe("visibleWindow", () => {
   });
 
   it("handles empty lists and short lists", () => {
-    expect(visibleWindow(0, 40, 0, 480)).toEqual({ start: 0, end: 0, offsetTop: 0, totalHeight: 0 });
+    expect(visibleWindow(0, 40, 0, 480)).toEqual({
+      start: 0,
+      end: 0,
+      offsetTop: 0,
+      totalHeight: 0,
+    });
     const w = visibleWindow(3, 40, 0, 480);
     expect([w.start, w.end]).toEqual([0, 3]);
   });

@@ -50,7 +50,8 @@ export function session(over: Partial<Session> = {}): Session {
   };
 }
 
-export const SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>';
+export const SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>';
 
 export function monitorData(requests: number): MonitorData {
   return {

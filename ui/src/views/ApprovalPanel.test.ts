@@ -63,7 +63,9 @@ describe("ApprovalPanel", () => {
     expect(shown.textContent).toBe(reason);
     expect(screen.getByTestId("reject-reason").textContent).toContain("ml_lead");
 
-    await fireEvent.input(screen.getByTestId("approve-comment"), { target: { value: "looks good" } });
+    await fireEvent.input(screen.getByTestId("approve-comment"), {
+      target: { value: "looks good" },
+    });
     expect(button("approve-button").disabled).toBe(true);
     expect(button("reject-button").disabled).toBe(true);
   });

@@ -8,14 +8,15 @@ import PromotionDiffDialog from "./PromotionDiffDialog.svelte";
 describe("PromotionDiffDialog", () => {
   it("shows metric deltas with their direction and drift levels coloured", async () => {
     mockIpc({ promotion_diff: () => promotionDiff() });
-    render(PromotionDiffDialog, { version: 2, group: "default", onclose: vi.fn(), onpromoted: vi.fn() });
+    render(PromotionDiffDialog, {
+      version: 2,
+      group: "default",
+      onclose: vi.fn(),
+      onpromoted: vi.fn(),
+    });
 
     const rows = await screen.findAllByTestId("delta-row");
-    expect(rows.map((r) => r.dataset.metric)).toEqual([
-      "holdout.auc",
-      "holdout.accuracy",
-      "cv.f1",
-    ]);
+    expect(rows.map((r) => r.dataset.metric)).toEqual(["holdout.auc", "holdout.accuracy", "cv.f1"]);
     const deltas = screen.getAllByTestId("delta-value");
     expect(deltas.map((d) => d.textContent?.trim())).toEqual(["+0.050", "−0.020", "0.000"]);
     expect(deltas[0]?.classList.contains("up")).toBe(true);
@@ -35,8 +36,18 @@ describe("PromotionDiffDialog", () => {
     mockIpc({
       promotion_diff: () => promotionDiff(),
       deploy_promote: () => {
-        if (refuse) throw { kind: "permission", message: "al cannot promote: it needs the ops role" };
-        return { seq: 2, endpoint: "local", group: "default", version: 2, from_version: 1, action: "promote", actor: "ops", at: "t" };
+        if (refuse)
+          throw { kind: "permission", message: "al cannot promote: it needs the ops role" };
+        return {
+          seq: 2,
+          endpoint: "local",
+          group: "default",
+          version: 2,
+          from_version: 1,
+          action: "promote",
+          actor: "ops",
+          at: "t",
+        };
       },
     });
     const onpromoted = vi.fn();

@@ -24,7 +24,14 @@ describe("UploadDialog", () => {
     mockIpc({
       data_inspect: (a) => inspectResult(a.map ? [] : ["missing required columns: customer_id"]),
       data_upload: () => ({
-        object: { bucket: "raw", key: "shop.csv", size: 100, modified: "t", storage_class: "STANDARD", metadata: {} },
+        object: {
+          bucket: "raw",
+          key: "shop.csv",
+          size: 100,
+          modified: "t",
+          storage_class: "STANDARD",
+          metadata: {},
+        },
         ingest,
         rows: 3,
         unparseable: 0,
@@ -55,7 +62,8 @@ describe("UploadDialog", () => {
     await waitFor(() => expect(screen.queryByTestId("upload-problems")).toBeNull(), {
       timeout: 2000,
     });
-    expect(callsOf("data_inspect").at(-1)).toEqual({
+    const inspects = callsOf("data_inspect");
+    expect(inspects[inspects.length - 1]).toEqual({
       path: "/data/shop.csv",
       map: "Client=customer_id,When=invoice_date,Qty=quantity,UnitPrice=unit_price",
     });
