@@ -1,0 +1,770 @@
+//! The Tauri commands: each one opens the workspace as the acting user,
+//! calls the library function the CLI calls, and returns its serde type.
+//! Work runs on blocking threads (never the UI thread); jobs run in the
+//! background and report through `job://progress` events.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use tablero_core::charts;
+use tablero_core::clean::Preset;
+use tablero_core::ingest::{parse_mapping, CsvOptions};
+use tablero_core::job::{JobRequest, JobRunner};
+use tablero_core::registry::{ApprovalStatus, Registry};
+use tablero_core::store::Bucket;
+use tablero_core::train::metrics::Metric;
+use tablero_core::train::models::Algorithm;
+use tablero_core::train::TrainConfig;
+use tablero_local::Workspace;
+use tablero_serve::lifecycle::{self, Launcher};
+use tauri::{AppHandle, Emitter, State};
+
+use crate::dto::*;
+
+type Reply<T> = Result<T, UiError>;
+
+/// The panel's state: which workspace, and who acts (when switched).
+pub struct Panel {
+    root: PathBuf,
+    acting: Arc<Mutex<Option<String>>>,
+}
+
+impl Panel {
+    /// A panel over the workspace at `root`, acting as the OS user.
+    pub fn new(root: PathBuf) -> Panel {
+        Panel {
+            root,
+            acting: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    fn acting(&self) -> Option<String> {
+        self.acting.lock().ok().and_then(|a| a.clone())
+    }
+
+    /// Runs `f` on a blocking thread with the workspace opened as the
+    /// acting user.
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(Workspace) -> Reply<T> + Send + 'static,
+    ) -> Reply<T> {
+        let root = self.root.clone();
+        let acting = self.acting();
+        tauri::async_runtime::spawn_blocking(move || f(open(&root, acting.as_deref())?))
+            .await
+            .map_err(|e| UiError::refused(format!("the operation stopped unexpectedly: {e}")))?
+    }
+}
+
+fn open(root: &std::path::Path, acting: Option<&str>) -> Reply<Workspace> {
+    let ws = Workspace::open(root)?;
+    Ok(match acting {
+        Some(user) => ws.act_as(user)?,
+        None => ws,
+    })
+}
+
+fn json_of<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+fn bucket(name: &str) -> Reply<Bucket> {
+    name.parse::<Bucket>().map_err(UiError::from)
+}
+
+fn preset(name: Option<&str>) -> Reply<Preset> {
+    let name = name.unwrap_or("standard");
+    Preset::from_name(name)
+        .ok_or_else(|| UiError::refused(format!("unknown preset {name:?}: use standard or parity")))
+}
+
+fn options(map: Option<&str>) -> Reply<CsvOptions> {
+    let mapping = match map.map(str::trim).filter(|m| !m.is_empty()) {
+        Some(m) => parse_mapping(m).map_err(|e| UiError::from(tablero_core::Error::from(e)))?,
+        None => Vec::new(),
+    };
+    Ok(CsvOptions {
+        mapping,
+        ..CsvOptions::default()
+    })
+}
+
+fn roles_of(ws: &Workspace, user: &str) -> Vec<String> {
+    ws.config()
+        .roles
+        .get(user)
+        .map(|r| r.iter().map(|r| r.name().to_string()).collect())
+        .unwrap_or_default()
+}
+
+fn users(ws: &Workspace) -> Vec<UserRoles> {
+    ws.config()
+        .roles
+        .keys()
+        .map(|name| UserRoles {
+            name: name.clone(),
+            roles: roles_of(ws, name),
+        })
+        .collect()
+}
+
+fn session_of(ws: &Workspace) -> Session {
+    Session {
+        workspace: ws.root().display().to_string(),
+        backend: "local".into(),
+        user: ws.actor().to_string(),
+        roles: roles_of(ws, ws.actor()),
+        allow_as: ws.config().policy.allow_as,
+        users: users(ws),
+        four_eyes: ws.config().policy.four_eyes,
+    }
+}
+
+fn since(range: &str) -> Reply<String> {
+    let hours = match range {
+        "1h" => 1,
+        "24h" => 24,
+        "7d" => 24 * 7,
+        other => {
+            return Err(UiError::refused(format!(
+                "unknown range {other:?}: use 1h, 24h or 7d"
+            )))
+        }
+    };
+    Ok((chrono::Utc::now() - chrono::Duration::hours(hours))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+fn alarm_states(ws: &Workspace) -> Reply<(Vec<AlarmState>, Vec<Value>)> {
+    let history = ws.alarm_history()?;
+    let current = ["feature_drift", "error_rate", "latency_p99"]
+        .into_iter()
+        .map(|rule| {
+            let last = history.iter().find(|c| c.rule == rule);
+            AlarmState {
+                rule: rule.into(),
+                state: last.map_or("OK".into(), |c| c.state.clone()),
+                since: last.map(|c| c.at.clone()),
+                value: last.and_then(|c| c.value),
+            }
+        })
+        .collect();
+    Ok((current, history.iter().map(json_of).collect()))
+}
+
+fn endpoint_state(root: &std::path::Path) -> Reply<EndpointState> {
+    let v = lifecycle::status(root)?;
+    Ok(EndpointState {
+        running: v["running"].as_bool().unwrap_or(false),
+        url: v["url"].as_str().map(String::from),
+        serving: v["serving"]["version"].as_u64().map(|version| Serving {
+            group: v["serving"]["group"].as_str().unwrap_or("default").into(),
+            version: version as u32,
+        }),
+        uptime_seconds: v["uptime_seconds"].as_f64(),
+        pid: v["pid"].as_u64(),
+    })
+}
+
+// ---- Session -------------------------------------------------------------
+
+#[tauri::command]
+pub async fn session(panel: State<'_, Panel>) -> Reply<Session> {
+    panel.with(|ws| Ok(session_of(&ws))).await
+}
+
+#[tauri::command]
+pub async fn switch_user(panel: State<'_, Panel>, name: String) -> Reply<Session> {
+    let root = panel.root.clone();
+    let who = name.clone();
+    let session = tauri::async_runtime::spawn_blocking(move || -> Reply<Session> {
+        let ws = open(&root, Some(&who))?;
+        Ok(session_of(&ws))
+    })
+    .await
+    .map_err(|e| UiError::refused(e.to_string()))??;
+    if let Ok(mut acting) = panel.acting.lock() {
+        *acting = Some(name);
+    }
+    Ok(session)
+}
+
+#[tauri::command]
+pub async fn notifications(panel: State<'_, Panel>) -> Reply<Notifications> {
+    panel
+        .with(|ws| {
+            let pending = ws
+                .versions("default", Some(ApprovalStatus::PendingManualApproval))?
+                .into_iter()
+                .filter(|v| ws.decision_refusal(v, true).is_none())
+                .map(|v| json_of(&v))
+                .collect();
+            let (alarms, _) = alarm_states(&ws)?;
+            Ok(Notifications {
+                pending_approvals: pending,
+                firing_alarms: alarms.into_iter().filter(|a| a.state == "ALARM").collect(),
+            })
+        })
+        .await
+}
+
+// ---- Data ----------------------------------------------------------------
+
+#[tauri::command]
+pub async fn data_list(
+    panel: State<'_, Panel>,
+    bucket: String,
+    prefix: Option<String>,
+    page_size: Option<usize>,
+    page_token: Option<String>,
+) -> Reply<Value> {
+    panel
+        .with(move |ws| {
+            let page = ws.list(
+                self::bucket(&bucket)?,
+                prefix.as_deref().unwrap_or(""),
+                page_token.as_deref(),
+                page_size.unwrap_or(500).clamp(1, 10_000),
+            )?;
+            Ok(json_of(&page))
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn data_inspect(
+    panel: State<'_, Panel>,
+    path: String,
+    map: Option<String>,
+) -> Reply<Value> {
+    panel
+        .with(move |ws| {
+            let opts = options(map.as_deref())?;
+            Ok(json_of(
+                &ws.inspect_file(std::path::Path::new(&path), &opts)?,
+            ))
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn data_upload(
+    app: AppHandle,
+    panel: State<'_, Panel>,
+    path: String,
+    key: Option<String>,
+    map: Option<String>,
+    replace: Option<bool>,
+) -> Reply<Value> {
+    panel
+        .with(move |ws| {
+            let opts = options(map.as_deref())?;
+            let key = key.filter(|k| !k.trim().is_empty());
+            let progress = |done: u64, total: u64| {
+                let _ = app.emit(
+                    "upload://progress",
+                    UploadProgress {
+                        path: path.clone(),
+                        done,
+                        total,
+                    },
+                );
+            };
+            let up = ws.upload(
+                std::path::Path::new(&path),
+                key.as_deref(),
+                &opts,
+                replace.unwrap_or(false),
+                &progress,
+            )?;
+            Ok(json_of(&up))
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn data_preview(
+    panel: State<'_, Panel>,
+    bucket: String,
+    key: String,
+    rows: Option<usize>,
+) -> Reply<Value> {
+    panel
+        .with(move |ws| {
+            let p = ws.preview(
+                self::bucket(&bucket)?,
+                &key,
+                rows.unwrap_or(20).clamp(1, 500),
+            )?;
+            Ok(json_of(&p))
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn data_delete(panel: State<'_, Panel>, bucket: String, key: String) -> Reply<Value> {
+    panel
+        .with(move |ws| {
+            ws.delete(self::bucket(&bucket)?, &key)?;
+            Ok(json!({ "deleted": key }))
+        })
+        .await
+}
+
+// ---- Pipeline ------------------------------------------------------------
+
+/// Submits a job and runs it on its own thread, reporting progress.
+async fn start_job(app: AppHandle, panel: &Panel, request: JobRequest) -> Reply<JobStarted> {
+    let root = panel.root.clone();
+    let acting = panel.acting();
+    let job = panel.with(move |ws| Ok(ws.submit(request)?)).await?;
+    let id = job.id.clone();
+    std::thread::spawn(move || {
+        let emit = |job: &tablero_core::job::Job| {
+            let _ = app.emit(
+                "job://progress",
+                JobProgress {
+                    id: job.id.clone(),
+                    status: json_of(&job.status).as_str().unwrap_or("").to_string(),
+                    fraction: job.progress,
+                    message: job.phase.clone(),
+                },
+            );
+        };
+        match open(&root, acting.as_deref()) {
+            Ok(ws) => match ws.run(&job.id, &emit) {
+                Ok(done) => emit(&done),
+                Err(e) => tracing::warn!(job = %job.id, error = %e, "job failed to run"),
+            },
+            Err(e) => tracing::warn!(job = %job.id, error = ?e, "cannot open the workspace"),
+        }
+    });
+    Ok(JobStarted { job_id: id })
+}
+
+#[tauri::command]
+pub async fn etl_clean(
+    app: AppHandle,
+    panel: State<'_, Panel>,
+    raw_key: String,
+    preset: Option<String>,
+    out: Option<String>,
+) -> Reply<JobStarted> {
+    let request = JobRequest::Clean {
+        raw_key,
+        preset: self::preset(preset.as_deref())?,
+        out_key: out.filter(|o| !o.trim().is_empty()),
+    };
+    start_job(app, &panel, request).await
+}
+
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+pub async fn etl_features(
+    app: AppHandle,
+    panel: State<'_, Panel>,
+    clean_key: String,
+    preset: Option<String>,
+    cutoff: Option<String>,
+    horizon_days: Option<u32>,
+    out: Option<String>,
+) -> Reply<JobStarted> {
+    let cutoff = match cutoff.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => Some(tablero_core::dates::parse_user_timestamp(c).ok_or_else(|| {
+            UiError::refused(format!(
+                "cut-off {c:?} is not a date: use YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS'"
+            ))
+        })?),
+        None => None,
+    };
+    let request = JobRequest::Features {
+        clean_key,
+        preset: self::preset(preset.as_deref())?,
+        cutoff,
+        horizon_days: horizon_days.unwrap_or(90),
+        out_key: out.filter(|o| !o.trim().is_empty()),
+    };
+    start_job(app, &panel, request).await
+}
+
+#[tauri::command]
+pub async fn train(
+    app: AppHandle,
+    panel: State<'_, Panel>,
+    features_key: String,
+    sort: Option<String>,
+    folds: Option<usize>,
+    candidates: Option<Vec<String>>,
+    group: Option<String>,
+) -> Reply<JobStarted> {
+    let mut config = TrainConfig::default();
+    if let Some(s) = sort {
+        config.sort = Metric::from_name(&s).ok_or_else(|| {
+            UiError::refused(format!(
+                "unknown metric {s:?}: use accuracy, auc, f1, recall, precision, kappa or mcc"
+            ))
+        })?;
+    }
+    if let Some(f) = folds {
+        config.folds = f;
+    }
+    if let Some(c) = candidates.filter(|c| !c.is_empty()) {
+        config.candidates = c
+            .iter()
+            .map(|id| {
+                Algorithm::from_id(id).ok_or_else(|| {
+                    UiError::refused(format!(
+                        "unknown candidate {id:?}: use lr, tree, forest, gbm, knn, nb, et"
+                    ))
+                })
+            })
+            .collect::<Reply<_>>()?;
+    }
+    let request = JobRequest::Train {
+        features_key,
+        group: group.unwrap_or_else(|| "default".into()),
+        config,
+    };
+    start_job(app, &panel, request).await
+}
+
+#[tauri::command]
+pub async fn jobs_list(panel: State<'_, Panel>, limit: Option<usize>) -> Reply<Value> {
+    panel
+        .with(move |ws| Ok(json!({ "jobs": ws.jobs(limit.unwrap_or(50))? })))
+        .await
+}
+
+#[tauri::command]
+pub async fn job_show(panel: State<'_, Panel>, id: String) -> Reply<Value> {
+    panel
+        .with(move |ws| {
+            let job = ws.job(&id)?;
+            let logs = ws.logs(&id)?;
+            let report = job.report.clone();
+            Ok(json!({ "job": job, "logs": logs, "report": report }))
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn job_cancel(panel: State<'_, Panel>, id: String) -> Reply<Value> {
+    panel.with(move |ws| Ok(json_of(&ws.cancel(&id)?))).await
+}
+
+// ---- Models --------------------------------------------------------------
+
+fn group_or_default(group: Option<String>) -> String {
+    group.unwrap_or_else(|| "default".into())
+}
+
+#[tauri::command]
+pub async fn models_list(panel: State<'_, Panel>, group: Option<String>) -> Reply<Value> {
+    let group = group_or_default(group);
+    panel
+        .with(move |ws| Ok(json!({ "group": group, "versions": ws.versions(&group, None)? })))
+        .await
+}
+
+#[tauri::command]
+pub async fn model_show(
+    panel: State<'_, Panel>,
+    version: u32,
+    group: Option<String>,
+) -> Reply<Value> {
+    let group = group_or_default(group);
+    panel
+        .with(move |ws| {
+            Ok(json!({ "version": ws.version(&group, version)?, "card": ws.card(&group, version)? }))
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn models_compare(
+    panel: State<'_, Panel>,
+    versions: Vec<u32>,
+    group: Option<String>,
+) -> Reply<ComparisonView> {
+    let group = group_or_default(group);
+    if !(2..=4).contains(&versions.len()) {
+        return Err(UiError::refused("pick two to four versions to compare"));
+    }
+    panel
+        .with(move |ws| {
+            let cards = versions
+                .iter()
+                .map(|v| ws.card(&group, *v))
+                .collect::<Result<Vec<_>, _>>()?;
+            let comparison = tablero_core::registry::compare(&cards);
+            let refs: Vec<&_> = cards.iter().collect();
+            let mut out = CompareCharts::default();
+            for (name, chart) in charts::for_versions(&refs) {
+                let svg = charts::svg(&chart)?;
+                match name.as_str() {
+                    "roc" => out.roc = svg,
+                    "metrics" => out.metrics = svg,
+                    n if n.starts_with("confusion_") => out.confusion.push(svg),
+                    n if n.starts_with("importance_") => out.importance.push(svg),
+                    _ => {}
+                }
+            }
+            Ok(ComparisonView {
+                comparison: json_of(&comparison),
+                charts: out,
+            })
+        })
+        .await
+}
+
+fn allowed(refusal: Option<tablero_local::Error>) -> Allowed {
+    Allowed {
+        allowed: refusal.is_none(),
+        reason: refusal.map(|e| e.to_string()),
+    }
+}
+
+#[tauri::command]
+pub async fn model_actions(
+    panel: State<'_, Panel>,
+    version: u32,
+    group: Option<String>,
+) -> Reply<ModelActions> {
+    let group = group_or_default(group);
+    panel
+        .with(move |ws| {
+            let v = ws.version(&group, version)?;
+            Ok(ModelActions {
+                approve: allowed(ws.decision_refusal(&v, true)),
+                reject: allowed(ws.decision_refusal(&v, false)),
+                promote: allowed(ws.promotion_refusal(&v)),
+            })
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn model_approve(
+    panel: State<'_, Panel>,
+    version: u32,
+    comment: String,
+    accept_leakage_risk: Option<bool>,
+    group: Option<String>,
+) -> Reply<Value> {
+    let group = group_or_default(group);
+    panel
+        .with(move |ws| {
+            let v = ws.approve(
+                &group,
+                version,
+                &comment,
+                accept_leakage_risk.unwrap_or(false),
+            )?;
+            Ok(json_of(&v))
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn model_reject(
+    panel: State<'_, Panel>,
+    version: u32,
+    comment: String,
+    group: Option<String>,
+) -> Reply<Value> {
+    let group = group_or_default(group);
+    panel
+        .with(move |ws| Ok(json_of(&ws.reject(&group, version, &comment)?)))
+        .await
+}
+
+// ---- Deploy --------------------------------------------------------------
+
+#[tauri::command]
+pub async fn endpoint_status(panel: State<'_, Panel>) -> Reply<EndpointState> {
+    panel.with(|ws| endpoint_state(ws.root())).await
+}
+
+#[tauri::command]
+pub async fn endpoint_start(
+    panel: State<'_, Panel>,
+    port: Option<u16>,
+    metrics_interval: Option<u64>,
+) -> Reply<EndpointState> {
+    panel
+        .with(move |ws| {
+            let launcher = Launcher::this_program(vec![
+                "serve-endpoint".into(),
+                "--workspace".into(),
+                ws.root().into(),
+            ])?;
+            // Tests and demos shorten the metrics window.
+            let interval = metrics_interval
+                .or_else(|| {
+                    std::env::var("TABLERO_METRICS_INTERVAL")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                })
+                .unwrap_or(60);
+            lifecycle::start(&ws, &launcher, port.unwrap_or(8080), interval)?;
+            endpoint_state(ws.root())
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn endpoint_stop(panel: State<'_, Panel>) -> Reply<Value> {
+    panel
+        .with(|ws| {
+            let v = lifecycle::stop(&ws)?;
+            Ok(json!({ "stopped": v["stopped"].as_bool().unwrap_or(false) }))
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn promotion_diff(
+    panel: State<'_, Panel>,
+    version: u32,
+    group: Option<String>,
+) -> Reply<PromotionDiffView> {
+    let group = group_or_default(group);
+    panel
+        .with(move |ws| {
+            let diff = ws.promotion_diff(&group, version, &since("24h")?)?;
+            let mut cards = vec![ws.card(&group, version)?];
+            if let Some(p) = &diff.production {
+                cards.push(ws.card(&p.group, p.version)?);
+            }
+            let refs: Vec<&_> = cards.iter().collect();
+            let roc = charts::for_versions(&refs)
+                .into_iter()
+                .find(|(n, _)| n == "roc")
+                .map(|(_, c)| charts::svg(&c))
+                .transpose()?
+                .unwrap_or_default();
+            Ok(PromotionDiffView {
+                diff: json_of(&diff),
+                roc,
+            })
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn deploy_promote(
+    panel: State<'_, Panel>,
+    version: u32,
+    group: Option<String>,
+) -> Reply<Value> {
+    let group = group_or_default(group);
+    panel
+        .with(move |ws| {
+            let d = ws.promote(&group, version)?;
+            lifecycle::notify(ws.root())?;
+            Ok(json_of(&d))
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn deploy_rollback(panel: State<'_, Panel>) -> Reply<Value> {
+    panel
+        .with(|ws| {
+            let d = ws.rollback()?;
+            lifecycle::notify(ws.root())?;
+            Ok(json_of(&d))
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn deploy_history(panel: State<'_, Panel>) -> Reply<Value> {
+    panel
+        .with(|ws| Ok(json!({ "deployments": ws.deployments()? })))
+        .await
+}
+
+// ---- Monitor -------------------------------------------------------------
+
+#[tauri::command]
+pub async fn monitor(panel: State<'_, Panel>, range: String) -> Reply<MonitorView> {
+    panel
+        .with(move |ws| {
+            let since = since(&range)?;
+            let windows = ws.metrics_since(&since)?;
+            let drift = match ws.deployed()? {
+                Some(d) => ws.drift_since(&d.group, d.version, &since)?,
+                None => Vec::new(),
+            };
+            let (alarms, alarm_history) = alarm_states(&ws)?;
+            let mut out = MonitorCharts::default();
+            for (name, chart) in ws.endpoint_charts(&since)? {
+                let svg = charts::svg(&chart)?;
+                match name.as_str() {
+                    "requests" => out.requests = svg,
+                    "latency" => out.latency = svg,
+                    "score" => out.score = svg,
+                    "drift" => out.drift = svg,
+                    _ => {}
+                }
+            }
+            Ok(MonitorView {
+                requests: windows.iter().map(|w| w.requests).sum(),
+                errors: windows.iter().map(|w| w.errors).sum(),
+                windows: windows.iter().map(json_of).collect(),
+                drift: drift.iter().map(json_of).collect(),
+                alarms,
+                alarm_history,
+                charts: out,
+                since,
+            })
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn export_chart_png(
+    panel: State<'_, Panel>,
+    chart: String,
+    range: String,
+    path: String,
+) -> Reply<Value> {
+    panel
+        .with(move |ws| {
+            let since = since(&range)?;
+            let (_, found) = ws
+                .endpoint_charts(&since)?
+                .into_iter()
+                .find(|(n, _)| *n == chart)
+                .ok_or_else(|| {
+                    UiError::refused(format!(
+                        "no chart {chart:?}: use requests, latency, score or drift"
+                    ))
+                })?;
+            let png = charts::png(&found)?;
+            let path = PathBuf::from(path);
+            std::fs::write(&path, png)
+                .map_err(|e| UiError::refused(format!("cannot write {}: {e}", path.display())))?;
+            Ok(json!({ "path": path }))
+        })
+        .await
+}
+
+// ---- Settings ------------------------------------------------------------
+
+#[tauri::command]
+pub async fn settings(panel: State<'_, Panel>) -> Reply<SettingsView> {
+    panel
+        .with(|ws| {
+            Ok(SettingsView {
+                workspace: ws.root().display().to_string(),
+                backend: "local".into(),
+                users: users(&ws),
+                four_eyes: ws.config().policy.four_eyes,
+                allow_as: ws.config().policy.allow_as,
+            })
+        })
+        .await
+}
