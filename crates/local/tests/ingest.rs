@@ -755,11 +755,18 @@ fn inspecting_a_file_reads_its_head_and_writes_nothing() {
     assert!(seen.rows_sampled > 0);
 
     // Missing required columns: the columns are still given, for mapping.
-    let odd = fx.file("odd.csv", b"Buyer,When,Qty,Price\n1,2011-01-01 10:00:00,2,1.5\n");
+    let odd = fx.file(
+        "odd.csv",
+        b"Buyer,When,Qty,Price\n1,2011-01-01 10:00:00,2,1.5\n",
+    );
     let seen = fx.ws.inspect_file(&odd, &CsvOptions::default()).unwrap();
     assert!(seen.ingest.is_none());
     assert_eq!(seen.columns, ["Buyer", "When", "Qty", "Price"]);
-    assert!(seen.problems[0].contains("missing required column"), "{:?}", seen.problems);
+    assert!(
+        seen.problems[0].contains("missing required column"),
+        "{:?}",
+        seen.problems
+    );
     // …and with the mapping the head reads.
     let opts = CsvOptions {
         mapping: parse_mapping("Buyer=customer_id,When=invoice_date,Qty=quantity,Price=unit_price")

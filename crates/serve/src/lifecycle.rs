@@ -30,8 +30,8 @@ pub struct Launcher {
 impl Launcher {
     /// This executable with the given leading arguments.
     pub fn this_program(args: Vec<OsString>) -> Result<Launcher> {
-        let program =
-            std::env::current_exe().map_err(|e| refused(format!("cannot find this program: {e}")))?;
+        let program = std::env::current_exe()
+            .map_err(|e| refused(format!("cannot find this program: {e}")))?;
         Ok(Launcher { program, args })
     }
 }
@@ -77,8 +77,8 @@ fn admin(r: &Running, method: &str, path: &str) -> Result<Value> {
     } else {
         agent().get(&url).header("x-admin-token", &r.token).call()
     };
-    let mut resp = resp
-        .map_err(|e| refused(format!("the endpoint at {} did not answer: {e}", r.url)))?;
+    let mut resp =
+        resp.map_err(|e| refused(format!("the endpoint at {} did not answer: {e}", r.url)))?;
     let status = resp.status();
     let body: Value = resp.body_mut().read_json().unwrap_or(Value::Null);
     if !status.is_success() {
@@ -99,7 +99,12 @@ pub fn notify(root: &Path) -> Result<Option<Value>> {
 }
 
 /// Starts the endpoint and waits until it answers.
-pub fn start(ws: &Workspace, launcher: &Launcher, port: u16, metrics_interval: u64) -> Result<Value> {
+pub fn start(
+    ws: &Workspace,
+    launcher: &Launcher,
+    port: u16,
+    metrics_interval: u64,
+) -> Result<Value> {
     ws.require_role(Role::Ops, "start the endpoint")?;
     let root = ws.root();
     if let Some(r) = running(root) {
@@ -110,17 +115,14 @@ pub fn start(ws: &Workspace, launcher: &Launcher, port: u16, metrics_interval: u
     }
     let _ = std::fs::remove_file(root.join("endpoint.json"));
     let logs = root.join("logs");
-    std::fs::create_dir_all(&logs)
-        .map_err(|e| refused(format!("{}: {e}", logs.display())))?;
+    std::fs::create_dir_all(&logs).map_err(|e| refused(format!("{}: {e}", logs.display())))?;
     let log_path = logs.join("endpoint.log");
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&log_path)
         .map_err(|e| refused(format!("{}: {e}", log_path.display())))?;
-    let err_log = log
-        .try_clone()
-        .map_err(|e| refused(e.to_string()))?;
+    let err_log = log.try_clone().map_err(|e| refused(e.to_string()))?;
     let mut cmd = std::process::Command::new(&launcher.program);
     cmd.args(&launcher.args)
         .arg("--port")
