@@ -39,3 +39,36 @@ tablero_setup_tests() {
         cargo install cargo-nextest --locked
     fi
 }
+
+# The desktop app: Tauri's system libraries (webkit2gtk 4.1, gtk3, …), Node
+# for the UI (20.19 or newer), and, for its end-to-end tests, Xvfb, the
+# WebKit WebDriver and tauri-driver.
+tablero_setup_desktop() {
+    if command -v apt-get >/dev/null 2>&1; then
+        tablero_apt_install libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev \
+            libayatana-appindicator3-dev libxdo-dev pkg-config file
+    fi
+    local major=0
+    if command -v node >/dev/null 2>&1; then
+        major=$(node -p 'process.versions.node.split(".")[0]')
+    fi
+    if [ "$major" -lt 20 ] && command -v apt-get >/dev/null 2>&1; then
+        tablero_apt_install nodejs npm
+        major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    fi
+    if [ "$major" -lt 20 ]; then
+        echo "==> installing Node.js 20 (NodeSource)"
+        curl -fsSL https://deb.nodesource.com/setup_20.x | tablero_sudo bash -
+        tablero_sudo apt-get install -y -qq nodejs
+    fi
+}
+
+tablero_setup_e2e() {
+    if command -v apt-get >/dev/null 2>&1; then
+        tablero_apt_install xvfb xauth webkit2gtk-driver dbus-x11
+    fi
+    if ! command -v tauri-driver >/dev/null 2>&1; then
+        echo "==> installing tauri-driver"
+        cargo install tauri-driver --locked
+    fi
+}

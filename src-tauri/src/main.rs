@@ -37,6 +37,10 @@ fn workspace_root(args: &[String]) -> PathBuf {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--version") {
+        println!("tablero-desktop {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     if args.get(1).map(String::as_str) == Some("serve-endpoint") {
         let root = workspace_root(&args);
         let port = flag(&args, "--port")
