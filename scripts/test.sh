@@ -5,7 +5,19 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 tablero_setup
 tablero_setup_tests
+tablero_setup_desktop
 export CARGO_INCREMENTAL=0
+
+# The desktop app embeds the built UI, so the UI comes first.
+echo "==> UI: npm ci, type check, unit tests (Vitest), build, format check"
+(
+    cd ui
+    npm ci --no-audit --no-fund --loglevel=error
+    npm run check
+    npm run test
+    npm run build
+    npm run format:check
+)
 
 echo "==> cargo fmt --check"
 cargo fmt --all --check
@@ -15,3 +27,10 @@ echo "==> cargo nextest run"
 cargo nextest run --workspace --locked --no-fail-fast
 echo "==> doc tests"
 cargo test --workspace --doc --locked
+echo "==> TypeScript bindings generated from the Rust types are up to date"
+git diff --exit-code -- ui/src/lib/bindings || {
+    echo "ui/src/lib/bindings changed when the tests regenerated them: commit the new files"; exit 1; }
+echo "==> desktop app: end-to-end tests under Xvfb"
+bash scripts/e2e.sh
+echo "==> desktop app: .deb built, installed and started"
+bash scripts/package.sh

@@ -12,6 +12,7 @@ use crate::table;
 
 /// What `data preview` shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Preview {
     /// `csv` or `parquet`.
     pub format: String,
@@ -31,6 +32,7 @@ pub struct Preview {
 
 /// One column of a preview's schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SchemaColumn {
     /// Name.
     pub name: String,

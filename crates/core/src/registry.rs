@@ -15,6 +15,7 @@ use crate::train::{Holdout, LeakageFlag};
 
 /// Approval status of a model version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub enum ApprovalStatus {
     /// Registered, waiting for an ML lead.
     PendingManualApproval,
@@ -48,6 +49,7 @@ impl ApprovalStatus {
 
 /// A registered model version (what `models ls` lists).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ModelVersion {
     /// Model group.
     pub group: String,
@@ -87,6 +89,7 @@ pub struct ModelVersion {
 
 /// Side-by-side comparison of versions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Comparison {
     /// The versions compared, in the order given.
     pub versions: Vec<u32>,
@@ -104,6 +107,7 @@ pub struct Comparison {
 
 /// One metric across versions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct MetricRow {
     /// `holdout.auc`, `cv.accuracy`, …
     pub metric: String,
@@ -115,6 +119,7 @@ pub struct MetricRow {
 
 /// A feature whose schema is not the same in every version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct SchemaDifference {
     /// Feature.
     pub feature: String,

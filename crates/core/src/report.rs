@@ -9,6 +9,7 @@ use crate::ingest::IngestSpec;
 
 /// A row shown as an example of a rule at work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RowExample {
     /// Line in the source file (the header is line 1).
     pub line: u64,
@@ -21,6 +22,7 @@ pub struct RowExample {
 
 /// One clean rule's effect.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct RuleCount {
     /// Rule id: `unparseable`, `duplicate`, `missing_customer_id`,
     /// `cancellation`, `non_positive`, and for parity `geographic_filter`.
@@ -35,6 +37,7 @@ pub struct RuleCount {
 
 /// Summary of one output column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ColumnSummary {
     /// Column name.
     pub name: String,
@@ -55,6 +58,7 @@ pub struct ColumnSummary {
 
 /// The clean stage's report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CleanReport {
     /// `standard` or `parity`.
     pub preset: String,
@@ -80,6 +84,7 @@ pub struct CleanReport {
 
 /// A country's tier and region in the parity geographic filter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct CountryTier {
     /// Country as written.
     pub country: String,
@@ -95,6 +100,7 @@ pub struct CountryTier {
 
 /// The features stage's report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct FeatureReport {
     /// `standard` or `parity`.
     pub preset: String,
@@ -124,6 +130,7 @@ pub struct FeatureReport {
 
 /// A feature left empty, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct NullFeature {
     /// Feature column.
     pub feature: String,

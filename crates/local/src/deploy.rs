@@ -19,6 +19,7 @@ pub const DEFAULT_RATE: f64 = 1000.0;
 
 /// An API key as listed (never the key itself).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct ApiKey {
     /// Name.
     pub name: String,
@@ -36,6 +37,7 @@ pub struct ApiKey {
 
 /// One promotion or rollback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Deployment {
     /// Sequence number.
     pub seq: i64,
@@ -287,6 +289,7 @@ impl Workspace {
 
 /// A candidate against the version in production, before promoting it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct PromotionDiff {
     /// The candidate.
     pub candidate: ModelVersion,
@@ -302,6 +305,7 @@ pub struct PromotionDiff {
 
 /// One metric of a promotion diff.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct MetricDelta {
     /// `holdout.auc`, `cv.accuracy`, …
     pub metric: String,

@@ -15,6 +15,7 @@ use crate::workspace::Workspace;
 
 /// One interval of endpoint traffic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct MetricWindow {
     /// Endpoint name (`local`).
     pub endpoint: String,
@@ -49,6 +50,7 @@ pub struct MetricWindow {
 
 /// PSI of one feature (or the score) over a time range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct FeatureDrift {
     /// Feature (or `score`).
     pub feature: String,
@@ -62,6 +64,7 @@ pub struct FeatureDrift {
 
 /// An alarm's state change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct AlarmChange {
     /// `feature_drift`, `error_rate` or `latency_p99`.
     pub rule: String,
@@ -450,6 +453,7 @@ pub const MIN_LIVE_RECORDS: usize = 100;
 
 /// A candidate's training distribution against the sample of live traffic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct LiveDrift {
     /// Live records in the sample (within the time range).
     pub live_records: usize,

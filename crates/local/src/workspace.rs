@@ -38,6 +38,7 @@ const PREVIEW_BYTES: u64 = 1 << 20;
 
 /// What an upload stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct Upload {
     /// The stored object.
     pub object: ObjectInfo,
@@ -1017,6 +1018,7 @@ impl JobRunner for Workspace {
 /// How a local CSV would be read, from its head (see
 /// [`Workspace::inspect_file`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 pub struct FileInspection {
     /// The file.
     pub path: PathBuf,

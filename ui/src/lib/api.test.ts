@@ -81,6 +81,91 @@ describe("commands", () => {
     expect(callsOf("data_list").map((a) => a.pageToken)).toEqual([undefined, "t1", "t2"]);
   });
 
+  it("flattens a nested models_compare reply", async () => {
+    const comparison = {
+      versions: [2, 1],
+      algorithms: ["et", "lr"],
+      datasets: ["a", "b"],
+      metrics: [{ metric: "cv.auc", values: [0.8, 0.7], deltas: [0, -0.1] }],
+      schema_differences: [],
+    };
+    const charts = { roc: "<svg/>", metrics: "<svg/>", confusion: [], importance: [] };
+    mockIpc({ models_compare: () => ({ comparison, charts }) });
+    expect(await api.modelsCompare([2, 1])).toEqual({ ...comparison, charts });
+    mockIpc({ models_compare: () => ({ ...comparison, charts }) });
+    expect(await api.modelsCompare([2, 1])).toEqual({ ...comparison, charts });
+  });
+
+  it("reads promotion_diff nested as {diff, roc}", async () => {
+    const flat = diffFixture();
+    mockIpc({
+      promotion_diff: () => ({
+        diff: {
+          candidate: flat.candidate,
+          production: flat.production,
+          deltas: flat.deltas,
+          drift: { live_records: 12, features: flat.drift },
+          since: "2026-11-27T00:00:00Z",
+        },
+        roc: "<svg>roc</svg>",
+      }),
+    });
+    const d = await api.promotionDiff(2);
+    expect(d.live_records).toBe(12);
+    expect(d.drift).toEqual(flat.drift);
+    expect(d.deltas).toEqual(flat.deltas);
+    expect(d.charts.roc).toBe("<svg>roc</svg>");
+    expect(d.candidate.version).toBe(2);
+  });
+
+  it("reads monitor drift as a list or as {features}", async () => {
+    const features = [{ feature: "Recency", psi: 0.5, level: "drift", n: 3 }];
+    const base = { requests: 1, errors: 0, windows: [], alarms: [], alarm_history: [], charts: {} };
+    mockIpc({ monitor: () => ({ ...base, drift: features }) });
+    expect((await api.monitor("1h")).drift).toEqual(features);
+    mockIpc({ monitor: () => ({ ...base, drift: { since: "x", features } }) });
+    expect((await api.monitor("1h")).drift).toEqual(features);
+    mockIpc({ monitor: () => ({ ...base, drift: null }) });
+    expect((await api.monitor("1h")).drift).toEqual([]);
+  });
+
+  it("reads the settings' policy flags nested or at the top level", async () => {
+    const base = { workspace: "/ws", backend: "local", users: [] };
+    mockIpc({ settings: () => ({ ...base, four_eyes: true, allow_as: false }) });
+    expect((await api.settings()).policy).toEqual({ four_eyes: true, allow_as: false });
+    mockIpc({ settings: () => ({ ...base, policy: { four_eyes: false, allow_as: true } }) });
+    expect((await api.settings()).policy).toEqual({ four_eyes: false, allow_as: true });
+  });
+
+  it("fills the inspected columns from the header or the spec", async () => {
+    mockIpc({
+      data_inspect: () => ({
+        path: "/x/bad.csv",
+        size: 20,
+        ingest: null,
+        columns: ["Name", "Amount"],
+        rows_sampled: 0,
+        whole_file: true,
+        problems: ["missing required columns"],
+      }),
+    });
+    expect((await api.dataInspect("/x/bad.csv")).columns).toEqual(["Name", "Amount"]);
+    mockIpc({
+      data_inspect: () => ({
+        ingest: {
+          encoding: "utf-8",
+          delimiter: ",",
+          date_format: "%Y",
+          columns: ["A"],
+          mapping: [],
+        },
+        rows_sampled: 1,
+        problems: [],
+      }),
+    });
+    expect((await api.dataInspect("/x/a.csv")).columns).toEqual(["A"]);
+  });
+
   it("accepts the Rust PromotionDiff layout for promotion_diff", async () => {
     const flat = diffFixture();
     mockIpc({

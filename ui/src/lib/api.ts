@@ -35,11 +35,13 @@ import type {
 } from "./types";
 import type {
   Algorithm,
+  Comparison,
   Deployment,
   Job,
   Metric,
   ModelVersion,
   ObjectInfo,
+  Preset,
   Preview,
 } from "./bindings";
 
@@ -151,8 +153,16 @@ export async function dataListAll(
   } while (pageToken);
 }
 
-export const dataInspect = (path: string, map?: string) =>
-  call<InspectResult>("data_inspect", { path, map: map || undefined });
+/** `data_inspect`; `columns` is filled from `ingest` when Rust leaves it out. */
+export async function dataInspect(path: string, map?: string): Promise<InspectResult> {
+  const r = await call<InspectResult>("data_inspect", { path, map: map || undefined });
+  return {
+    ...r,
+    ingest: r.ingest ?? null,
+    columns: Array.isArray(r.columns) ? r.columns : (r.ingest?.columns ?? []),
+    problems: Array.isArray(r.problems) ? r.problems : [],
+  };
+}
 
 export const dataUpload = (o: { path: string; key?: string; map?: string; replace?: boolean }) =>
   call<UploadOutcome>("data_upload", {
@@ -170,7 +180,7 @@ export const dataDelete = (bucket: Bucket, key: string) =>
 
 // ── Pipeline ───────────────────────────────────────────────────────────────
 
-export type Preset = "standard" | "parity";
+export type { Preset };
 
 export const etlClean = (o: { rawKey: string; preset?: Preset; out?: string }) =>
   call<JobStarted>("etl_clean", { ...o, out: o.out || undefined });
@@ -205,8 +215,17 @@ export const jobCancel = (id: string) => call<Job>("job_cancel", { id });
 export const modelsList = (group?: string) => call<ModelsList>("models_list", { group });
 export const modelShow = (version: number, group?: string) =>
   call<ModelDetail>("model_show", { version, group });
-export const modelsCompare = (versions: number[], group?: string) =>
-  call<ComparisonResult>("models_compare", { versions, group });
+/**
+ * `models_compare`: the comparison with its charts. Also accepts the layout
+ * where the comparison is nested (`{comparison, charts}`).
+ */
+export async function modelsCompare(versions: number[], group?: string): Promise<ComparisonResult> {
+  const raw = await call<Record<string, unknown>>("models_compare", { versions, group });
+  if (isRecord(raw.comparison)) {
+    return { ...(raw.comparison as Comparison), charts: raw.charts as ComparisonResult["charts"] };
+  }
+  return raw as unknown as ComparisonResult;
+}
 export const modelActions = (version: number, group?: string) =>
   call<ModelActions>("model_actions", { version, group });
 export const modelApprove = (o: {
@@ -225,25 +244,33 @@ export const endpointStart = (port?: number) => call<EndpointStatus>("endpoint_s
 export const endpointStop = () => call<EndpointStopped>("endpoint_stop");
 
 /**
- * `promotion_diff`. Also accepts the Rust `PromotionDiff` layout, where drift
- * is `{live_records, features}`, and hands views the contract's flat shape.
+ * `promotion_diff`, in the contract's flat shape. Also accepts Rust's
+ * `PromotionDiff` (drift as `{live_records, features}`), bare or nested as
+ * `{diff, roc}`.
  */
 export async function promotionDiff(version: number, group?: string): Promise<PromotionDiffResult> {
   const raw = await call<Record<string, unknown>>("promotion_diff", { version, group });
-  const drift = raw.drift;
-  if (isRecord(drift) && !Array.isArray(drift) && Array.isArray(drift.features)) {
-    return {
-      ...(raw as unknown as PromotionDiffResult),
-      drift: drift.features as PromotionDiffResult["drift"],
-      live_records:
-        typeof raw.live_records === "number"
-          ? raw.live_records
-          : typeof drift.live_records === "number"
-            ? drift.live_records
-            : 0,
-    };
+  const body = isRecord(raw.diff) ? raw.diff : raw;
+  const drift = body.drift;
+  const charts = isRecord(raw.charts)
+    ? (raw.charts as PromotionDiffResult["charts"])
+    : { roc: typeof raw.roc === "string" ? raw.roc : "" };
+  let features: PromotionDiffResult["drift"] = [];
+  let liveRecords = typeof body.live_records === "number" ? body.live_records : 0;
+  if (Array.isArray(drift)) {
+    features = drift as PromotionDiffResult["drift"];
+  } else if (isRecord(drift)) {
+    if (Array.isArray(drift.features)) features = drift.features as PromotionDiffResult["drift"];
+    if (typeof drift.live_records === "number") liveRecords = drift.live_records;
   }
-  return raw as unknown as PromotionDiffResult;
+  return {
+    candidate: body.candidate as PromotionDiffResult["candidate"],
+    production: (body.production ?? null) as PromotionDiffResult["production"],
+    deltas: (Array.isArray(body.deltas) ? body.deltas : []) as PromotionDiffResult["deltas"],
+    drift: features,
+    live_records: liveRecords,
+    charts,
+  };
 }
 
 export const deployPromote = (version: number, group?: string) =>
@@ -253,13 +280,33 @@ export const deployHistory = () => call<DeployHistory>("deploy_history");
 
 // ── Monitor ────────────────────────────────────────────────────────────────
 
-export const monitor = (range: MonitorRange) => call<MonitorData>("monitor", { range });
+/** `monitor`; drift is a list whether Rust sends it bare or as `{features}`. */
+export async function monitor(range: MonitorRange): Promise<MonitorData> {
+  const raw = await call<Record<string, unknown>>("monitor", { range });
+  const drift = raw.drift;
+  return {
+    ...(raw as unknown as MonitorData),
+    drift: Array.isArray(drift)
+      ? (drift as MonitorData["drift"])
+      : isRecord(drift) && Array.isArray(drift.features)
+        ? (drift.features as MonitorData["drift"])
+        : [],
+  };
+}
 export const exportChartPng = (chart: ChartName, range: MonitorRange, path: string) =>
   call<ExportResult>("export_chart_png", { chart, range, path });
 
 // ── Settings ───────────────────────────────────────────────────────────────
 
-export const settings = () => call<Settings>("settings");
+/** `settings`; the policy flags are read at the top level too. */
+export async function settings(): Promise<Settings> {
+  const raw = await call<Record<string, unknown>>("settings");
+  const policy = isRecord(raw.policy) ? raw.policy : raw;
+  return {
+    ...(raw as unknown as Settings),
+    policy: { four_eyes: policy.four_eyes === true, allow_as: policy.allow_as === true },
+  };
+}
 
 // ── Events ─────────────────────────────────────────────────────────────────
 

@@ -107,3 +107,20 @@ const STATUS_LABEL: Record<string, string> = {
 export function statusLabel(status: string): string {
   return STATUS_LABEL[status] ?? status;
 }
+
+const METRIC_LABEL: Record<string, string> = {
+  accuracy: "Accuracy",
+  auc: "AUC",
+  recall: "Recall",
+  precision: "Precision",
+  f1: "F1",
+  kappa: "Kappa",
+  mcc: "MCC",
+};
+
+/** `auc` → `AUC`, `holdout.f1` → `holdout F1`. */
+export function metricLabel(name: string): string {
+  const [scope, metric] = name.includes(".") ? name.split(".", 2) : ["", name];
+  const label = METRIC_LABEL[metric ?? ""] ?? metric ?? name;
+  return scope ? `${scope} ${label}` : label;
+}

@@ -5,7 +5,7 @@ import {
   duplicateChoices,
   IGNORE,
   mappingSummary,
-  rowsFromIngest,
+  initialRows,
   toMapString,
   unsendable,
   type MappingRow,
@@ -24,7 +24,7 @@ const spec: IngestSpec = {
 
 describe("mapping table", () => {
   it("starts from what Rust detected, in file order, the rest ignored", () => {
-    expect(rowsFromIngest(spec)).toEqual([
+    expect(initialRows(spec.columns, spec.mapping)).toEqual([
       { column: "Kunde", choice: "customer_id" },
       { column: "Datum", choice: IGNORE },
       { column: "Menge", choice: IGNORE },
@@ -34,12 +34,19 @@ describe("mapping table", () => {
   });
 
   it("turns the edited rows into the map argument", () => {
-    const rows: MappingRow[] = rowsFromIngest(spec);
+    const rows: MappingRow[] = initialRows(spec.columns, spec.mapping);
     rows[1] = { column: "Datum", choice: "invoice_date" };
     rows[2] = { column: "Menge", choice: "quantity" };
     expect(toMapString(rows)).toBe(
       "Kunde=customer_id,Datum=invoice_date,Menge=quantity,Preis=unit_price",
     );
+  });
+
+  it("lists the header alone when Rust could not map it", () => {
+    expect(initialRows(["Name", "Amount"])).toEqual([
+      { column: "Name", choice: IGNORE },
+      { column: "Amount", choice: IGNORE },
+    ]);
   });
 
   it("keeps headers with spaces as they are", () => {

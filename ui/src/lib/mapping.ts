@@ -2,7 +2,7 @@
 // mapped to a canonical column or ignored, sent to Rust as
 // `map = "Their Header=canonical,…"`.
 
-import type { Canonical, IngestSpec } from "./bindings";
+import type { Canonical, IngestSpec, MappedColumn } from "./bindings";
 
 /** Canonical columns, in the order the select lists them. */
 export const CANONICAL: readonly Canonical[] = [
@@ -28,10 +28,17 @@ export type MappingRow = {
   choice: MappingChoice;
 };
 
-/** Initial rows from `data_inspect`: each column with what Rust detected, else ignored. */
-export function rowsFromIngest(ingest: IngestSpec): MappingRow[] {
-  return ingest.columns.map((column) => {
-    const found = ingest.mapping.find((m) => m.column === column);
+/**
+ * Initial rows from `data_inspect`: each column of the header with what Rust
+ * detected, else ignored (no mapping at all when the head did not read as a
+ * transactions CSV).
+ */
+export function initialRows(
+  columns: readonly string[],
+  mapping: readonly MappedColumn[] = [],
+): MappingRow[] {
+  return columns.map((column) => {
+    const found = mapping.find((m) => m.column === column);
     return { column, choice: found ? found.canonical : IGNORE };
   });
 }

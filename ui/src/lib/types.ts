@@ -23,7 +23,7 @@ import type {
   Page,
   Role,
   Upload,
-  IngestSpec,
+  FileInspection,
   JobStatus,
   Algorithm,
 } from "./bindings";
@@ -70,12 +70,13 @@ export type Notifications = {
 /** `data_list`: one page, as `data ls`. */
 export type DataListResult = Page;
 
-/** `data_inspect`. */
-export type InspectResult = {
-  ingest: IngestSpec;
-  rows_sampled: number;
-  problems: string[];
-};
+/**
+ * `data_inspect`: the contract's `{ingest, rows_sampled, problems}`, as Rust's
+ * `FileInspection` (where `ingest` is null when the head does not read as a
+ * transactions CSV, and `columns` still lists the header).
+ */
+export type InspectResult = Omit<FileInspection, "path" | "size" | "whole_file"> &
+  Partial<Pick<FileInspection, "path" | "size" | "whole_file">>;
 
 /** `data_upload`. */
 export type UploadOutcome = Upload;
@@ -155,20 +156,15 @@ export type MonitorRange = "1h" | "24h" | "7d";
 
 export type ChartName = "requests" | "latency" | "score" | "drift";
 
-/** Drift over the range (`monitor drift`). */
-export type Drift = {
-  since?: string;
-  group?: string;
-  version?: number;
-  features: FeatureDrift[];
-};
-
 /** `monitor`. */
 export type MonitorData = {
+  /** Start of the range (RFC 3339), when Rust sends it. */
+  since?: string;
   requests: number;
   errors: number;
   windows: MetricWindow[];
-  drift: Drift | null;
+  /** PSI per feature of the deployed version over the range, largest first. */
+  drift: FeatureDrift[];
   alarms: AlarmState[];
   alarm_history: AlarmChange[];
   charts: Record<ChartName, string>;

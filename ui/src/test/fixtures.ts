@@ -58,7 +58,7 @@ export function monitorData(requests: number): MonitorData {
     requests,
     errors: 1,
     windows: [],
-    drift: { features: [{ feature: "Recency", psi: 0.55, level: "drift", n: 100 }] },
+    drift: [{ feature: "Recency", psi: 0.55, level: "drift", n: 100 }],
     alarms: [{ rule: "feature_drift", state: "ALARM", since: "2026-11-27T23:18:21Z", value: 0.55 }],
     alarm_history: [],
     charts: { requests: SVG, latency: SVG, score: SVG, drift: SVG },

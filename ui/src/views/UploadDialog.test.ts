@@ -97,6 +97,32 @@ describe("UploadDialog", () => {
     expect(screen.queryByTestId("upload-done")).toBeNull();
   });
 
+  it("lets the user map a header Rust could not read as transactions", async () => {
+    mockIpc({
+      data_inspect: (a) =>
+        a.map
+          ? { ...inspectResult([]), columns: ingest.columns }
+          : {
+              path: "/data/shop.csv",
+              size: 40,
+              ingest: null,
+              columns: ["Client", "When", "Qty", "UnitPrice"],
+              rows_sampled: 0,
+              whole_file: true,
+              problems: ["missing required columns: customer_id, invoice_date, quantity"],
+            },
+    });
+    render(UploadDialog, props());
+    const selects = (await screen.findAllByTestId("mapping-select")) as HTMLSelectElement[];
+    expect(selects.map((s) => s.value)).toEqual(["ignore", "ignore", "ignore", "ignore"]);
+    expect(screen.getByTestId("upload-problems").textContent).toContain("customer_id");
+    await fireEvent.change(selects[0]!, { target: { value: "customer_id" } });
+    await waitFor(() => expect(screen.queryByTestId("upload-problems")).toBeNull(), {
+      timeout: 2000,
+    });
+    expect((screen.getByTestId("upload-confirm") as HTMLButtonElement).disabled).toBe(false);
+  });
+
   it("shows an inspect refusal and keeps Upload disabled", async () => {
     mockIpc({
       data_inspect: () => {

@@ -1,0 +1,436 @@
+// End-to-end journey of the Tablero desktop app, driven through
+// tauri-driver (WebDriver classic) on http://127.0.0.1:4444.
+//
+// Environment:
+//   TABLERO_APP            the built app binary (required)
+//   TABLERO_SAMPLE         absolute path of assets/sample/online_retail_sample.csv
+//   TABLERO_BAD_CSV        a CSV the upload must refuse
+//   TABLERO_SECOND_USER    a user with ml_lead + ops (the workspace has allow_as on)
+//   TABLERO_ANALYST        a user with the analyst role only
+//   TABLERO_API_KEY        an API key of the workspace's endpoint
+//   TABLERO_RECORDS_JSON   a file holding {"records": [...]} for POST /v1/predict
+//   TABLERO_SCREENSHOTS    where to write <view>.png (default: docs/screenshots)
+//   TABLERO_MONITOR_TIMEOUT_MS  how long the Monitor may take to show traffic (default 90000)
+//
+// Run: tauri-driver & ; npm test
+
+import assert from "node:assert/strict";
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { remote } from "webdriverio";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const env = (name, fallback) => {
+  const v = process.env[name] ?? fallback;
+  if (v === undefined) throw new Error(`set ${name} (see the top of journey.test.mjs)`);
+  return v;
+};
+
+const SCREENSHOTS = process.env.TABLERO_SCREENSHOTS ?? path.resolve(here, "../../docs/screenshots");
+const MONITOR_TIMEOUT = Number(process.env.TABLERO_MONITOR_TIMEOUT_MS ?? 90_000);
+const SECOND = 1000;
+
+// The sample's header and what each column means.
+const SAMPLE_MAPPING = {
+  InvoiceNo: "invoice_id",
+  StockCode: "product_id",
+  Description: "description",
+  Quantity: "quantity",
+  InvoiceDate: "invoice_date",
+  UnitPrice: "unit_price",
+  CustomerID: "customer_id",
+  Country: "country",
+};
+
+/** @type {WebdriverIO.Browser} */
+let browser;
+/** The user the app started as (all roles, per `tablero init`). */
+let firstUser;
+/** The version the journey trains, approves and promotes. */
+let trainedVersion = null;
+
+// ── Helpers ──────────────────────────────────────────────────────────────────
+
+const sel = (id, attrs = {}) =>
+  `[data-testid="${id}"]` +
+  Object.entries(attrs)
+    .map(([k, v]) => `[data-${k}="${String(v).replace(/"/g, '\\"')}"]`)
+    .join("");
+const $t = (id, attrs) => browser.$(sel(id, attrs));
+const $$t = (id, attrs) => browser.$$(sel(id, attrs));
+
+async function click(id, attrs, timeout = 30 * SECOND) {
+  const el = await $t(id, attrs);
+  await el.waitForClickable({ timeout });
+  await el.click();
+  return el;
+}
+
+/** Types into an input so that Svelte's `bind:value` sees it. */
+async function typeInto(id, value, attrs) {
+  const el = await $t(id, attrs);
+  await el.waitForDisplayed({ timeout: 30 * SECOND });
+  await el.setValue(String(value));
+  if ((await el.getValue()) !== String(value)) {
+    await browser.execute(
+      (node, v) => {
+        node.value = v;
+        node.dispatchEvent(new Event("input", { bubbles: true }));
+      },
+      el,
+      String(value),
+    );
+  }
+  assert.equal(await el.getValue(), String(value), `typing into ${id}`);
+  return el;
+}
+
+/**
+ * Chooses an option of a select by value and fires `change`, as picking it
+ * would (WebKitWebDriver refuses to click <option> elements).
+ */
+async function choose(el, value) {
+  await el.waitForEnabled({ timeout: 30 * SECOND });
+  const found = await browser.execute(
+    (node, v) => {
+      if (![...node.options].some((o) => o.value === v)) return false;
+      node.value = v;
+      node.dispatchEvent(new Event("change", { bubbles: true }));
+      return true;
+    },
+    el,
+    value,
+  );
+  assert.ok(found, `no option ${value} in ${await el.getAttribute("data-testid")}`);
+  assert.equal(await el.getValue(), value);
+}
+
+async function goTo(view) {
+  await click(`nav-${view}`);
+  await (await $t(`view-${view}`)).waitForExist({ timeout: 30 * SECOND });
+}
+
+async function screenshot(view) {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await browser.pause(500); // let charts and fonts settle
+  await browser.saveScreenshot(path.join(SCREENSHOTS, `${view}.png`));
+}
+
+async function currentUser() {
+  const el = await $t("header-user-name");
+  await el.waitForDisplayed({ timeout: 60 * SECOND });
+  return (await el.getText()).trim();
+}
+
+async function switchUser(name) {
+  if ((await currentUser()) === name) return;
+  await choose(await $t("user-switcher"), name);
+  await until(async () => (await currentUser()) === name, 30 * SECOND, `switch to ${name}`);
+}
+
+/** Text of the first visible inline error, for failure messages. */
+async function visibleErrors() {
+  const out = [];
+  for (const el of await browser.$$('[role="alert"]')) {
+    if (await el.isDisplayed())
+      out.push(`${await el.getAttribute("data-testid")}: ${await el.getText()}`);
+  }
+  return out.join("\n");
+}
+
+/**
+ * Waits until `condition` holds; on timeout fails with `what` and the inline
+ * errors on screen at that moment (Rust's messages say what went wrong).
+ */
+async function until(condition, timeout, what, interval = 500) {
+  try {
+    await browser.waitUntil(condition, { timeout, interval });
+  } catch (e) {
+    const errors = await visibleErrors().catch(() => "");
+    throw new Error(`${what} (waited ${timeout / SECOND} s)${errors ? `\n${errors}` : ""}`, {
+      cause: e,
+    });
+  }
+}
+
+/**
+ * Waits for the newest job of `kind` on `inputKey` to end; returns its row's
+ * output key. Fails with the job's error when it did not succeed.
+ */
+async function waitForJob(kind, inputKey, timeout) {
+  let status = null;
+  let row = null;
+  await until(
+    async () => {
+      const rows = await $$t("job-row", { kind, input: inputKey });
+      if (rows.length === 0) return false;
+      row = rows[0]; // newest first
+      status = await row.getAttribute("data-status");
+      return ["succeeded", "failed", "cancelled"].includes(status);
+    },
+    timeout,
+    `the ${kind} job on ${inputKey} did not end (last status ${status})`,
+    SECOND,
+  );
+  assert.equal(status, "succeeded", `${kind} job on ${inputKey}: ${await row.getText()}`);
+  const output = await row.getAttribute("data-output");
+  assert.ok(output, `${kind} job on ${inputKey} has no output key`);
+  return { row, output };
+}
+
+/** Runs a test body; on failure saves a screenshot of the window beside the others. */
+function withScreenshot(name, body) {
+  return async () => {
+    try {
+      await body();
+    } catch (e) {
+      await mkdir(SCREENSHOTS, { recursive: true }).catch(() => {});
+      await browser?.saveScreenshot(path.join(SCREENSHOTS, `failed-${name}.png`)).catch(() => {});
+      throw e;
+    }
+  };
+}
+
+// ── Session ──────────────────────────────────────────────────────────────────
+
+before(async () => {
+  browser = await remote({
+    hostname: "127.0.0.1",
+    port: 4444,
+    logLevel: "warn",
+    connectionRetryTimeout: 120 * SECOND,
+    waitforTimeout: 30 * SECOND,
+    capabilities: {
+      "tauri:options": { application: env("TABLERO_APP") },
+      "wdio:enforceWebDriverClassic": true,
+      browserName: "wry",
+    },
+  });
+  firstUser = await currentUser();
+});
+
+after(async () => {
+  await browser?.deleteSession();
+});
+
+// ── Tests ────────────────────────────────────────────────────────────────────
+
+test(
+  "a refused upload shows Rust's message in the dialog",
+  withScreenshot("refused-upload", async () => {
+    // An analyst may upload: the refusal is about the file, not the role.
+    await switchUser(process.env.TABLERO_ANALYST ?? firstUser);
+    await goTo("data");
+    await typeInto("upload-path", env("TABLERO_BAD_CSV"));
+    await click("upload-inspect");
+    await (await $t("upload-dialog")).waitForDisplayed();
+
+    // Either inspecting already refuses the file, or the upload does.
+    const error = await $t("upload-error");
+    const confirm = await $t("upload-confirm");
+    await until(
+      async () => (await error.isDisplayed()) || (await confirm.isEnabled()),
+      60 * SECOND,
+      "the upload dialog neither inspected nor refused the file",
+    );
+    if (!(await error.isDisplayed())) {
+      await confirm.click();
+      await error.waitForDisplayed({ timeout: 120 * SECOND });
+    }
+    const message = (await error.getText()).trim();
+    assert.ok(message.length > 0, "upload-error is empty");
+    assert.equal(await (await $t("upload-done")).isExisting(), false);
+    await click("upload-close");
+    await (await $t("upload-dialog")).waitForExist({ reverse: true });
+  }),
+);
+
+test(
+  "journey: upload → clean → features → train → approve → deploy → monitor",
+  withScreenshot("journey", async () => {
+    const secondUser = env("TABLERO_SECOND_USER");
+    const key = `e2e/journey-${Date.now()}.csv`;
+    await switchUser(firstUser);
+
+    // Data: upload the sample through a typed path, with an explicit mapping.
+    await goTo("data");
+    await typeInto("upload-path", env("TABLERO_SAMPLE"));
+    await click("upload-inspect");
+    await (await $t("upload-dialog")).waitForDisplayed();
+    await until(async () => (await $$t("mapping-row")).length > 0, 60 * SECOND, "no mapping rows");
+    for (const row of await $$t("mapping-row")) {
+      const column = (await (await row.$(sel("mapping-column"))).getText()).trim();
+      const canonical = SAMPLE_MAPPING[column] ?? "ignore";
+      await choose(await row.$(sel("mapping-select")), canonical);
+    }
+    await typeInto("upload-key", key);
+    await click("upload-confirm");
+    await until(
+      async () =>
+        (await $t("upload-done").isDisplayed()) || (await $t("upload-error").isDisplayed()),
+      120 * SECOND,
+      "the upload did not finish",
+    );
+    assert.equal(await $t("upload-error").isDisplayed(), false, await visibleErrors());
+    assert.match(await $t("upload-done").getText(), new RegExp(key.replace(/[.]/g, "\\.")));
+    await click("upload-close");
+    // Only visible rows exist (virtual scrolling): filter down to the new key.
+    await typeInto("data-prefix", key);
+    await (await $t("object-row", { key })).waitForExist({ timeout: 30 * SECOND });
+    await screenshot("data");
+
+    // Pipeline: clean → features → train (3 folds).
+    await goTo("pipeline");
+    await typeInto("clean-key", key);
+    await choose(await $t("clean-preset"), "standard");
+    await click("clean-start");
+    const clean = await waitForJob("clean", key, 300 * SECOND);
+
+    await typeInto("features-key", clean.output);
+    await click("features-start");
+    const features = await waitForJob("features", clean.output, 300 * SECOND);
+
+    await typeInto("train-key", features.output);
+    await typeInto("train-folds", 3);
+    await click("train-start");
+    const trained = await waitForJob("train", features.output, 600 * SECOND);
+    const match = /\/v(\d+)\//.exec(trained.output);
+    assert.ok(match, `unexpected artifact key ${trained.output}`);
+    trainedVersion = Number(match[1]);
+    await (await trained.row.$(sel("job-open"))).click();
+    await (await $t("leaderboard")).waitForDisplayed({ timeout: 30 * SECOND });
+    await screenshot("pipeline");
+
+    // Models: a second user (ml_lead + ops) approves it, with a comment.
+    await switchUser(secondUser);
+    await goTo("models");
+    const modelRow = await $t("model-row", { version: trainedVersion });
+    await modelRow.waitForExist({ timeout: 30 * SECOND });
+    assert.equal(await modelRow.getAttribute("data-status"), "PendingManualApproval");
+    await (await modelRow.$(sel("model-open"))).click();
+    await typeInto(
+      "approve-comment",
+      "Approved by the end-to-end journey: holdout metrics reviewed.",
+    );
+    const accept = await $t("accept-leakage");
+    if (await accept.isExisting()) await accept.click();
+    await until(
+      async () => await $t("approve-button").isEnabled(),
+      30 * SECOND,
+      `approve-button stays disabled for ${secondUser}`,
+    );
+    await click("approve-button");
+    await until(
+      async () =>
+        (await $t("model-row", { version: trainedVersion }).getAttribute("data-status")) ===
+        "Approved",
+      30 * SECOND,
+      `v${trainedVersion} was not approved`,
+    );
+    await screenshot("models");
+
+    // Deploy: start the endpoint, promote through the diff.
+    await goTo("deploy");
+    const state = await $t("endpoint-state");
+    await until(
+      async () => ["running", "stopped"].includes(await state.getText()),
+      30 * SECOND,
+      "the endpoint state never loaded",
+    );
+    if ((await state.getText()) !== "running") await click("endpoint-start");
+    await until(
+      async () => (await state.getText()) === "running",
+      60 * SECOND,
+      "the endpoint did not start",
+    );
+    const promote = await $t("promote-button", { version: trainedVersion });
+    await promote.waitForEnabled({ timeout: 30 * SECOND });
+    await promote.click();
+    await (await $t("promotion-diff")).waitForDisplayed();
+    await (await $t("promote-confirm")).waitForEnabled({ timeout: 60 * SECOND });
+    await click("promote-confirm");
+    await (await $t("promotion-diff")).waitForExist({ reverse: true, timeout: 60 * SECOND });
+    await until(
+      async () => (await $t("serving-version").getText()).includes(`v${trainedVersion}`),
+      60 * SECOND,
+      `the endpoint does not serve v${trainedVersion}`,
+    );
+    const url = await state.getAttribute("data-url");
+    assert.match(url ?? "", /^https?:\/\//, "endpoint-state has no data-url");
+    await screenshot("deploy");
+
+    // Traffic, sent by the test itself.
+    const body = await readFile(env("TABLERO_RECORDS_JSON"), "utf8");
+    JSON.parse(body); // fail early on a broken fixture
+    let ok = 0;
+    let lastError = "";
+    for (let i = 0; i < 25; i++) {
+      const res = await fetch(new URL("/v1/predict", url), {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": env("TABLERO_API_KEY") },
+        body,
+      });
+      if (res.ok) ok++;
+      else lastError = `${res.status} ${await res.text()}`;
+    }
+    assert.ok(ok > 0, `no prediction succeeded: ${lastError}`);
+
+    // Monitor: the traffic shows up (metrics are written per window).
+    await goTo("monitor");
+    const requests = await $t("monitor-requests");
+    await until(
+      async () => {
+        if (Number(await requests.getAttribute("data-value")) > 0) return true;
+        const refresh = await $t("monitor-refresh");
+        if (await refresh.isEnabled()) await refresh.click();
+        return false;
+      },
+      MONITOR_TIMEOUT,
+      "Monitor still shows no requests",
+      5 * SECOND,
+    );
+    for (const chart of ["requests", "latency", "score", "drift"]) {
+      assert.ok(
+        await (await $t(`chart-${chart}`)).$("svg").isExisting(),
+        `chart-${chart} has no SVG`,
+      );
+    }
+    await screenshot("monitor");
+
+    await goTo("settings");
+    await (await $t("settings-workspace")).waitForDisplayed();
+    await screenshot("settings");
+  }),
+);
+
+test(
+  "an analyst cannot approve, and sees why",
+  withScreenshot("analyst", async () => {
+    const analyst = env("TABLERO_ANALYST");
+    await switchUser(analyst);
+    await goTo("models");
+    await until(
+      async () => (await $$t("model-row")).length > 0,
+      30 * SECOND,
+      "no model version to look at (run the journey first)",
+    );
+    const row =
+      trainedVersion != null
+        ? await $t("model-row", { version: trainedVersion })
+        : (await $$t("model-row"))[0];
+    await (await row.$(sel("model-open"))).click();
+
+    const reason = await $t("approve-reason");
+    await reason.waitForDisplayed({ timeout: 30 * SECOND });
+    assert.ok((await reason.getText()).trim().length > 0, "approve-reason is empty");
+    await typeInto("approve-comment", "I would like to approve this");
+    assert.equal(
+      await $t("approve-button").isEnabled(),
+      false,
+      "approve-button is enabled for an analyst",
+    );
+  }),
+);
