@@ -170,8 +170,24 @@ fn endpoint_state(root: &std::path::Path) -> Reply<EndpointState> {
 // ---- Session -------------------------------------------------------------
 
 #[tauri::command]
-pub async fn session(panel: State<'_, Panel>) -> Reply<Session> {
-    panel.with(|ws| Ok(session_of(&ws))).await
+pub async fn session(app: AppHandle, panel: State<'_, Panel>) -> Reply<Session> {
+    let session = panel.with(|ws| Ok(session_of(&ws))).await?;
+    // The UI asks for the session as soon as it is mounted: the window is
+    // interactive. `TABLERO_STARTUP_PROBE=print|exit` reports the time since
+    // the process started (scripts/measure-desktop.sh), once.
+    static PROBED: std::sync::Once = std::sync::Once::new();
+    if let Ok(probe) = std::env::var("TABLERO_STARTUP_PROBE") {
+        PROBED.call_once(|| {
+            let ms = crate::STARTED
+                .get()
+                .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e3);
+            println!("startup_ms={ms:.0}");
+            if probe == "exit" {
+                app.exit(0);
+            }
+        });
+    }
+    Ok(session)
 }
 
 #[tauri::command]

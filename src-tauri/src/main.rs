@@ -35,7 +35,11 @@ fn workspace_root(args: &[String]) -> PathBuf {
         })
 }
 
+/// When the process started, for the start-up probe (see `commands::session`).
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
+    STARTED.get_or_init(std::time::Instant::now);
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--version") {
         println!("tablero-desktop {}", env!("CARGO_PKG_VERSION"));
