@@ -18,38 +18,16 @@ fn forbidden(name: &str) -> bool {
 fn core_depends_on_no_backend_or_app_crate() {
     // `cargo tree` resolves features the way the build does (cargo
     // metadata lists optional dependencies that are never enabled).
-    let cargo = option_env!("CARGO").unwrap_or("cargo");
-    let out = Command::new(cargo)
-        .args([
-            "tree",
-            "-p",
-            "tablero-core",
-            "-e",
-            "normal",
-            "--target",
-            "all",
-            "--prefix",
-            "none",
-            "--manifest-path",
-        ])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml"))
-        .output()
-        .expect("cargo tree runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let names: HashSet<&str> = text
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
+    let names = tree("tablero-core");
     assert!(
         names.contains("polars"),
-        "the tree lists the real dependencies: {text}"
+        "the tree lists the real dependencies: {names:?}"
     );
-    let mut bad: Vec<&str> = names.iter().copied().filter(|n| forbidden(n)).collect();
+    let mut bad: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| forbidden(n))
+        .collect();
     bad.sort_unstable();
     assert!(bad.is_empty(), "tablero-core depends on {bad:?}");
 }

@@ -17,6 +17,15 @@ use tablero_core::train::models::Algorithm;
 use tablero_core::train::TrainConfig;
 use tablero_local::Workspace;
 
+/// [`workspace`] with an API key and version 1 deployed.
+fn serving(key_name: &str, rate: f64) -> (tempfile::TempDir, PathBuf, Workspace, String) {
+    let (dir, root) = workspace();
+    let ws = Workspace::open(&root).unwrap();
+    let key = ws.create_key(key_name, rate).unwrap();
+    ws.promote("default", 1).unwrap();
+    (dir, root, ws, key)
+}
+
 /// A workspace with two approved versions (v1 logistic regression, v2 naive
 /// Bayes) of the sample's standard features, four-eyes off.
 fn workspace() -> (tempfile::TempDir, PathBuf) {
@@ -350,10 +359,7 @@ fn readiness_auth_rate_limits_and_validation() {
 
 #[test]
 fn promotion_under_load_fails_no_request_and_rollback_returns_to_the_previous_deployment() {
-    let (_d, root) = workspace();
-    let ws = Workspace::open(&root).unwrap();
-    let key = ws.create_key("load", 1_000_000.0).unwrap();
-    ws.promote("default", 1).unwrap();
+    let (_d, root, ws, key) = serving("load", 1_000_000.0);
     let server = Server::start(&root);
     let predict = format!("{}/v1/predict", server.url);
     let body = json!({"records": [record(&root)]}).to_string();
@@ -435,10 +441,7 @@ fn promotion_under_load_fails_no_request_and_rollback_returns_to_the_previous_de
 
 #[test]
 fn shutdown_lets_in_flight_requests_finish() {
-    let (_d, root) = workspace();
-    let ws = Workspace::open(&root).unwrap();
-    let key = ws.create_key("k", 1000.0).unwrap();
-    ws.promote("default", 1).unwrap();
+    let (_d, root, _ws, key) = serving("k", 1000.0);
     let mut server = Server::start(&root);
     let body = json!({"records": [record(&root)]}).to_string();
     // Start a request and hold back the end of its body.
@@ -491,10 +494,7 @@ fn multipart(csv: &[u8]) -> (String, Vec<u8>) {
 
 #[test]
 fn batch_csv_compatible_with_the_old_api() {
-    let (_d, root) = workspace();
-    let ws = Workspace::open(&root).unwrap();
-    let key = ws.create_key("batch", 1000.0).unwrap();
-    ws.promote("default", 1).unwrap();
+    let (_d, root, _ws, key) = serving("batch", 1000.0);
     let server = Server::start(&root);
     // The features table as CSV: the old API's input (extra columns are kept).
     let bytes = std::fs::read(root.join("buckets/clean/s/features.parquet")).unwrap();
@@ -670,10 +670,7 @@ fn feature_records(root: &Path) -> Vec<serde_json::Map<String, Value>> {
 
 #[test]
 fn drift_is_quiet_on_training_like_traffic_and_loud_on_a_shifted_feature() {
-    let (_d, root) = workspace();
-    let ws = Workspace::open(&root).unwrap();
-    let key = ws.create_key("drift", 1_000_000.0).unwrap();
-    ws.promote("default", 1).unwrap();
+    let (_d, root, ws, key) = serving("drift", 1_000_000.0);
     let t0 = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let server = Server::start(&root);
     let predict = format!("{}/v1/predict", server.url);
@@ -834,10 +831,7 @@ fn live_sample_is_bounded_and_feeds_the_promotion_diff_and_charts() {
 
 #[test]
 fn openapi_document_describes_every_public_route_and_matches_replies() {
-    let (_d, root) = workspace();
-    let ws = Workspace::open(&root).unwrap();
-    let key = ws.create_key("doc", 1000.0).unwrap();
-    ws.promote("default", 1).unwrap();
+    let (_d, root, _ws, key) = serving("doc", 1000.0);
     let server = Server::start(&root);
     let mut resp = agent()
         .get(format!("{}/openapi.json", server.url))
@@ -899,10 +893,7 @@ fn openapi_document_describes_every_public_route_and_matches_replies() {
 
 #[test]
 fn a_request_over_the_timeout_is_answered_503() {
-    let (_d, root) = workspace();
-    let ws = Workspace::open(&root).unwrap();
-    let key = ws.create_key("slow", 1000.0).unwrap();
-    ws.promote("default", 1).unwrap();
+    let (_d, root, _ws, key) = serving("slow", 1000.0);
     let server = Server::start(&root);
     // 1 ms cannot hold a 6,000-row batch.
     server.app.set_request_timeout(Duration::from_millis(1));
