@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 
 import App from "./App.svelte";
 import { app } from "./lib/app.svelte";
-import { modelVersion, monitorData, session, SVG } from "./test/fixtures";
+import {
+  comparisonView,
+  endpointState,
+  modelVersion,
+  monitorView,
+  session,
+  settingsView,
+} from "./test/fixtures";
 import { callsOf, mockIpc } from "./test/ipc";
 
 function backend() {
@@ -39,23 +46,11 @@ function backend() {
     model_show: () => {
       throw { kind: "not_found", message: "no card" };
     },
-    models_compare: () => ({
-      versions: [2, 1],
-      algorithms: ["lr", "lr"],
-      datasets: ["a", "b"],
-      metrics: [{ metric: "cv.accuracy", values: [0.7, 0.69], deltas: [0, -0.01] }],
-      schema_differences: [],
-      charts: { roc: SVG, metrics: SVG, confusion: [SVG, SVG], importance: [SVG, SVG] },
-    }),
-    endpoint_status: () => ({ running: false, serving: null }),
+    models_compare: () => comparisonView(),
+    endpoint_status: () => endpointState(),
     deploy_history: () => ({ deployments: [] }),
-    monitor: () => monitorData(5),
-    settings: () => ({
-      workspace: "/ws",
-      backend: "local",
-      users: session().users,
-      policy: { four_eyes: true, allow_as: true },
-    }),
+    monitor: () => monitorView(5),
+    settings: () => settingsView({ workspace: "/ws" }),
   });
 }
 
@@ -82,6 +77,10 @@ describe("App", () => {
     expect(compare.disabled).toBe(false);
     await fireEvent.click(compare);
     expect(await screen.findByTestId("compare-panel")).toBeTruthy();
+    expect(screen.getByTestId("compare-metrics").textContent).toContain("cv.accuracy");
+    expect(screen.getByTestId("compare-schema").textContent).toContain("Country");
+    expect(screen.getByTestId("chart-compare-roc").querySelector("svg")).not.toBeNull();
+    expect(screen.getByTestId("chart-compare-metrics").querySelector("svg")).not.toBeNull();
     expect(callsOf("models_compare")[0]).toEqual({ versions: [2, 1], group: "default" });
 
     await fireEvent.click(screen.getByTestId("nav-deploy"));

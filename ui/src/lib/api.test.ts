@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 
 import { callsOf, invokeMock, mockIpc } from "../test/ipc";
-import { promotionDiff as diffFixture } from "../test/fixtures";
+import {
+  comparisonView,
+  endpointState,
+  fileInspection,
+  monitorView,
+  promotionDiffView,
+  settingsView,
+} from "../test/fixtures";
 import * as api from "./api";
 import { ApiError, toApiError } from "./api";
 
@@ -16,19 +23,14 @@ describe("toApiError", () => {
     expect(e.message).toBe("al cannot approve: it needs the ml_lead role");
   });
 
-  it("unwraps the CLI's {error: {kind, message}}", () => {
-    const e = toApiError({ error: { kind: "invalid_input", message: "missing customer_id" } });
-    expect([e.kind, e.message]).toEqual(["invalid_input", "missing customer_id"]);
-  });
-
-  it("parses a JSON string of either shape", () => {
-    expect(toApiError('{"kind":"refused","message":"already Approved"}').kind).toBe("refused");
-    expect(toApiError('{"error":{"kind":"not_found","message":"no v9"}}').message).toBe("no v9");
-  });
-
-  it("takes a bare string as the message", () => {
-    const e = toApiError("the endpoint did not answer");
-    expect([e.kind, e.message]).toEqual(["unknown", "the endpoint did not answer"]);
+  it("takes a bare string (Tauri's own refusals) as the message", () => {
+    const e = toApiError("invalid args `version` for command `model_show`");
+    expect([e.kind, e.message]).toEqual([
+      "unknown",
+      "invalid args `version` for command `model_show`",
+    ]);
+    const json = toApiError('{"kind":"refused","message":"x"}');
+    expect([json.kind, json.message]).toEqual(["unknown", '{"kind":"refused","message":"x"}']);
   });
 
   it("maps an unknown kind to unknown and keeps the message", () => {
@@ -81,103 +83,46 @@ describe("commands", () => {
     expect(callsOf("data_list").map((a) => a.pageToken)).toEqual([undefined, "t1", "t2"]);
   });
 
-  it("flattens a nested models_compare reply", async () => {
-    const comparison = {
-      versions: [2, 1],
-      algorithms: ["et", "lr"],
-      datasets: ["a", "b"],
-      metrics: [{ metric: "cv.auc", values: [0.8, 0.7], deltas: [0, -0.1] }],
-      schema_differences: [],
-    };
-    const charts = { roc: "<svg/>", metrics: "<svg/>", confusion: [], importance: [] };
-    mockIpc({ models_compare: () => ({ comparison, charts }) });
-    expect(await api.modelsCompare([2, 1])).toEqual({ ...comparison, charts });
-    mockIpc({ models_compare: () => ({ ...comparison, charts }) });
-    expect(await api.modelsCompare([2, 1])).toEqual({ ...comparison, charts });
+  it("returns models_compare's ComparisonView as Rust sends it", async () => {
+    const view = comparisonView();
+    mockIpc({ models_compare: () => view });
+    expect(await api.modelsCompare([2, 1])).toEqual(view);
+    expect(callsOf("models_compare")[0]).toEqual({ versions: [2, 1] });
   });
 
-  it("reads promotion_diff nested as {diff, roc}", async () => {
-    const flat = diffFixture();
-    mockIpc({
-      promotion_diff: () => ({
-        diff: {
-          candidate: flat.candidate,
-          production: flat.production,
-          deltas: flat.deltas,
-          drift: { live_records: 12, features: flat.drift },
-          since: "2026-11-27T00:00:00Z",
-        },
-        roc: "<svg>roc</svg>",
-      }),
-    });
-    const d = await api.promotionDiff(2);
-    expect(d.live_records).toBe(12);
-    expect(d.drift).toEqual(flat.drift);
-    expect(d.deltas).toEqual(flat.deltas);
-    expect(d.charts.roc).toBe("<svg>roc</svg>");
-    expect(d.candidate.version).toBe(2);
+  it("returns promotion_diff's PromotionDiffView as Rust sends it", async () => {
+    const view = promotionDiffView(12);
+    mockIpc({ promotion_diff: () => view });
+    const d = await api.promotionDiff(2, "default");
+    expect(d).toEqual(view);
+    expect(d.diff.drift).toMatchObject({ live_records: 12, enough: false });
+    expect(callsOf("promotion_diff")[0]).toEqual({ version: 2, group: "default" });
   });
 
-  it("reads monitor drift as a list or as {features}", async () => {
-    const features = [{ feature: "Recency", psi: 0.5, level: "drift", n: 3 }];
-    const base = { requests: 1, errors: 0, windows: [], alarms: [], alarm_history: [], charts: {} };
-    mockIpc({ monitor: () => ({ ...base, drift: features }) });
-    expect((await api.monitor("1h")).drift).toEqual(features);
-    mockIpc({ monitor: () => ({ ...base, drift: { since: "x", features } }) });
-    expect((await api.monitor("1h")).drift).toEqual(features);
-    mockIpc({ monitor: () => ({ ...base, drift: null }) });
-    expect((await api.monitor("1h")).drift).toEqual([]);
+  it("returns monitor's MonitorView as Rust sends it", async () => {
+    const view = monitorView(3);
+    mockIpc({ monitor: () => view });
+    expect(await api.monitor("24h")).toEqual(view);
+    expect(callsOf("monitor")[0]).toEqual({ range: "24h" });
   });
 
-  it("reads the settings' policy flags nested or at the top level", async () => {
-    const base = { workspace: "/ws", backend: "local", users: [] };
-    mockIpc({ settings: () => ({ ...base, four_eyes: true, allow_as: false }) });
-    expect((await api.settings()).policy).toEqual({ four_eyes: true, allow_as: false });
-    mockIpc({ settings: () => ({ ...base, policy: { four_eyes: false, allow_as: true } }) });
-    expect((await api.settings()).policy).toEqual({ four_eyes: false, allow_as: true });
+  it("returns settings' SettingsView with the policy flags at the top level", async () => {
+    mockIpc({ settings: () => settingsView({ four_eyes: false }) });
+    const s = await api.settings();
+    expect([s.four_eyes, s.allow_as]).toEqual([false, true]);
   });
 
-  it("fills the inspected columns from the header or the spec", async () => {
-    mockIpc({
-      data_inspect: () => ({
-        path: "/x/bad.csv",
-        size: 20,
-        ingest: null,
-        columns: ["Name", "Amount"],
-        rows_sampled: 0,
-        whole_file: true,
-        problems: ["missing required columns"],
-      }),
-    });
-    expect((await api.dataInspect("/x/bad.csv")).columns).toEqual(["Name", "Amount"]);
-    mockIpc({
-      data_inspect: () => ({
-        ingest: {
-          encoding: "utf-8",
-          delimiter: ",",
-          date_format: "%Y",
-          columns: ["A"],
-          mapping: [],
-        },
-        rows_sampled: 1,
-        problems: [],
-      }),
-    });
-    expect((await api.dataInspect("/x/a.csv")).columns).toEqual(["A"]);
+  it("returns data_inspect's FileInspection, ingest null included", async () => {
+    const bad = fileInspection({ ingest: null, problems: ["missing required columns"] });
+    mockIpc({ data_inspect: () => bad });
+    expect(await api.dataInspect("/data/shop.csv", "")).toEqual(bad);
+    expect(callsOf("data_inspect")[0]).toEqual({ path: "/data/shop.csv" });
   });
 
-  it("accepts the Rust PromotionDiff layout for promotion_diff", async () => {
-    const flat = diffFixture();
-    mockIpc({
-      promotion_diff: () => ({
-        ...flat,
-        drift: { live_records: 77, features: flat.drift },
-        live_records: undefined,
-        since: "2026-11-27T00:00:00Z",
-      }),
-    });
-    const d = await api.promotionDiff(2);
-    expect(d.live_records).toBe(77);
-    expect(d.drift.map((f) => f.level)).toEqual(["drift", "watch", "ok"]);
+  it("starts the endpoint on the port given (0: any free port)", async () => {
+    const state = endpointState({ running: true, url: "http://127.0.0.1:49152", pid: 7 });
+    mockIpc({ endpoint_start: () => state });
+    expect(await api.endpointStart(0)).toEqual(state);
+    expect(callsOf("endpoint_start")[0]).toEqual({ port: 0 });
   });
 });

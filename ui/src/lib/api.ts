@@ -6,44 +6,44 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
+  Algorithm,
   Bucket,
-  DataListResult,
+  ComparisonView,
+  Deployment,
+  EndpointState,
+  FileInspection,
+  Job,
+  JobProgress,
+  JobStarted,
+  Metric,
+  ModelActions,
+  ModelVersion,
+  MonitorView,
+  Notifications,
+  ObjectInfo,
+  Page,
+  Preset,
+  Preview,
+  PromotionDiffView,
+  Session,
+  SettingsView,
+  UiError,
+  Upload,
+  UploadProgress,
+} from "./bindings";
+import type {
+  ChartName,
   DeleteResult,
   DeployHistory,
-  EndpointStatus,
   EndpointStopped,
   ErrorKind,
   ExportResult,
-  ChartName,
-  InspectResult,
   JobDetail,
-  JobProgressEvent,
-  JobStarted,
   JobsList,
-  ComparisonResult,
-  ModelActions,
   ModelDetail,
   ModelsList,
-  MonitorData,
   MonitorRange,
-  Notifications,
-  PromotionDiffResult,
-  Session,
-  Settings,
-  UploadOutcome,
-  UploadProgressEvent,
 } from "./types";
-import type {
-  Algorithm,
-  Comparison,
-  Deployment,
-  Job,
-  Metric,
-  ModelVersion,
-  ObjectInfo,
-  Preset,
-  Preview,
-} from "./bindings";
 
 const KNOWN_KINDS: readonly string[] = [
   "not_found",
@@ -55,8 +55,11 @@ const KNOWN_KINDS: readonly string[] = [
   "usage",
 ];
 
-/** A refused command: the kind (`permission`, `invalid_input`…) and the message Rust wrote. */
-export class ApiError extends Error {
+/**
+ * A refused command: Rust's `UiError` (the kind, `permission`,
+ * `invalid_input`…, and the message it wrote for the user).
+ */
+export class ApiError extends Error implements UiError {
   readonly kind: ErrorKind;
 
   constructor(kind: ErrorKind, message: string) {
@@ -66,37 +69,30 @@ export class ApiError extends Error {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null;
+function isUiError(v: unknown): v is UiError {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    typeof (v as Record<string, unknown>).kind === "string" &&
+    typeof (v as Record<string, unknown>).message === "string"
+  );
 }
 
-function kindOf(v: unknown): ErrorKind {
-  return typeof v === "string" && KNOWN_KINDS.includes(v) ? (v as ErrorKind) : "unknown";
+function kindOf(v: string): ErrorKind {
+  return KNOWN_KINDS.includes(v) ? (v as ErrorKind) : "unknown";
 }
 
 /**
- * Turns whatever `invoke` rejected with into an `ApiError`: the contract's
- * `{kind, message}`, the CLI's `{error: {kind, message}}`, a JSON string of
- * either, a bare string, or an `Error`.
+ * Turns whatever `invoke` rejected with into an `ApiError`: Rust's
+ * `UiError` `{kind, message}`, or, for what Tauri itself refuses (an
+ * unknown command, arguments that do not deserialize), a bare string or an
+ * `Error`.
  */
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
+  if (isUiError(e)) return new ApiError(kindOf(e.kind), e.message);
   if (typeof e === "string") {
-    const trimmed = e.trim();
-    if (trimmed.startsWith("{")) {
-      try {
-        return toApiError(JSON.parse(trimmed) as unknown);
-      } catch {
-        // Not JSON after all: the string is the message.
-      }
-    }
-    return new ApiError("unknown", trimmed || "The command failed without a message.");
-  }
-  if (isRecord(e)) {
-    if (isRecord(e.error)) return toApiError(e.error);
-    if (typeof e.message === "string") {
-      return new ApiError(kindOf(e.kind), e.message);
-    }
+    return new ApiError("unknown", e.trim() || "The command failed without a message.");
   }
   if (e instanceof Error) return new ApiError("unknown", e.message);
   return new ApiError("unknown", `The command failed: ${String(e)}`);
@@ -128,7 +124,7 @@ export const notifications = () => call<Notifications>("notifications");
 export type ListOptions = { prefix?: string; pageSize?: number; pageToken?: string };
 
 export const dataList = (bucket: Bucket, o: ListOptions = {}) =>
-  call<DataListResult>("data_list", { bucket, ...o });
+  call<Page>("data_list", { bucket, ...o });
 
 /**
  * Lists every page of a bucket, handing each page to `onPage` as it arrives
@@ -153,19 +149,16 @@ export async function dataListAll(
   } while (pageToken);
 }
 
-/** `data_inspect`; `columns` is filled from `ingest` when Rust leaves it out. */
-export async function dataInspect(path: string, map?: string): Promise<InspectResult> {
-  const r = await call<InspectResult>("data_inspect", { path, map: map || undefined });
-  return {
-    ...r,
-    ingest: r.ingest ?? null,
-    columns: Array.isArray(r.columns) ? r.columns : (r.ingest?.columns ?? []),
-    problems: Array.isArray(r.problems) ? r.problems : [],
-  };
-}
+/**
+ * `data_inspect`: how Rust would read a local CSV, from its head. `ingest` is
+ * null when the head does not read as transactions; `columns` still lists
+ * the header.
+ */
+export const dataInspect = (path: string, map?: string) =>
+  call<FileInspection>("data_inspect", { path, map: map || undefined });
 
 export const dataUpload = (o: { path: string; key?: string; map?: string; replace?: boolean }) =>
-  call<UploadOutcome>("data_upload", {
+  call<Upload>("data_upload", {
     path: o.path,
     key: o.key || undefined,
     map: o.map || undefined,
@@ -215,17 +208,9 @@ export const jobCancel = (id: string) => call<Job>("job_cancel", { id });
 export const modelsList = (group?: string) => call<ModelsList>("models_list", { group });
 export const modelShow = (version: number, group?: string) =>
   call<ModelDetail>("model_show", { version, group });
-/**
- * `models_compare`: the comparison with its charts. Also accepts the layout
- * where the comparison is nested (`{comparison, charts}`).
- */
-export async function modelsCompare(versions: number[], group?: string): Promise<ComparisonResult> {
-  const raw = await call<Record<string, unknown>>("models_compare", { versions, group });
-  if (isRecord(raw.comparison)) {
-    return { ...(raw.comparison as Comparison), charts: raw.charts as ComparisonResult["charts"] };
-  }
-  return raw as unknown as ComparisonResult;
-}
+/** `models_compare`: the comparison (as `models compare`) and its charts as SVG text. */
+export const modelsCompare = (versions: number[], group?: string) =>
+  call<ComparisonView>("models_compare", { versions, group });
 export const modelActions = (version: number, group?: string) =>
   call<ModelActions>("model_actions", { version, group });
 export const modelApprove = (o: {
@@ -239,39 +224,19 @@ export const modelReject = (o: { version: number; comment: string; group?: strin
 
 // ── Deploy ─────────────────────────────────────────────────────────────────
 
-export const endpointStatus = () => call<EndpointStatus>("endpoint_status");
-export const endpointStart = (port?: number) => call<EndpointStatus>("endpoint_start", { port });
+export const endpointStatus = () => call<EndpointState>("endpoint_status");
+/** `endpoint_start`: `port` 0 takes any free port (Rust's default is 8080). */
+export const endpointStart = (port?: number, metricsInterval?: number) =>
+  call<EndpointState>("endpoint_start", { port, metricsInterval });
 export const endpointStop = () => call<EndpointStopped>("endpoint_stop");
 
 /**
- * `promotion_diff`, in the contract's flat shape. Also accepts Rust's
- * `PromotionDiff` (drift as `{live_records, features}`), bare or nested as
- * `{diff, roc}`.
+ * `promotion_diff`: the diff as `deploy diff` (deltas, and drift of the
+ * candidate's training data against the last 24 h of live traffic) and the
+ * two versions' ROC curves as SVG.
  */
-export async function promotionDiff(version: number, group?: string): Promise<PromotionDiffResult> {
-  const raw = await call<Record<string, unknown>>("promotion_diff", { version, group });
-  const body = isRecord(raw.diff) ? raw.diff : raw;
-  const drift = body.drift;
-  const charts = isRecord(raw.charts)
-    ? (raw.charts as PromotionDiffResult["charts"])
-    : { roc: typeof raw.roc === "string" ? raw.roc : "" };
-  let features: PromotionDiffResult["drift"] = [];
-  let liveRecords = typeof body.live_records === "number" ? body.live_records : 0;
-  if (Array.isArray(drift)) {
-    features = drift as PromotionDiffResult["drift"];
-  } else if (isRecord(drift)) {
-    if (Array.isArray(drift.features)) features = drift.features as PromotionDiffResult["drift"];
-    if (typeof drift.live_records === "number") liveRecords = drift.live_records;
-  }
-  return {
-    candidate: body.candidate as PromotionDiffResult["candidate"],
-    production: (body.production ?? null) as PromotionDiffResult["production"],
-    deltas: (Array.isArray(body.deltas) ? body.deltas : []) as PromotionDiffResult["deltas"],
-    drift: features,
-    live_records: liveRecords,
-    charts,
-  };
-}
+export const promotionDiff = (version: number, group?: string) =>
+  call<PromotionDiffView>("promotion_diff", { version, group });
 
 export const deployPromote = (version: number, group?: string) =>
   call<Deployment>("deploy_promote", { version, group });
@@ -280,44 +245,25 @@ export const deployHistory = () => call<DeployHistory>("deploy_history");
 
 // ── Monitor ────────────────────────────────────────────────────────────────
 
-/** `monitor`; drift is a list whether Rust sends it bare or as `{features}`. */
-export async function monitor(range: MonitorRange): Promise<MonitorData> {
-  const raw = await call<Record<string, unknown>>("monitor", { range });
-  const drift = raw.drift;
-  return {
-    ...(raw as unknown as MonitorData),
-    drift: Array.isArray(drift)
-      ? (drift as MonitorData["drift"])
-      : isRecord(drift) && Array.isArray(drift.features)
-        ? (drift.features as MonitorData["drift"])
-        : [],
-  };
-}
+/** `monitor`: traffic, drift of the deployed version, alarms and charts over `range`. */
+export const monitor = (range: MonitorRange) => call<MonitorView>("monitor", { range });
 export const exportChartPng = (chart: ChartName, range: MonitorRange, path: string) =>
   call<ExportResult>("export_chart_png", { chart, range, path });
 
 // ── Settings ───────────────────────────────────────────────────────────────
 
-/** `settings`; the policy flags are read at the top level too. */
-export async function settings(): Promise<Settings> {
-  const raw = await call<Record<string, unknown>>("settings");
-  const policy = isRecord(raw.policy) ? raw.policy : raw;
-  return {
-    ...(raw as unknown as Settings),
-    policy: { four_eyes: policy.four_eyes === true, allow_as: policy.allow_as === true },
-  };
-}
+export const settings = () => call<SettingsView>("settings");
 
 // ── Events ─────────────────────────────────────────────────────────────────
 
 /** Subscribes to `job://progress`; resolves to the unsubscribe function. */
-export async function onJobProgress(cb: (e: JobProgressEvent) => void): Promise<UnlistenFn> {
-  return listen<JobProgressEvent>("job://progress", (event) => cb(event.payload));
+export async function onJobProgress(cb: (e: JobProgress) => void): Promise<UnlistenFn> {
+  return listen<JobProgress>("job://progress", (event) => cb(event.payload));
 }
 
 /** Subscribes to `upload://progress`; resolves to the unsubscribe function. */
-export async function onUploadProgress(cb: (e: UploadProgressEvent) => void): Promise<UnlistenFn> {
-  return listen<UploadProgressEvent>("upload://progress", (event) => cb(event.payload));
+export async function onUploadProgress(cb: (e: UploadProgress) => void): Promise<UnlistenFn> {
+  return listen<UploadProgress>("upload://progress", (event) => cb(event.payload));
 }
 
 /**

@@ -3,9 +3,8 @@
 // and updated between polls by `job://progress` events.
 
 import * as api from "./api";
-import type { Job } from "./bindings";
+import type { Job, JobProgress } from "./bindings";
 import { anyActive, applyProgress, isActive } from "./jobs";
-import type { JobProgressEvent } from "./types";
 
 export const POLL_MS = 1000;
 
@@ -42,7 +41,7 @@ class JobsStore {
     }
   }
 
-  #onProgress(e: JobProgressEvent) {
+  #onProgress(e: JobProgress) {
     this.jobs = applyProgress(this.jobs, e);
     // A job that ended (its output and report are in the job document now),
     // or one not listed yet: ask for the list.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { Job } from "./bindings";
-import { anyActive, applyProgress, param, typedReport } from "./jobs";
+import { anyActive, applyProgress, jobStatus, param, typedReport } from "./jobs";
 
 const job = (over: Partial<Job> = {}): Job => ({
   id: "job-000001",
@@ -37,6 +37,18 @@ describe("jobs", () => {
     });
     expect(next[0]).toMatchObject({ progress: 0.6, phase: "rules" });
     expect(next[1]).toBe(jobs[1]);
+  });
+
+  it("keeps the listed status when an event's status is not a JobStatus", () => {
+    expect(jobStatus("succeeded")).toBe("succeeded");
+    expect(jobStatus("exploded")).toBeNull();
+    const next = applyProgress([job()], {
+      id: "job-000001",
+      status: "exploded",
+      fraction: 0.7,
+      message: "",
+    });
+    expect(next[0]).toMatchObject({ status: "running", progress: 0.7, phase: "reading" });
   });
 
   it("types a report by the job's kind", () => {

@@ -1,11 +1,23 @@
 // The live jobs list: which jobs are still going, and how progress events
 // update the rows between two polls.
 
-import type { Job, JobStatus } from "./bindings";
-import type { JobProgressEvent, TrainReport } from "./types";
-import type { CleanReport, FeatureReport } from "./bindings";
+import type { CleanReport, FeatureReport, Job, JobProgress, JobStatus } from "./bindings";
+import type { TrainReport } from "./types";
 
-export function isActive(status: JobStatus): boolean {
+const STATUSES: readonly string[] = [
+  "queued",
+  "running",
+  "succeeded",
+  "failed",
+  "cancelled",
+] satisfies readonly JobStatus[];
+
+/** A `job://progress` event's status (a string on the Rust side) as a `JobStatus`, if it is one. */
+export function jobStatus(s: string): JobStatus | null {
+  return STATUSES.includes(s) ? (s as JobStatus) : null;
+}
+
+export function isActive(status: string): boolean {
   return status === "queued" || status === "running";
 }
 
@@ -14,12 +26,12 @@ export function anyActive(jobs: readonly Job[]): boolean {
 }
 
 /** Applies a `job://progress` event to the list (a job not listed yet is left to the next poll). */
-export function applyProgress(jobs: readonly Job[], e: JobProgressEvent): Job[] {
+export function applyProgress(jobs: readonly Job[], e: JobProgress): Job[] {
   return jobs.map((j) =>
     j.id === e.id
       ? {
           ...j,
-          status: e.status ?? j.status,
+          status: jobStatus(e.status) ?? j.status,
           progress: Number.isFinite(e.fraction) ? e.fraction : j.progress,
           phase: e.message || j.phase,
         }

@@ -1,34 +1,57 @@
-// Shapes that exist only in the IPC contract (docs/desktop.md): the
-// envelopes the Tauri commands return around the generated Rust types in
-// `./bindings`, and the events they emit.
+// The IPC contract's shapes (docs/desktop.md), for views to import from one
+// place. Every shape that exists as a Rust type is the binding ts-rs
+// generates into `./bindings` (never edited by hand), re-exported as is.
+// What is left below has no Rust type: replies the Tauri commands build
+// with `json!` (src-tauri/src/commands.rs), the train report, and values
+// only the UI names.
 
 import type {
-  AlarmChange,
-  Bucket,
-  Comparison,
+  Algorithm,
   Confusion,
   Deployment,
-  FeatureDrift,
   Holdout,
   Importance,
   Job,
+  JsonValue,
   LeaderboardEntry,
   LeakageFlag,
   LogLine,
-  MetricDelta,
-  MetricWindow,
   ModelCard,
   ModelVersion,
+  MonitorCharts,
   ObjectRef,
-  Page,
-  Role,
-  Upload,
-  FileInspection,
-  JobStatus,
-  Algorithm,
 } from "./bindings";
 
-/** The error kinds a command rejects with (the CLI's, plus what the UI adds). */
+export type {
+  AlarmState,
+  Allowed,
+  Bucket,
+  CompareCharts,
+  ComparisonView,
+  EndpointState,
+  FileInspection,
+  JobProgress,
+  JobStarted,
+  ModelActions,
+  MonitorCharts,
+  MonitorView,
+  Notifications,
+  Page,
+  PromotionDiff,
+  PromotionDiffView,
+  Serving,
+  Session,
+  SettingsView,
+  UiError,
+  Upload,
+  UploadProgress,
+  UserRoles,
+} from "./bindings";
+
+/**
+ * The kinds a command rejects with (`UiError.kind`: the CLI's error kinds),
+ * plus `usage` and `unknown` for what the UI cannot classify.
+ */
 export type ErrorKind =
   | "not_found"
   | "invalid_input"
@@ -39,64 +62,41 @@ export type ErrorKind =
   | "usage"
   | "unknown";
 
-export type UserRoles = { name: string; roles: Role[] };
-
-/** `session`, `switch_user`. */
-export type Session = {
-  workspace: string;
-  backend: "local";
-  user: string;
-  roles: Role[];
-  allow_as: boolean;
-  users: UserRoles[];
-  four_eyes: boolean;
-};
-
-/** One alarm's current state (`monitor alarms`' `alarms[]`). */
-export type AlarmState = {
-  rule: string;
-  /** `ALARM` or `OK`. */
-  state: string;
-  since: string | null;
-  value: number | null;
-};
-
-/** `notifications`. */
-export type Notifications = {
-  pending_approvals: ModelVersion[];
-  firing_alarms: AlarmState[];
-};
-
-/** `data_list`: one page, as `data ls`. */
-export type DataListResult = Page;
-
-/**
- * `data_inspect`: the contract's `{ingest, rows_sampled, problems}`, as Rust's
- * `FileInspection` (where `ingest` is null when the head does not read as a
- * transactions CSV, and `columns` still lists the header).
- */
-export type InspectResult = Omit<FileInspection, "path" | "size" | "whole_file"> &
-  Partial<Pick<FileInspection, "path" | "size" | "whole_file">>;
-
-/** `data_upload`. */
-export type UploadOutcome = Upload;
+// ── Replies built with `json!` in src-tauri/src/commands.rs ────────────────
 
 /** `data_delete`. */
 export type DeleteResult = { deleted: string };
-
-/** `etl_clean`, `etl_features`, `train`. */
-export type JobStarted = { job_id: string };
 
 /** `jobs_list`. */
 export type JobsList = { jobs: Job[] };
 
 /** `job_show`. */
-export type JobDetail = { job: Job; logs: LogLine[]; report: unknown };
+export type JobDetail = { job: Job; logs: LogLine[]; report: JsonValue | null };
 
-/** A train job's report (built with `json!` in tablero-local). */
+/** `models_list`. */
+export type ModelsList = { group: string; versions: ModelVersion[] };
+
+/** `model_show`. */
+export type ModelDetail = { version: ModelVersion; card: ModelCard };
+
+/** `endpoint_stop`. */
+export type EndpointStopped = { stopped: boolean };
+
+/** `deploy_history`, newest first. */
+export type DeployHistory = { deployments: Deployment[] };
+
+/** `export_chart_png`. */
+export type ExportResult = { path: string };
+
+/**
+ * A train job's report. It has no Rust type: it mirrors the `json!` report
+ * the train job builds in `crates/local/src/workspace.rs` (`Workspace`'s
+ * train stage), field for field; keep the two in step.
+ */
 export type TrainReport = {
   version: number;
   group: string;
+  /** The registered version's status name (`PendingManualApproval`). */
   status: string;
   winner: Algorithm;
   leaderboard: LeaderboardEntry[];
@@ -110,86 +110,10 @@ export type TrainReport = {
   card: ObjectRef;
 };
 
-/** `models_list`. */
-export type ModelsList = { group: string; versions: ModelVersion[] };
+// ── UI-only values ─────────────────────────────────────────────────────────
 
-/** `model_show`. */
-export type ModelDetail = { version: ModelVersion; card: ModelCard };
-
-/** `models_compare`: the comparison plus its charts as SVG text. */
-export type ComparisonResult = Comparison & {
-  charts: { roc: string; metrics: string; confusion: string[]; importance: string[] };
-};
-
-/** Whether an action is allowed, and why not. */
-export type Allowed = { allowed: boolean; reason: string | null };
-
-/** `model_actions`. */
-export type ModelActions = { approve: Allowed; reject: Allowed; promote: Allowed };
-
-/** `endpoint_status`, `endpoint_start`. */
-export type EndpointStatus = {
-  running: boolean;
-  url?: string | null;
-  serving: { group: string; version: number } | null;
-  uptime_seconds?: number | null;
-  pid?: number | null;
-};
-
-/** `endpoint_stop`. */
-export type EndpointStopped = { stopped: boolean };
-
-/** `promotion_diff`. */
-export type PromotionDiffResult = {
-  candidate: ModelVersion;
-  production: ModelVersion | null;
-  deltas: MetricDelta[];
-  drift: FeatureDrift[];
-  live_records: number;
-  charts: { roc: string };
-};
-
-/** `deploy_history`, newest first. */
-export type DeployHistory = { deployments: Deployment[] };
-
+/** The `range` argument of `monitor` and `export_chart_png` (Rust takes a string). */
 export type MonitorRange = "1h" | "24h" | "7d";
 
-export type ChartName = "requests" | "latency" | "score" | "drift";
-
-/** `monitor`. */
-export type MonitorData = {
-  /** Start of the range (RFC 3339), when Rust sends it. */
-  since?: string;
-  requests: number;
-  errors: number;
-  windows: MetricWindow[];
-  /** PSI per feature of the deployed version over the range, largest first. */
-  drift: FeatureDrift[];
-  alarms: AlarmState[];
-  alarm_history: AlarmChange[];
-  charts: Record<ChartName, string>;
-};
-
-/** `export_chart_png`. */
-export type ExportResult = { path: string };
-
-/** `settings`. */
-export type Settings = {
-  workspace: string;
-  backend: "local";
-  users: UserRoles[];
-  policy: { four_eyes: boolean; allow_as: boolean };
-};
-
-/** Event `job://progress`. */
-export type JobProgressEvent = {
-  id: string;
-  status: JobStatus;
-  fraction: number;
-  message: string;
-};
-
-/** Event `upload://progress`. */
-export type UploadProgressEvent = { path: string; done: number; total: number };
-
-export type { Bucket };
+/** A Monitor chart: the `chart` argument of `export_chart_png`. */
+export type ChartName = keyof MonitorCharts;

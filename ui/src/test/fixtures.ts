@@ -1,6 +1,16 @@
-// Payloads shaped like the Rust side's JSON.
-import type { ModelVersion } from "../lib/bindings";
-import type { MonitorData, PromotionDiffResult, Session } from "../lib/types";
+// Payloads shaped like the Rust side's JSON, typed with the generated
+// bindings so a change on the Rust side breaks `npm run check` here.
+import type {
+  ComparisonView,
+  EndpointState,
+  FileInspection,
+  IngestSpec,
+  ModelVersion,
+  MonitorView,
+  PromotionDiffView,
+  Session,
+  SettingsView,
+} from "../lib/bindings";
 
 export function modelVersion(over: Partial<ModelVersion> = {}): ModelVersion {
   return {
@@ -53,8 +63,20 @@ export function session(over: Partial<Session> = {}): Session {
 export const SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>';
 
-export function monitorData(requests: number): MonitorData {
+export function settingsView(over: Partial<SettingsView> = {}): SettingsView {
   return {
+    workspace: "/ws",
+    backend: "local",
+    users: session().users,
+    four_eyes: true,
+    allow_as: true,
+    ...over,
+  };
+}
+
+export function monitorView(requests: number, over: Partial<MonitorView> = {}): MonitorView {
+  return {
+    since: "2026-11-27T22:18:21Z",
     requests,
     errors: 1,
     windows: [],
@@ -62,24 +84,73 @@ export function monitorData(requests: number): MonitorData {
     alarms: [{ rule: "feature_drift", state: "ALARM", since: "2026-11-27T23:18:21Z", value: 0.55 }],
     alarm_history: [],
     charts: { requests: SVG, latency: SVG, score: SVG, drift: SVG },
+    ...over,
   };
 }
 
-export function promotionDiff(): PromotionDiffResult {
+/** `promotion_diff` of v2 against v1 in production, with `live` live records (enough from 100). */
+export function promotionDiffView(live = 1234): PromotionDiffView {
   return {
-    candidate: modelVersion({ version: 2, status: "Approved", algorithm: "et" }),
-    production: modelVersion({ version: 1, status: "Approved" }),
-    deltas: [
-      { metric: "holdout.auc", candidate: 0.8, production: 0.75, delta: 0.05 },
-      { metric: "holdout.accuracy", candidate: 0.7, production: 0.72, delta: -0.02 },
-      { metric: "cv.f1", candidate: 0.6, production: 0.6, delta: 0 },
-    ],
-    drift: [
-      { feature: "Recency", psi: 0.55, level: "drift", n: 1000 },
-      { feature: "Frequency", psi: 0.15, level: "watch", n: 1000 },
-      { feature: "Monetary", psi: 0.02, level: "ok", n: 1000 },
-    ],
-    live_records: 1234,
-    charts: { roc: SVG },
+    diff: {
+      candidate: modelVersion({ version: 2, status: "Approved", algorithm: "et" }),
+      production: modelVersion({ version: 1, status: "Approved" }),
+      deltas: [
+        { metric: "holdout.auc", candidate: 0.8, production: 0.75, delta: 0.05 },
+        { metric: "holdout.accuracy", candidate: 0.7, production: 0.72, delta: -0.02 },
+        { metric: "cv.f1", candidate: 0.6, production: 0.6, delta: 0 },
+      ],
+      drift: {
+        live_records: live,
+        enough: live >= 100,
+        features: [
+          { feature: "Recency", psi: 0.55, level: "drift", n: live },
+          { feature: "Frequency", psi: 0.15, level: "watch", n: live },
+          { feature: "Monetary", psi: 0.02, level: "ok", n: live },
+        ],
+      },
+      since: "2026-11-26T23:18:21Z",
+    },
+    roc: SVG,
+  };
+}
+
+export function comparisonView(): ComparisonView {
+  return {
+    comparison: {
+      versions: [2, 1],
+      metrics: [{ metric: "cv.accuracy", values: [0.7, 0.69], deltas: [0, -0.01] }],
+      schema_differences: [
+        { feature: "Country", per_version: ["categorical (3 categories)", "absent"] },
+      ],
+      algorithms: ["et", "lr"],
+      datasets: ["tablero://clean/a/features.parquet", "tablero://clean/b/features.parquet"],
+    },
+    charts: { roc: SVG, metrics: SVG, confusion: [SVG, SVG], importance: [SVG, SVG] },
+  };
+}
+
+export function endpointState(over: Partial<EndpointState> = {}): EndpointState {
+  return { running: false, url: null, serving: null, uptime_seconds: null, pid: null, ...over };
+}
+
+export const INGEST: IngestSpec = {
+  encoding: "utf-8",
+  delimiter: ",",
+  date_format: "%Y-%m-%d %H:%M:%S",
+  columns: ["Client", "When", "Qty", "UnitPrice"],
+  mapping: [{ column: "UnitPrice", canonical: "unit_price", how: "alias" }],
+};
+
+/** `data_inspect` of `/data/shop.csv`, read as transactions with `INGEST`. */
+export function fileInspection(over: Partial<FileInspection> = {}): FileInspection {
+  return {
+    path: "/data/shop.csv",
+    size: 4096,
+    ingest: INGEST,
+    columns: INGEST.columns,
+    rows_sampled: 100,
+    whole_file: true,
+    problems: [],
+    ...over,
   };
 }

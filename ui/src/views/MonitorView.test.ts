@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { monitorData } from "../test/fixtures";
+import { monitorView } from "../test/fixtures";
 import { callsOf, mockIpc } from "../test/ipc";
 import MonitorView from "./MonitorView.svelte";
 
@@ -11,7 +11,7 @@ describe("MonitorView", () => {
   });
 
   it("asks monitor for the range picked", async () => {
-    mockIpc({ monitor: (a) => monitorData(a.range === "7d" ? 700 : 10) });
+    mockIpc({ monitor: (a) => monitorView(a.range === "7d" ? 700 : 10) });
     render(MonitorView);
     await waitFor(() => expect(screen.getByTestId("monitor-requests").textContent).toBe("10"));
     expect(callsOf("monitor")).toEqual([{ range: "1h" }]);
@@ -25,7 +25,7 @@ describe("MonitorView", () => {
   });
 
   it("shows the four charts, totals and alarms", async () => {
-    mockIpc({ monitor: () => monitorData(42) });
+    mockIpc({ monitor: () => monitorView(42) });
     render(MonitorView);
     await waitFor(() => expect(screen.getByTestId("monitor-requests").dataset.value).toBe("42"));
     expect(screen.getByTestId("monitor-errors").textContent).toBe("1");
@@ -37,7 +37,7 @@ describe("MonitorView", () => {
 
   it("refreshes every 10 s while auto-refresh is on, with the current range", async () => {
     vi.useFakeTimers();
-    mockIpc({ monitor: () => monitorData(1) });
+    mockIpc({ monitor: () => monitorView(1) });
     render(MonitorView);
     await vi.advanceTimersByTimeAsync(0);
     await fireEvent.click(screen.getByTestId("range-24h"));

@@ -1,13 +1,13 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it, vi } from "vitest";
 
-import { promotionDiff } from "../test/fixtures";
+import { promotionDiffView } from "../test/fixtures";
 import { callsOf, mockIpc } from "../test/ipc";
 import PromotionDiffDialog from "./PromotionDiffDialog.svelte";
 
 describe("PromotionDiffDialog", () => {
   it("shows metric deltas with their direction and drift levels coloured", async () => {
-    mockIpc({ promotion_diff: () => promotionDiff() });
+    mockIpc({ promotion_diff: () => promotionDiffView() });
     render(PromotionDiffDialog, {
       version: 2,
       group: "default",
@@ -27,14 +27,24 @@ describe("PromotionDiffDialog", () => {
     expect(drift.map((r) => r.dataset.level)).toEqual(["drift", "watch", "ok"]);
     expect(drift.map((r) => r.className)).toEqual(["level-drift", "level-watch", "level-ok"]);
     expect(screen.getByTestId("live-records").textContent).toContain("1,234");
+    expect(screen.queryByText(/too few to judge drift/)).toBeNull();
     expect(screen.getByTestId("chart-promotion-roc").querySelector("svg")).not.toBeNull();
     expect(callsOf("promotion_diff")[0]).toEqual({ version: 2, group: "default" });
+  });
+
+  it("says when there are too few live records to judge drift", async () => {
+    mockIpc({ promotion_diff: () => promotionDiffView(12) });
+    render(PromotionDiffDialog, { version: 2, onclose: vi.fn(), onpromoted: vi.fn() });
+    const note = await screen.findByRole("note");
+    expect(note.textContent).toContain("only 12 live records: too few to judge drift");
+    expect(screen.getByTestId("live-records").textContent).toContain("12");
+    expect(screen.getAllByTestId("drift-row")).toHaveLength(3);
   });
 
   it("promotes on confirm, and shows a refusal in the dialog", async () => {
     let refuse = true;
     mockIpc({
-      promotion_diff: () => promotionDiff(),
+      promotion_diff: () => promotionDiffView(),
       deploy_promote: () => {
         if (refuse)
           throw { kind: "permission", message: "al cannot promote: it needs the ops role" };

@@ -1,19 +1,11 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it, vi } from "vitest";
 
-import type { IngestSpec } from "../lib/bindings";
+import { fileInspection, INGEST as ingest } from "../test/fixtures";
 import { callsOf, mockIpc } from "../test/ipc";
 import UploadDialog from "./UploadDialog.svelte";
 
-const ingest: IngestSpec = {
-  encoding: "utf-8",
-  delimiter: ",",
-  date_format: "%Y-%m-%d %H:%M:%S",
-  columns: ["Client", "When", "Qty", "UnitPrice"],
-  mapping: [{ column: "UnitPrice", canonical: "unit_price", how: "alias" }],
-};
-
-const inspectResult = (problems: string[]) => ({ ingest, rows_sampled: 100, problems });
+const inspectResult = (problems: string[]) => fileInspection({ problems });
 
 function props() {
   return { path: "/data/shop.csv", onclose: vi.fn(), ondone: vi.fn(), onclean: vi.fn() };
@@ -101,16 +93,13 @@ describe("UploadDialog", () => {
     mockIpc({
       data_inspect: (a) =>
         a.map
-          ? { ...inspectResult([]), columns: ingest.columns }
-          : {
-              path: "/data/shop.csv",
+          ? inspectResult([])
+          : fileInspection({
               size: 40,
               ingest: null,
-              columns: ["Client", "When", "Qty", "UnitPrice"],
               rows_sampled: 0,
-              whole_file: true,
               problems: ["missing required columns: customer_id, invoice_date, quantity"],
-            },
+            }),
     });
     render(UploadDialog, props());
     const selects = (await screen.findAllByTestId("mapping-select")) as HTMLSelectElement[];
