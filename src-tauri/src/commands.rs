@@ -28,6 +28,8 @@ type Reply<T> = Result<T, UiError>;
 pub struct Panel {
     root: PathBuf,
     acting: Arc<Mutex<Option<String>>>,
+    /// Paths whose running upload the user cancelled.
+    cancelled_uploads: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 impl Panel {
@@ -36,6 +38,7 @@ impl Panel {
         Panel {
             root,
             acting: Arc::new(Mutex::new(None)),
+            cancelled_uploads: Arc::new(Mutex::new(std::collections::HashSet::new())),
         }
     }
 
@@ -273,6 +276,10 @@ pub async fn data_upload(
     map: Option<String>,
     replace: Option<bool>,
 ) -> Reply<Value> {
+    let cancelled = panel.cancelled_uploads.clone();
+    if let Ok(mut c) = cancelled.lock() {
+        c.remove(&path);
+    }
     panel
         .with(move |ws| {
             let opts = options(map.as_deref())?;
@@ -287,16 +294,36 @@ pub async fn data_upload(
                     },
                 );
             };
-            let up = ws.upload(
-                std::path::Path::new(&path),
-                key.as_deref(),
-                &opts,
-                replace.unwrap_or(false),
-                &progress,
-            )?;
+            let is_cancelled = || cancelled.lock().map(|c| c.contains(&path)).unwrap_or(false);
+            let up = ws
+                .upload_cancellable(
+                    std::path::Path::new(&path),
+                    key.as_deref(),
+                    &opts,
+                    replace.unwrap_or(false),
+                    &progress,
+                    &is_cancelled,
+                )
+                .map_err(|e| match e {
+                    tablero_local::Error::Core(tablero_core::Error::Cancelled) => UiError {
+                        kind: "cancelled".into(),
+                        message: "upload cancelled; nothing was stored".into(),
+                    },
+                    e => UiError::from(e),
+                })?;
             Ok(json_of(&up))
         })
         .await
+}
+
+/// Asks the running upload of `path` to stop; it stops at its next
+/// checkpoint and stores nothing.
+#[tauri::command]
+pub async fn data_upload_cancel(panel: State<'_, Panel>, path: String) -> Reply<Value> {
+    if let Ok(mut c) = panel.cancelled_uploads.lock() {
+        c.insert(path.clone());
+    }
+    Ok(json!({ "cancelling": path }))
 }
 
 #[tauri::command]

@@ -87,6 +87,7 @@ fn main() -> ExitCode {
             commands::data_list,
             commands::data_inspect,
             commands::data_upload,
+            commands::data_upload_cancel,
             commands::data_preview,
             commands::data_delete,
             commands::etl_clean,

@@ -384,6 +384,28 @@ impl Workspace {
         replace: bool,
         progress: &dyn Fn(u64, u64),
     ) -> Result<Upload> {
+        self.upload_cancellable(file, key, opts, replace, progress, &|| false)
+    }
+
+    /// [`Workspace::upload`] that stops, writing nothing, when `cancelled`
+    /// returns true at one of its checkpoints (after reading the file,
+    /// after validating it, before storing it).
+    pub fn upload_cancellable(
+        &self,
+        file: &Path,
+        key: Option<&str>,
+        opts: &CsvOptions,
+        replace: bool,
+        progress: &dyn Fn(u64, u64),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Upload> {
+        let check = || -> Result<()> {
+            if cancelled() {
+                Err(tablero_core::Error::Cancelled.into())
+            } else {
+                Ok(())
+            }
+        };
         self.require(Role::Analyst, "upload data")?;
         let size = fs::metadata(file).map_err(Error::io(file))?.len();
         let limit = self.config.limits.max_upload_bytes;
@@ -416,7 +438,9 @@ impl Workspace {
             });
         }
         let bytes = fs::read(file).map_err(Error::io(file))?;
+        check()?;
         let (spec, parsed) = ingest::inspect(&bytes, opts).map_err(tablero_core::Error::from)?;
+        check()?;
         let sha = sha256_hex(&bytes);
         let mut meta = BTreeMap::new();
         meta.insert(
@@ -433,6 +457,7 @@ impl Workspace {
                 .unwrap_or("")
                 .to_string(),
         );
+        check()?;
         if exists {
             self.store.trash(Bucket::Raw, &key)?;
         }

@@ -777,3 +777,43 @@ fn inspecting_a_file_reads_its_head_and_writes_nothing() {
     assert!(seen.problems.is_empty(), "{:?}", seen.problems);
     assert_eq!(fx.snapshot(), before, "inspection writes nothing");
 }
+
+#[test]
+fn a_cancelled_upload_stores_nothing() {
+    let fx = fixture();
+    let before = fx.snapshot();
+    let file = fx.file("good.csv", Variant::reference().render().as_bytes());
+    let asked = std::cell::Cell::new(0);
+    // Cancelled at the second checkpoint (after validation).
+    let err = fx
+        .ws
+        .upload_cancellable(
+            &file,
+            None,
+            &CsvOptions::default(),
+            false,
+            &|_, _| {},
+            &|| {
+                asked.set(asked.get() + 1);
+                asked.get() >= 2
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Core(tablero_core::Error::Cancelled)),
+        "{err}"
+    );
+    assert_eq!(fx.snapshot(), before, "nothing stored, nothing audited");
+    // Not cancelled: stored.
+    fx.ws
+        .upload_cancellable(
+            &file,
+            None,
+            &CsvOptions::default(),
+            false,
+            &|_, _| {},
+            &|| false,
+        )
+        .unwrap();
+    assert_ne!(fx.snapshot(), before);
+}

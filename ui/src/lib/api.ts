@@ -165,6 +165,10 @@ export const dataUpload = (o: { path: string; key?: string; map?: string; replac
     replace: o.replace,
   });
 
+/** Asks the running upload of `path` to stop; it then rejects with kind `cancelled`. */
+export const dataUploadCancel = (path: string) =>
+  call<{ cancelling: string }>("data_upload_cancel", { path });
+
 export const dataPreview = (bucket: Bucket, key: string, rows?: number) =>
   call<Preview>("data_preview", { bucket, key, rows });
 

@@ -59,6 +59,7 @@ export type ErrorKind =
   | "permission"
   | "refused"
   | "not_initialised"
+  | "cancelled"
   | "usage"
   | "unknown";
 

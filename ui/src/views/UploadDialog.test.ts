@@ -122,4 +122,27 @@ describe("UploadDialog", () => {
     expect((await screen.findByTestId("upload-error")).textContent).toBe("shop.csv is empty");
     expect((screen.getByTestId("upload-confirm") as HTMLButtonElement).disabled).toBe(true);
   });
+
+  it("cancels a running upload and says nothing was stored", async () => {
+    let reject: (e: unknown) => void = () => {};
+    mockIpc({
+      data_inspect: () => inspectResult([]),
+      data_upload: () =>
+        new Promise((_, r) => {
+          reject = r;
+        }),
+      data_upload_cancel: (a) => {
+        reject({ kind: "cancelled", message: "upload cancelled; nothing was stored" });
+        return { cancelling: a.path };
+      },
+    });
+    render(UploadDialog, props());
+    await screen.findAllByTestId("mapping-row");
+    await fireEvent.click(screen.getByTestId("upload-confirm"));
+    await fireEvent.click(await screen.findByTestId("upload-cancel"));
+    expect(callsOf("data_upload_cancel")[0]).toEqual({ path: "/data/shop.csv" });
+    expect((await screen.findByTestId("upload-error")).textContent).toContain("nothing was stored");
+    expect(screen.queryByTestId("upload-cancel")).toBeNull();
+    expect(screen.queryByTestId("upload-done")).toBeNull();
+  });
 });
