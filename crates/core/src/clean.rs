@@ -15,7 +15,7 @@ use crate::table::{self, TableMeta};
 
 /// Which flavour of a stage to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
     /// Tablero's own: canonical columns, features without leakage.

@@ -17,7 +17,7 @@ use crate::strcol::StrCol;
 
 /// The canonical columns every stage works with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Canonical {
     /// Who bought (required; missing values are dropped by the clean stage).
@@ -140,7 +140,7 @@ impl fmt::Display for Canonical {
 
 /// Text encodings Tablero reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Encoding {
     /// UTF-8 (a leading byte-order mark is skipped).
     #[serde(rename = "utf-8")]
@@ -209,7 +209,7 @@ pub fn parse_mapping(s: &str) -> Result<Vec<(String, Canonical)>, IngestError> {
 
 /// One mapped column of a stored upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MappedColumn {
     /// The header as found in the file.
     pub column: String,
@@ -222,7 +222,7 @@ pub struct MappedColumn {
 /// How to read a stored raw object: fixed at upload, stored beside it, and
 /// used by every later read so all stages agree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IngestSpec {
     /// The file's encoding.
     pub encoding: Encoding,

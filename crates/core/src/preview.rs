@@ -12,7 +12,7 @@ use crate::table;
 
 /// What `data preview` shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Preview {
     /// `csv` or `parquet`.
     pub format: String,
@@ -32,7 +32,7 @@ pub struct Preview {
 
 /// One column of a preview's schema.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SchemaColumn {
     /// Name.
     pub name: String,

@@ -15,7 +15,7 @@ use crate::train::{Holdout, LeakageFlag};
 
 /// Approval status of a model version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ApprovalStatus {
     /// Registered, waiting for an ML lead.
     PendingManualApproval,
@@ -49,7 +49,7 @@ impl ApprovalStatus {
 
 /// A registered model version (what `models ls` lists).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelVersion {
     /// Model group.
     pub group: String,
@@ -89,7 +89,7 @@ pub struct ModelVersion {
 
 /// Side-by-side comparison of versions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Comparison {
     /// The versions compared, in the order given.
     pub versions: Vec<u32>,
@@ -107,7 +107,7 @@ pub struct Comparison {
 
 /// One metric across versions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MetricRow {
     /// `holdout.auc`, `cv.accuracy`, …
     pub metric: String,
@@ -119,7 +119,7 @@ pub struct MetricRow {
 
 /// A feature whose schema is not the same in every version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SchemaDifference {
     /// Feature.
     pub feature: String,

@@ -9,7 +9,7 @@ use crate::ingest::IngestSpec;
 
 /// A row shown as an example of a rule at work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RowExample {
     /// Line in the source file (the header is line 1).
     pub line: u64,
@@ -22,7 +22,7 @@ pub struct RowExample {
 
 /// One clean rule's effect.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RuleCount {
     /// Rule id: `unparseable`, `duplicate`, `missing_customer_id`,
     /// `cancellation`, `non_positive`, and for parity `geographic_filter`.
@@ -37,7 +37,7 @@ pub struct RuleCount {
 
 /// Summary of one output column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ColumnSummary {
     /// Column name.
     pub name: String,
@@ -58,7 +58,7 @@ pub struct ColumnSummary {
 
 /// The clean stage's report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CleanReport {
     /// `standard` or `parity`.
     pub preset: String,
@@ -84,7 +84,7 @@ pub struct CleanReport {
 
 /// A country's tier and region in the parity geographic filter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CountryTier {
     /// Country as written.
     pub country: String,
@@ -100,7 +100,7 @@ pub struct CountryTier {
 
 /// The features stage's report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FeatureReport {
     /// `standard` or `parity`.
     pub preset: String,
@@ -130,7 +130,7 @@ pub struct FeatureReport {
 
 /// A feature left empty, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NullFeature {
     /// Feature column.
     pub feature: String,

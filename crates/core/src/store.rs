@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 
 /// The three buckets of the pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Bucket {
     /// CSVs as uploaded.
@@ -126,7 +126,7 @@ impl fmt::Display for ObjectKey {
 
 /// What `head` and `list` tell about an object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ObjectInfo {
     /// Bucket.
     pub bucket: Bucket,
@@ -144,7 +144,7 @@ pub struct ObjectInfo {
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Page {
     /// Objects, sorted by key.
     pub objects: Vec<ObjectInfo>,

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 
 /// A role a user may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Uploads CSVs, runs ETL.
@@ -33,7 +33,7 @@ impl Role {
 
 /// Governance rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Policy {
     /// The user who trained a version cannot approve it.
     pub four_eyes: bool,

@@ -132,7 +132,7 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
 /// One audit entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditEntry {
     /// When (RFC 3339, UTC).
     pub at: String,

@@ -19,7 +19,7 @@ pub const DEFAULT_RATE: f64 = 1000.0;
 
 /// An API key as listed (never the key itself).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ApiKey {
     /// Name.
     pub name: String,
@@ -37,7 +37,7 @@ pub struct ApiKey {
 
 /// One promotion or rollback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Deployment {
     /// Sequence number.
     pub seq: i64,
@@ -289,7 +289,7 @@ impl Workspace {
 
 /// A candidate against the version in production, before promoting it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PromotionDiff {
     /// The candidate.
     pub candidate: ModelVersion,
@@ -305,7 +305,7 @@ pub struct PromotionDiff {
 
 /// One metric of a promotion diff.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MetricDelta {
     /// `holdout.auc`, `cv.accuracy`, …
     pub metric: String,

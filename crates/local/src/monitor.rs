@@ -15,7 +15,7 @@ use crate::workspace::Workspace;
 
 /// One interval of endpoint traffic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MetricWindow {
     /// Endpoint name (`local`).
     pub endpoint: String,
@@ -50,7 +50,7 @@ pub struct MetricWindow {
 
 /// PSI of one feature (or the score) over a time range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FeatureDrift {
     /// Feature (or `score`).
     pub feature: String,
@@ -64,7 +64,7 @@ pub struct FeatureDrift {
 
 /// An alarm's state change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AlarmChange {
     /// `feature_drift`, `error_rate` or `latency_p99`.
     pub rule: String,
@@ -453,7 +453,7 @@ pub const MIN_LIVE_RECORDS: usize = 100;
 
 /// A candidate's training distribution against the sample of live traffic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LiveDrift {
     /// Live records in the sample (within the time range).
     pub live_records: usize,

@@ -38,7 +38,7 @@ const PREVIEW_BYTES: u64 = 1 << 20;
 
 /// What an upload stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Upload {
     /// The stored object.
     pub object: ObjectInfo,
@@ -1043,7 +1043,7 @@ impl JobRunner for Workspace {
 /// How a local CSV would be read, from its head (see
 /// [`Workspace::inspect_file`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FileInspection {
     /// The file.
     pub path: PathBuf,

@@ -13,7 +13,7 @@ use crate::table::FeatureRoles;
 
 /// How one input feature is encoded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum FeatureSpec {
     /// A number; a missing value becomes the training mean.

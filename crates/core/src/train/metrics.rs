@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The metrics a leaderboard can sort by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
     /// (TP + TN) / n.
@@ -56,7 +56,7 @@ impl Metric {
 
 /// A 2×2 confusion matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Confusion {
     /// Predicted 1, actually 1.
     pub tp: u64,
@@ -177,7 +177,7 @@ pub fn auc(scores: &[f64], y: &[u8]) -> f64 {
 
 /// One point of a ROC curve.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RocPoint {
     /// False positive rate.
     pub fpr: f64,

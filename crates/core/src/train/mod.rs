@@ -34,7 +34,7 @@ use rng::Rng;
 
 /// Training parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TrainConfig {
     /// Metric the leaderboard is sorted by.
     pub sort: Metric,
@@ -65,7 +65,7 @@ impl Default for TrainConfig {
 
 /// Mean and standard deviation (population, as PyCaret) over folds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MeanStd {
     /// Mean.
     pub mean: f64,
@@ -84,7 +84,7 @@ impl MeanStd {
 
 /// One candidate's line on the leaderboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LeaderboardEntry {
     /// Candidate id (`lr`, `forest`…).
     pub model: Algorithm,
@@ -127,7 +127,7 @@ impl LeaderboardEntry {
 
 /// Holdout metrics of the winner on the test part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Holdout {
     /// Accuracy.
     pub accuracy: f64,
@@ -147,7 +147,7 @@ pub struct Holdout {
 
 /// A feature whose univariate AUC against the target is suspiciously high.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LeakageFlag {
     /// Feature.
     pub feature: String,
@@ -160,7 +160,7 @@ pub const LEAKAGE_AUC: f64 = 0.95;
 
 /// Permutation importance of one input feature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Importance {
     /// Input feature (one-hot columns of a category count together).
     pub feature: String,
@@ -173,7 +173,7 @@ pub struct Importance {
 /// How the candidates compared and how good the winner is: part of both
 /// the training result and the model card.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Evaluation {
     /// Every candidate, best first.
     pub leaderboard: Vec<LeaderboardEntry>,

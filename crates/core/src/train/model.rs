@@ -115,7 +115,7 @@ impl ModelArtifact {
 
 /// Training distribution of one feature (or of the score).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum FeatureBaseline {
     /// Numeric: bins `(-inf, e0], (e0, e1], …, (e_last, inf)` and their proportions.
@@ -204,7 +204,7 @@ impl FeatureBaseline {
 
 /// The drift baseline of a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Baseline {
     /// Per input feature.
     pub features: Vec<FeatureBaseline>,
@@ -214,7 +214,7 @@ pub struct Baseline {
 
 /// Where the training data came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DatasetRef {
     /// URI, e.g. `tablero://clean/sales/features.parquet` or `s3://…`.
     pub uri: String,
@@ -233,7 +233,7 @@ pub struct DatasetRef {
 /// The model card: what the model is, how it was trained, how good it is,
 /// and the baseline for drift.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ModelCard {
     /// Model group.
     pub group: String,

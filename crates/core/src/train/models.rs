@@ -11,7 +11,7 @@ use super::rng::Rng;
 
 /// The candidates a leaderboard can compare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Algorithm {
     /// Logistic regression on standardised inputs (L2, C = 1).
