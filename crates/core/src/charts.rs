@@ -257,6 +257,60 @@ fn psi_colour(psi: f64) -> RGBColor {
     }
 }
 
+/// Named lines over time (x: Unix seconds), legend upper left.
+type TimeSeries<'a> = Vec<(&'a str, RGBColor, Vec<(f64, f64)>)>;
+
+fn time_lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    scale: u32,
+    caption: &str,
+    times: impl Iterator<Item = i64> + Clone,
+    series: TimeSeries<'_>,
+) -> Result<()> {
+    let s = scale as f64;
+    let font = |size: f64| ("sans-serif", size * s).into_font();
+    let (lo, hi) = time_range(times, 0.0);
+    let top = series
+        .iter()
+        .flat_map(|(_, _, pts)| pts.iter().map(|p| p.1))
+        .fold(0.0f64, f64::max);
+    let mut c = ChartBuilder::on(root)
+        .caption(caption, font(18.0))
+        .margin(12 * scale)
+        .x_label_area_size(40 * scale)
+        .y_label_area_size(60 * scale)
+        .build_cartesian_2d(lo..hi, 0f64..nice_max(top))
+        .map_err(fail)?;
+    c.configure_mesh()
+        .light_line_style(GRID)
+        .x_label_formatter(&|t| time_label(*t, hi - lo))
+        .label_style(font(12.0))
+        .draw()
+        .map_err(fail)?;
+    for (name, col, pts) in series {
+        c.draw_series(LineSeries::new(
+            pts,
+            ShapeStyle::from(&col).stroke_width(2 * scale),
+        ))
+        .map_err(fail)?
+        .label(name)
+        .legend(move |(x, y)| {
+            PathElement::new(
+                vec![(x, y), (x + 20, y)],
+                ShapeStyle::from(&col).stroke_width(2),
+            )
+        });
+    }
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(font(13.0))
+        .background_style(WHITE.mix(0.9))
+        .border_style(GRID)
+        .draw()
+        .map_err(fail)?;
+    Ok(())
+}
+
 fn draw_scaled<DB: DrawingBackend>(
     chart: &Chart,
     root: &DrawingArea<DB, Shift>,
@@ -463,94 +517,50 @@ fn draw_scaled<DB: DrawingBackend>(
             .map_err(fail)?;
         }
         Chart::Latency { points } => {
-            let (lo, hi) = time_range(points.iter().map(|p| p.t), 0.0);
-            let top = points.iter().map(|p| p.p99).fold(0.0f64, f64::max);
-            let mut c = ChartBuilder::on(root)
-                .caption("Latency (ms)", font(18.0))
-                .margin(px(12))
-                .x_label_area_size(px(40))
-                .y_label_area_size(px(50))
-                .build_cartesian_2d(lo..hi, 0f64..nice_max(top))
-                .map_err(fail)?;
-            c.configure_mesh()
-                .light_line_style(GRID)
-                .x_label_formatter(&|t| time_label(*t, hi - lo))
-                .label_style(font(12.0))
-                .draw()
-                .map_err(fail)?;
             let lines: [(&str, Pick<LatencyPoint, f64>); 3] =
                 [("p50", |p| p.p50), ("p90", |p| p.p90), ("p99", |p| p.p99)];
-            for (i, (name, get)) in lines.into_iter().enumerate() {
-                let col = colour(i);
-                c.draw_series(LineSeries::new(
-                    points.iter().map(|p| (p.t as f64, get(p))),
-                    ShapeStyle::from(&col).stroke_width(2 * scale),
-                ))
-                .map_err(fail)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(
-                        vec![(x, y), (x + 20, y)],
-                        ShapeStyle::from(&col).stroke_width(2),
-                    )
-                });
-            }
-            c.configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .label_font(font(13.0))
-                .background_style(WHITE.mix(0.9))
-                .border_style(GRID)
-                .draw()
-                .map_err(fail)?;
+            let series = lines
+                .iter()
+                .enumerate()
+                .map(|(i, (name, get))| {
+                    let pts = points.iter().map(|p| (p.t as f64, get(p))).collect();
+                    (*name, colour(i), pts)
+                })
+                .collect();
+            time_lines(
+                root,
+                scale,
+                "Latency (ms)",
+                points.iter().map(|p| p.t),
+                series,
+            )?;
         }
         Chart::Requests {
             points,
             interval_seconds,
         } => {
             let secs = f64::from((*interval_seconds).max(1));
-            let (lo, hi) = time_range(points.iter().map(|p| p.t), 0.0);
-            let top = points
-                .iter()
-                .map(|p| p.requests as f64 / secs)
-                .fold(0.0f64, f64::max);
-            let mut c = ChartBuilder::on(root)
-                .caption("Requests and errors per second", font(18.0))
-                .margin(px(12))
-                .x_label_area_size(px(40))
-                .y_label_area_size(px(60))
-                .build_cartesian_2d(lo..hi, 0f64..nice_max(top))
-                .map_err(fail)?;
-            c.configure_mesh()
-                .light_line_style(GRID)
-                .x_label_formatter(&|t| time_label(*t, hi - lo))
-                .label_style(font(12.0))
-                .draw()
-                .map_err(fail)?;
-            let series: [(&str, RGBColor, Pick<RatePoint, u64>); 2] = [
+            let lines: [(&str, RGBColor, Pick<RatePoint, u64>); 2] = [
                 ("requests/s", PALETTE[0], |p| p.requests),
                 ("errors/s", BAD, |p| p.errors),
             ];
-            for (name, col, get) in series {
-                c.draw_series(LineSeries::new(
-                    points.iter().map(|p| (p.t as f64, get(p) as f64 / secs)),
-                    ShapeStyle::from(&col).stroke_width(2 * scale),
-                ))
-                .map_err(fail)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(
-                        vec![(x, y), (x + 20, y)],
-                        ShapeStyle::from(&col).stroke_width(2),
-                    )
-                });
-            }
-            c.configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .label_font(font(13.0))
-                .background_style(WHITE.mix(0.9))
-                .border_style(GRID)
-                .draw()
-                .map_err(fail)?;
+            let series = lines
+                .iter()
+                .map(|(name, col, get)| {
+                    let pts = points
+                        .iter()
+                        .map(|p| (p.t as f64, get(p) as f64 / secs))
+                        .collect();
+                    (*name, *col, pts)
+                })
+                .collect();
+            time_lines(
+                root,
+                scale,
+                "Requests and errors per second",
+                points.iter().map(|p| p.t),
+                series,
+            )?;
         }
         Chart::Score {
             edges,
