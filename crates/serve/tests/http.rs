@@ -492,29 +492,53 @@ fn multipart(csv: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// The sample's features table as CSV (the batch API's input).
+fn features_csv(root: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(root.join("buckets/clean/s/features.parquet")).unwrap();
+    let mut df = tablero_core::table::from_parquet(&bytes).unwrap();
+    tablero_core::table::to_csv(&mut df).unwrap()
+}
+
+/// The CSV's rows repeated `times` under its header.
+fn repeated(csv: &[u8], times: usize) -> Vec<u8> {
+    let text = std::str::from_utf8(csv).unwrap();
+    let (head, rows) = text.split_once('\n').unwrap();
+    format!("{head}\n{}", rows.repeat(times)).into_bytes()
+}
+
+/// POSTs a CSV to `/predict` as the multipart field `file`: status and body.
+fn post_batch(url: &str, key: &str, csv: &[u8]) -> (u16, String) {
+    let (ctype, body) = multipart(csv);
+    let mut resp = agent()
+        .post(format!("{url}/predict"))
+        .header("x-api-key", key)
+        .header("content-type", &ctype)
+        .send(&body[..])
+        .unwrap();
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+    )
+}
+
 #[test]
 fn batch_csv_compatible_with_the_old_api() {
     let (_d, root, _ws, key) = serving("batch", 1000.0);
     let server = Server::start(&root);
     // The features table as CSV: the old API's input (extra columns are kept).
-    let bytes = std::fs::read(root.join("buckets/clean/s/features.parquet")).unwrap();
-    let mut df = tablero_core::table::from_parquet(&bytes).unwrap();
-    let csv = tablero_core::table::to_csv(&mut df).unwrap();
-    let (ctype, body) = multipart(&csv);
-    let mut resp = agent()
-        .post(format!("{}/predict", server.url))
-        .header("x-api-key", &key)
-        .header("content-type", &ctype)
-        .send(&body[..])
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let reply: Value = resp.body_mut().read_json().unwrap();
+    let csv = features_csv(&root);
+    let (code, text) = post_batch(&server.url, &key, &csv);
+    assert_eq!(code, 200, "{text}");
+    let reply: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(reply["status"], "success");
     assert_eq!(reply["model_used"], "default/v1");
     assert_eq!(reply["model_was_auto_selected"], true);
     let summary = &reply["prediction_summary"];
     let total = summary["total_customers"].as_u64().unwrap();
-    assert_eq!(total as usize, df.height());
+    assert_eq!(
+        total as usize,
+        csv::Reader::from_reader(&csv[..]).records().count()
+    );
     assert_eq!(
         summary["predicted_to_buy"].as_u64().unwrap()
             + summary["predicted_not_to_buy"].as_u64().unwrap(),
@@ -589,42 +613,18 @@ fn batch_csv_compatible_with_the_old_api() {
     assert_eq!(resp.status().as_u16(), 404);
 
     // A non-CSV upload is a 400.
-    let (ctype, body) = multipart(b"\x89PNG\r\n\x1a\n\x00\x00binary");
-    let resp = agent()
-        .post(format!("{}/predict", server.url))
-        .header("x-api-key", &key)
-        .header("content-type", &ctype)
-        .send(&body[..])
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 400);
-    let (ctype, body) = multipart(b"a,b\n1,2\n");
-    let mut resp = agent()
-        .post(format!("{}/predict", server.url))
-        .header("x-api-key", &key)
-        .header("content-type", &ctype)
-        .send(&body[..])
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 400);
-    assert!(resp
-        .body_mut()
-        .read_to_string()
-        .unwrap()
-        .contains("missing columns"));
+    let (code, _) = post_batch(&server.url, &key, b"\x89PNG\r\n\x1a\n\x00\x00binary");
+    assert_eq!(code, 400);
+    let (code, text) = post_batch(&server.url, &key, b"a,b\n1,2\n");
+    assert_eq!(code, 400);
+    assert!(text.contains("missing columns"), "{text}");
 
     // Batches over the JSON routes' 1 MB limit are accepted here (64 MB).
-    let text = String::from_utf8(csv.clone()).unwrap();
-    let (head, rows) = text.split_once('\n').unwrap();
-    let big = format!("{head}\n{}", rows.repeat(20));
+    let big = repeated(&csv, 20);
     assert!(big.len() > 1 << 20);
-    let (ctype, body) = multipart(big.as_bytes());
-    let mut resp = agent()
-        .post(format!("{}/predict", server.url))
-        .header("x-api-key", &key)
-        .header("content-type", &ctype)
-        .send(&body[..])
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let reply: Value = resp.body_mut().read_json().unwrap();
+    let (code, text) = post_batch(&server.url, &key, &big);
+    assert_eq!(code, 200, "{text}");
+    let reply: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
         reply["prediction_summary"]["total_customers"]
             .as_u64()
@@ -645,9 +645,7 @@ fn batch_csv_compatible_with_the_old_api() {
 
 /// Rows of the sample's features table as JSON records.
 fn feature_records(root: &Path) -> Vec<serde_json::Map<String, Value>> {
-    let bytes = std::fs::read(root.join("buckets/clean/s/features.parquet")).unwrap();
-    let mut df = tablero_core::table::from_parquet(&bytes).unwrap();
-    let csv = tablero_core::table::to_csv(&mut df).unwrap();
+    let csv = features_csv(root);
     let mut rdr = csv::Reader::from_reader(&csv[..]);
     let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
     rdr.records()
@@ -897,21 +895,10 @@ fn a_request_over_the_timeout_is_answered_503() {
     let server = Server::start(&root);
     // 1 ms cannot hold a 6,000-row batch.
     server.app.set_request_timeout(Duration::from_millis(1));
-    let bytes = std::fs::read(root.join("buckets/clean/s/features.parquet")).unwrap();
-    let mut df = tablero_core::table::from_parquet(&bytes).unwrap();
-    let csv = tablero_core::table::to_csv(&mut df).unwrap();
-    let text = String::from_utf8(csv).unwrap();
-    let (head, rows) = text.split_once('\n').unwrap();
-    let big = format!("{head}\n{}", rows.repeat(20));
-    let (ctype, body) = multipart(big.as_bytes());
-    let mut resp = agent()
-        .post(format!("{}/predict", server.url))
-        .header("x-api-key", &key)
-        .header("content-type", &ctype)
-        .send(&body[..])
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 503);
-    let reply: Value = resp.body_mut().read_json().unwrap();
+    let big = repeated(&features_csv(&root), 20);
+    let (code, text) = post_batch(&server.url, &key, &big);
+    assert_eq!(code, 503, "{text}");
+    let reply: Value = serde_json::from_str(&text).unwrap();
     assert!(
         reply["error"]
             .as_str()
