@@ -133,6 +133,8 @@ pub struct ScoredCsv {
     pub counts: [u64; 2],
     /// Output columns.
     pub columns: Vec<String>,
+    /// The rows on the model card's baseline bins (for the metrics).
+    pub tally: Tally,
 }
 
 /// The server's shared state.
@@ -245,16 +247,96 @@ struct Window {
     requests: u64,
     errors: u64,
     latencies_ms: Vec<f64>,
-    predictions: u64,
-    positives: u64,
-    score_bins: Vec<u64>,
-    feature_bins: Vec<Vec<u64>>,
+    tally: Tally,
     names: Vec<String>,
+}
+
+/// What the scored records of a window (or of a batch) look like on the
+/// model card's baseline bins: the input of PSI and of the score chart.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    /// Records scored.
+    pub predictions: u64,
+    /// Records predicted 1.
+    pub positives: u64,
+    /// Scores per baseline score bin.
+    pub score_bins: Vec<u64>,
+    /// Per feature (the baseline's order), records per bin; for a
+    /// categorical feature the last bin counts unseen categories.
+    pub feature_bins: Vec<Vec<u64>>,
+}
+
+impl Tally {
+    /// Empty counts on the model's baseline bins.
+    pub fn new(model: &Model) -> Tally {
+        Tally {
+            predictions: 0,
+            positives: 0,
+            score_bins: vec![0; model.baseline.score.counted_bins()],
+            feature_bins: model
+                .baseline
+                .features
+                .iter()
+                .map(|b| vec![0; b.counted_bins()])
+                .collect(),
+        }
+    }
+
+    /// Counts scored records (the model's feature order) and their predictions.
+    pub fn add(&mut self, model: &Model, records: &[Vec<Value>], preds: &[Prediction]) {
+        let baseline = &model.baseline;
+        for (record, p) in records.iter().zip(preds) {
+            self.predictions += 1;
+            self.positives += u64::from(p.label);
+            if let FeatureBaseline::Numeric { edges, .. } = &baseline.score {
+                let b = FeatureBaseline::bin_of(edges, p.score);
+                if let Some(c) = self.score_bins.get_mut(b) {
+                    *c += 1;
+                }
+            }
+            for (k, (b, v)) in baseline.features.iter().zip(record).enumerate() {
+                let bin = match (b, v) {
+                    (FeatureBaseline::Numeric { edges, .. }, Value::Num(x)) if x.is_finite() => {
+                        Some(FeatureBaseline::bin_of(edges, *x))
+                    }
+                    (FeatureBaseline::Categorical { categories, .. }, Value::Text(t)) => {
+                        let t = t.as_deref().unwrap_or("");
+                        Some(
+                            categories
+                                .iter()
+                                .position(|c| c == t)
+                                .unwrap_or(categories.len()),
+                        )
+                    }
+                    _ => None,
+                };
+                if let Some(c) =
+                    bin.and_then(|b| self.feature_bins.get_mut(k).and_then(|f| f.get_mut(b)))
+                {
+                    *c += 1;
+                }
+            }
+        }
+    }
+
+    /// Adds another tally on the same bins.
+    pub fn merge(&mut self, other: &Tally) {
+        self.predictions += other.predictions;
+        self.positives += other.positives;
+        for (a, b) in self.score_bins.iter_mut().zip(&other.score_bins) {
+            *a += b;
+        }
+        for (fa, fb) in self.feature_bins.iter_mut().zip(&other.feature_bins) {
+            for (a, b) in fa.iter_mut().zip(fb) {
+                *a += b;
+            }
+        }
+    }
 }
 
 impl Window {
     fn new(served: Option<&Served>) -> Window {
-        let (names, feature_bins, score_bins) = match served {
+        let (names, tally) = match served {
             Some(s) => (
                 s.model
                     .baseline
@@ -262,15 +344,9 @@ impl Window {
                     .iter()
                     .map(|b| b.name().to_string())
                     .collect(),
-                s.model
-                    .baseline
-                    .features
-                    .iter()
-                    .map(|b| vec![0; b.counted_bins()])
-                    .collect(),
-                vec![0; s.model.baseline.score.counted_bins()],
+                Tally::new(&s.model),
             ),
-            None => (Vec::new(), Vec::new(), Vec::new()),
+            None => (Vec::new(), Tally::default()),
         };
         Window {
             start: chrono::Utc::now(),
@@ -279,10 +355,7 @@ impl Window {
             requests: 0,
             errors: 0,
             latencies_ms: Vec::new(),
-            predictions: 0,
-            positives: 0,
-            score_bins,
-            feature_bins,
+            tally,
             names,
         }
     }
@@ -311,12 +384,23 @@ impl Window {
             p50_ms: pct(0.5),
             p90_ms: pct(0.9),
             p99_ms: pct(0.99),
-            predictions: self.predictions,
-            positives: self.positives,
-            score_bins: self.score_bins,
-            feature_bins: self.names.into_iter().zip(self.feature_bins).collect(),
+            predictions: self.tally.predictions,
+            positives: self.tally.positives,
+            score_bins: self.tally.score_bins,
+            feature_bins: self
+                .names
+                .into_iter()
+                .zip(self.tally.feature_bins)
+                .collect(),
         })
     }
+}
+
+/// Whether a reply counts as an error in the metrics: 4xx other than
+/// 401/429 (the client's key or rate, not the endpoint), and 5xx.
+fn counts_as_error(status: StatusCode) -> bool {
+    let code = status.as_u16();
+    code >= 400 && code != 401 && code != 429
 }
 
 /// A JSON error reply.
@@ -438,11 +522,9 @@ impl App {
         Ok(self.serving())
     }
 
-    /// Adds a prediction request to the current window.
-    fn observe(&self, status: StatusCode, latency_ms: f64, scored: Option<&Scored>) {
-        let Ok(mut w) = self.window.lock() else {
-            return;
-        };
+    /// The current window, rolled over when the served version changed.
+    fn current_window(&self) -> Option<std::sync::MutexGuard<'_, Window>> {
+        let mut w = self.window.lock().ok()?;
         let current = self.served.load_full();
         let key = current.as_ref().map(|s| (s.group.clone(), s.version));
         if w.served != key {
@@ -451,9 +533,16 @@ impl App {
                 f.push(done);
             }
         }
+        Some(w)
+    }
+
+    /// Adds an online prediction request (`/v1/predict`) to the current window.
+    fn observe(&self, status: StatusCode, latency_ms: f64, scored: Option<&Scored>) {
+        let Some(mut w) = self.current_window() else {
+            return;
+        };
         w.requests += 1;
-        let code = status.as_u16();
-        if code >= 400 && code != 401 && code != 429 {
+        if counts_as_error(status) {
             w.errors += 1;
         }
         w.latencies_ms.push(latency_ms);
@@ -468,37 +557,24 @@ impl App {
                 sample.offer(|| record_json(&served.model.encoder.features, record));
             }
         }
-        let baseline = &served.model.baseline;
-        for (record, p) in records.iter().zip(preds) {
-            w.predictions += 1;
-            w.positives += u64::from(p.label);
-            if let FeatureBaseline::Numeric { edges, .. } = &baseline.score {
-                let b = FeatureBaseline::bin_of(edges, p.score);
-                if let Some(c) = w.score_bins.get_mut(b) {
-                    *c += 1;
-                }
-            }
-            for (k, (b, v)) in baseline.features.iter().zip(record).enumerate() {
-                let bin = match (b, v) {
-                    (FeatureBaseline::Numeric { edges, .. }, Value::Num(x)) if x.is_finite() => {
-                        Some(FeatureBaseline::bin_of(edges, *x))
-                    }
-                    (FeatureBaseline::Categorical { categories, .. }, Value::Text(t)) => {
-                        let t = t.as_deref().unwrap_or("");
-                        Some(
-                            categories
-                                .iter()
-                                .position(|c| c == t)
-                                .unwrap_or(categories.len()),
-                        )
-                    }
-                    _ => None,
-                };
-                if let Some(c) =
-                    bin.and_then(|b| w.feature_bins.get_mut(k).and_then(|f| f.get_mut(b)))
-                {
-                    *c += 1;
-                }
+        w.tally.add(&served.model, records, preds);
+    }
+
+    /// Adds a batch request (`/predict`) to the current window: it counts as
+    /// a request (or an error) and its rows in the score and feature bins,
+    /// but not in the latency percentiles, which describe online requests
+    /// (a 100,000-row batch is not a slow request).
+    fn observe_batch(&self, status: StatusCode, scored: Option<(&Served, &Tally)>) {
+        let Some(mut w) = self.current_window() else {
+            return;
+        };
+        w.requests += 1;
+        if counts_as_error(status) {
+            w.errors += 1;
+        }
+        if let Some((served, tally)) = scored {
+            if w.served == Some((served.group.clone(), served.version)) {
+                w.tally.merge(tally);
             }
         }
     }
@@ -1027,13 +1103,13 @@ pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
             .map(|h| h.join().unwrap_or_else(|_| Err("scoring failed".into())))
             .collect()
     });
-    let mut counts = [0u64; 2];
+    let mut tally = Tally::new(model);
     for r in results {
-        let (bytes, c) = r?;
+        let (bytes, t) = r?;
         out.extend_from_slice(&bytes);
-        counts[0] += c[0];
-        counts[1] += c[1];
+        tally.merge(&t);
     }
+    let counts = [tally.predictions - tally.positives, tally.positives];
     if counts[0] + counts[1] == 0 {
         return Err("the CSV has a header but no customer rows".into());
     }
@@ -1041,11 +1117,12 @@ pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
         bytes: out,
         counts,
         columns,
+        tally,
     })
 }
 
-/// One part of a batch: its scored CSV rows and the label counts.
-type ScoredPart = (Vec<u8>, [u64; 2]);
+/// One part of a batch: its scored CSV rows and their tally.
+type ScoredPart = (Vec<u8>, Tally);
 
 /// Splits `body` into up to `parts` ranges ending at line ends:
 /// `(start, end, line number of the first row)` (the header is line 1).
@@ -1093,7 +1170,7 @@ fn score_part(
     let mut values: Vec<Vec<Value>> = (0..BLOCK)
         .map(|_| Vec::with_capacity(features.len()))
         .collect();
-    let mut counts = [0u64; 2];
+    let mut tally = Tally::new(model);
     let mut number = String::new();
     loop {
         let mut filled = 0;
@@ -1149,8 +1226,8 @@ fn score_part(
             break;
         }
         let (preds, _) = model.predict(&values[..filled]);
+        tally.add(model, &values[..filled], &preds);
         for (rec, p) in recs.iter().zip(&preds) {
-            counts[p.label as usize] += 1;
             for field in rec.iter() {
                 out.write_field(field).map_err(|e| e.to_string())?;
             }
@@ -1177,7 +1254,7 @@ fn score_part(
         }
     }
     let bytes = out.into_inner().map_err(|e| e.to_string())?;
-    Ok((bytes, counts))
+    Ok((bytes, tally))
 }
 
 /// Scores a CSV of customer feature rows (multipart field `file`, up to 64 MB).
@@ -1196,6 +1273,7 @@ async fn predict_batch(
 ) -> Response {
     const ROUTE: &str = "/predict";
     let start = Instant::now();
+    let mut batch: Option<(Arc<Served>, Tally)> = None;
     let response = async {
         let key = app.authorise(&headers).map_err(|r| *r)?;
         let served = app
@@ -1223,7 +1301,8 @@ async fn predict_batch(
             .await
             .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
             .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
-        let ScoredCsv { bytes: csv_bytes, counts, columns } = scored;
+        let ScoredCsv { bytes: csv_bytes, counts, columns, tally } = scored;
+        batch = Some((served.clone(), tally));
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
@@ -1257,6 +1336,12 @@ async fn predict_batch(
     .unwrap_or_else(|r: Response| r);
     app.count(ROUTE, response.status());
     app.metrics.latency.observe(start.elapsed().as_secs_f64());
+    app.observe_batch(
+        response.status(),
+        batch
+            .as_ref()
+            .map(|(served, tally)| (served.as_ref(), tally)),
+    );
     response
 }
 
@@ -1337,7 +1422,6 @@ async fn models(State(app): State<Arc<App>>) -> Response {
     }
 }
 
-/// The router.
 /// This API's OpenAPI 3.1 document, generated from the handlers.
 #[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
 async fn openapi() -> Response {
@@ -1354,16 +1438,38 @@ async fn time_limit(
     next: axum::middleware::Next,
 ) -> Response {
     let timeout = Duration::from_millis(app.timeout_ms.load(Ordering::Relaxed));
+    let start = Instant::now();
+    let path = req.uri().path().to_owned();
     match tokio::time::timeout(timeout, next.run(req)).await {
         Ok(response) => response,
-        Err(_) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "the request took longer than {:.1} s and was abandoned; send fewer records per request",
-                timeout.as_secs_f64()
-            ),
-        ),
+        Err(_) => {
+            // The handler was dropped before it counted itself.
+            let status = StatusCode::SERVICE_UNAVAILABLE;
+            match path.as_str() {
+                "/v1/predict" => {
+                    app.count("/v1/predict", status);
+                    app.observe(status, start.elapsed().as_secs_f64() * 1e3, None);
+                }
+                "/predict" => {
+                    app.count("/predict", status);
+                    app.observe_batch(status, None);
+                }
+                _ => {}
+            }
+            timed_out(timeout)
+        }
     }
+}
+
+/// The reply to a request over the time limit.
+fn timed_out(timeout: Duration) -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "the request took longer than {:.1} s and was abandoned; send fewer records per request",
+            timeout.as_secs_f64()
+        ),
+    )
 }
 
 /// The routes. Every request is limited to the app's request timeout.

@@ -522,6 +522,40 @@ fn post_batch(url: &str, key: &str, csv: &[u8]) -> (u16, String) {
 }
 
 #[test]
+fn batch_traffic_counts_in_the_metrics_and_the_drift() {
+    let (_d, root, ws, key) = serving("batch-metrics", 1000.0);
+    let t0 = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let server = Server::start(&root);
+    let csv = features_csv(&root);
+    let (code, text) = post_batch(&server.url, &key, &csv);
+    assert_eq!(code, 200, "{text}");
+    let reply: Value = serde_json::from_str(&text).unwrap();
+    let (code, text) = post_batch(&server.url, &key, b"a,b\n1,2\n");
+    assert_eq!(code, 400, "{text}");
+    assert_eq!(server.app.flush_metrics().unwrap(), 1);
+
+    let windows = ws.metrics_since(&t0).unwrap();
+    assert_eq!(windows.len(), 1);
+    let w = &windows[0];
+    let summary = &reply["prediction_summary"];
+    assert_eq!((w.requests, w.errors), (2, 1));
+    assert_eq!(w.predictions, summary["total_customers"].as_u64().unwrap());
+    assert_eq!(w.positives, summary["predicted_to_buy"].as_u64().unwrap());
+    assert_eq!(w.score_bins.iter().sum::<u64>(), w.predictions);
+    for (name, bins) in &w.feature_bins {
+        assert_eq!(bins.iter().sum::<u64>(), w.predictions, "{name}");
+    }
+    // Latency percentiles describe online requests only.
+    assert_eq!(w.p99_ms, None);
+    // The batch was the training customers: nothing drifts.
+    let drift = ws.drift_since("default", 1, &t0).unwrap();
+    assert!(drift.iter().any(|d| d.feature == "score"));
+    for d in &drift {
+        assert!(d.psi < 0.1, "{}: {}", d.feature, d.psi);
+    }
+}
+
+#[test]
 fn batch_csv_compatible_with_the_old_api() {
     let (_d, root, _ws, key) = serving("batch", 1000.0);
     let server = Server::start(&root);
@@ -893,7 +927,8 @@ fn openapi_document_describes_every_public_route_and_matches_replies() {
 
 #[test]
 fn a_request_over_the_timeout_is_answered_503() {
-    let (_d, root, _ws, key) = serving("slow", 1000.0);
+    let (_d, root, ws, key) = serving("slow", 1000.0);
+    let t0 = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let server = Server::start(&root);
     server.app.set_request_timeout(Duration::from_millis(300));
     // A client that announces a whole batch and then stops sending halfway:
@@ -947,6 +982,16 @@ fn a_request_over_the_timeout_is_answered_503() {
             .unwrap()
             .contains("took longer than"),
         "{reply}"
+    );
+    // The abandoned request is counted as an error.
+    server.app.flush_metrics().unwrap();
+    let windows = ws.metrics_since(&t0).unwrap();
+    assert_eq!(
+        windows
+            .iter()
+            .map(|w| (w.requests, w.errors))
+            .collect::<Vec<_>>(),
+        [(1, 1)]
     );
     // The server is fine afterwards.
     server.app.set_request_timeout(Duration::from_secs(30));
