@@ -723,9 +723,14 @@ pub async fn deploy_rollback(panel: State<'_, Panel>) -> Reply<Value> {
 }
 
 #[tauri::command]
-pub async fn deploy_history(panel: State<'_, Panel>) -> Reply<Value> {
+pub async fn deploy_history(panel: State<'_, Panel>) -> Reply<DeployHistory> {
     panel
-        .with(|ws| Ok(json!({ "deployments": ws.deployments()? })))
+        .with(|ws| {
+            Ok(DeployHistory {
+                deployments: ws.deployments()?,
+                rollback: allowed(ws.rollback_refusal()),
+            })
+        })
         .await
 }
 

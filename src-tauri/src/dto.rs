@@ -110,6 +110,15 @@ pub struct ModelActions {
     pub promote: Allowed,
 }
 
+/// The deployment history and whether the acting user may roll back now.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DeployHistory {
+    /// Deployments of the local endpoint, newest first.
+    pub deployments: Vec<tablero_local::deploy::Deployment>,
+    /// Roll back to the previous deployment.
+    pub rollback: Allowed,
+}
+
 /// The version an endpoint serves.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct Serving {
@@ -283,6 +292,7 @@ mod tests {
             JobProgress,
             UploadProgress,
             ModelActions,
+            DeployHistory,
             EndpointState,
             ComparisonView,
             PromotionDiffView,

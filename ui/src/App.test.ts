@@ -48,7 +48,10 @@ function backend() {
     },
     models_compare: () => comparisonView(),
     endpoint_status: () => endpointState(),
-    deploy_history: () => ({ deployments: [] }),
+    deploy_history: () => ({
+      deployments: [],
+      rollback: { allowed: false, reason: "nothing is deployed; promote a version first" },
+    }),
     monitor: () => monitorView(5),
     settings: () => settingsView({ workspace: "/ws" }),
   });

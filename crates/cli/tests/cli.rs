@@ -608,6 +608,18 @@ fn endpoint_keys_promotion_and_rollback_through_the_cli() {
     let (code, promoted) = cli.json(&["deploy", "promote", "1"]);
     assert_eq!(code, 0, "{promoted}");
     assert_eq!(promoted["endpoint"]["serving"]["version"], 1);
+    let (code, err) = cli.json(&["deploy", "promote", "1"]);
+    assert_eq!(code, 1);
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("version 1 is already deployed"));
+    let (code, err) = cli.json(&["deploy", "rollback"]);
+    assert_eq!(code, 1);
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("is the first deployment"));
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()

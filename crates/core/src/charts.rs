@@ -220,22 +220,30 @@ fn time_label(t: f64, span: f64) -> String {
     let Some(dt) = chrono::DateTime::from_timestamp(t as i64, 0) else {
         return String::new();
     };
-    if span <= 2.0 * 86_400.0 {
+    if span <= 600.0 {
+        // Ticks closer than a minute apart would repeat "%H:%M".
+        dt.format("%H:%M:%S").to_string()
+    } else if span <= 2.0 * 86_400.0 {
         dt.format("%H:%M").to_string()
     } else {
         dt.format("%m-%d %H:%M").to_string()
     }
 }
 
-fn time_range(ts: impl Iterator<Item = i64> + Clone, pad: f64) -> (f64, f64) {
+/// The x range of a time chart; a single instant is centred in a minute.
+fn time_range(ts: impl Iterator<Item = i64> + Clone) -> (f64, f64) {
     let lo = ts.clone().min().unwrap_or(0) as f64;
-    let hi = ts.max().unwrap_or(0) as f64 + pad;
+    let hi = ts.max().unwrap_or(0) as f64;
     if hi > lo {
         (lo, hi)
     } else {
-        (lo, lo + 60.0)
+        (lo - 30.0, lo + 30.0)
     }
 }
+
+/// Up to this many points a time series also marks each point, so that a
+/// single window (or a gap between windows) stays visible.
+const MARKED_POINTS: usize = 60;
 
 fn nice_max(v: f64) -> f64 {
     if v.is_finite() && v > 0.0 {
@@ -269,7 +277,7 @@ fn time_lines<DB: DrawingBackend>(
 ) -> Result<()> {
     let s = scale as f64;
     let font = |size: f64| ("sans-serif", size * s).into_font();
-    let (lo, hi) = time_range(times, 0.0);
+    let (lo, hi) = time_range(times);
     let top = series
         .iter()
         .flat_map(|(_, _, pts)| pts.iter().map(|p| p.1))
@@ -288,6 +296,13 @@ fn time_lines<DB: DrawingBackend>(
         .draw()
         .map_err(fail)?;
     for (name, col, pts) in series {
+        if pts.len() <= MARKED_POINTS {
+            c.draw_series(
+                pts.iter()
+                    .map(|&p| Circle::new(p, 3 * scale, ShapeStyle::from(&col).filled())),
+            )
+            .map_err(fail)?;
+        }
         c.draw_series(LineSeries::new(
             pts,
             ShapeStyle::from(&col).stroke_width(2 * scale),

@@ -178,6 +178,55 @@ fn every_chart_matches_its_svg_structure_and_renders_a_png() {
 }
 
 #[test]
+fn a_single_metrics_window_is_visible_on_the_time_charts() {
+    // One window draws no line segment: each series marks its point.
+    let t = 1_700_000_000;
+    let latency = charts::svg(&Chart::Latency {
+        points: vec![LatencyPoint {
+            t,
+            p50: 0.5,
+            p90: 0.9,
+            p99: 2.0,
+        }],
+    })
+    .unwrap();
+    assert_eq!(latency.matches("<circle").count(), 3, "p50, p90, p99");
+    let requests = charts::svg(&Chart::Requests {
+        points: vec![RatePoint {
+            t,
+            requests: 25,
+            errors: 0,
+        }],
+        interval_seconds: 60,
+    })
+    .unwrap();
+    assert_eq!(requests.matches("<circle").count(), 2, "requests, errors");
+    // The minute around it is labelled with distinct times.
+    let times: Vec<String> = structure(&latency)
+        .lines()
+        .filter_map(|l| l.strip_prefix("text: "))
+        .filter(|t| t.len() == 8 && t.as_bytes()[2] == b':')
+        .map(String::from)
+        .collect();
+    assert!(times.len() >= 3, "{times:?}");
+    let distinct: std::collections::BTreeSet<&String> = times.iter().collect();
+    assert_eq!(distinct.len(), times.len(), "{times:?}");
+    // A long range draws lines only.
+    let long = charts::svg(&Chart::Latency {
+        points: (0..500)
+            .map(|i| LatencyPoint {
+                t: t + 60 * i,
+                p50: 0.5,
+                p90: 0.9,
+                p99: 2.0,
+            })
+            .collect(),
+    })
+    .unwrap();
+    assert_eq!(long.matches("<circle").count(), 0);
+}
+
+#[test]
 fn charts_carry_their_data() {
     let all = examples();
     let svg = |n: &str| charts::svg(&all.iter().find(|(k, _)| *k == n).unwrap().1).unwrap();

@@ -212,12 +212,22 @@ impl Workspace {
                 v.status.name()
             )));
         }
-        None
+        match self.deployed() {
+            Ok(Some(d)) if d.group == v.group && d.version == v.version => Some(Error::Refused(
+                format!("{} version {} is already deployed", v.group, v.version),
+            )),
+            Ok(_) => None,
+            Err(e) => Some(e),
+        }
     }
 
-    /// Returns to the version deployed before the current one (ops) — the
-    /// previous deployment, not version N−1.
-    pub fn rollback(&self) -> Result<Deployment> {
+    /// Why the acting user may not roll back now, or `None`.
+    pub fn rollback_refusal(&self) -> Option<Error> {
+        self.rollback_target().err()
+    }
+
+    /// The deployment to leave and the version to return to.
+    fn rollback_target(&self) -> Result<(Deployment, u32)> {
         self.require_role(Role::Ops, "roll back the endpoint")?;
         let current = self
             .deployed()?
@@ -228,6 +238,13 @@ impl Workspace {
                 current.group, current.version
             ))
         })?;
+        Ok((current, previous))
+    }
+
+    /// Returns to the version deployed before the current one (ops) — the
+    /// previous deployment, not version N−1.
+    pub fn rollback(&self) -> Result<Deployment> {
+        let (current, previous) = self.rollback_target()?;
         self.record_deployment(&current.group, previous, "rollback")
     }
 

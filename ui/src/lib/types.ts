@@ -8,7 +8,6 @@
 import type {
   Algorithm,
   Confusion,
-  Deployment,
   Holdout,
   Importance,
   Job,
@@ -28,6 +27,7 @@ export type {
   Bucket,
   CompareCharts,
   ComparisonView,
+  DeployHistory,
   EndpointState,
   FileInspection,
   JobProgress,
@@ -82,9 +82,6 @@ export type ModelDetail = { version: ModelVersion; card: ModelCard };
 
 /** `endpoint_stop`. */
 export type EndpointStopped = { stopped: boolean };
-
-/** `deploy_history`, newest first. */
-export type DeployHistory = { deployments: Deployment[] };
 
 /** `export_chart_png`. */
 export type ExportResult = { path: string };

@@ -17,6 +17,7 @@ export type { ComparisonView } from "./ComparisonView";
 export type { Confusion } from "./Confusion";
 export type { CountryTier } from "./CountryTier";
 export type { DatasetRef } from "./DatasetRef";
+export type { DeployHistory } from "./DeployHistory";
 export type { Deployment } from "./Deployment";
 export type { Encoding } from "./Encoding";
 export type { EndpointState } from "./EndpointState";
