@@ -70,6 +70,9 @@ export TABLERO_API_KEY="$key"
 export TABLERO_RECORDS_JSON="$work/records.json"
 export TABLERO_SCREENSHOTS="$PWD/docs/screenshots"
 export TABLERO_METRICS_INTERVAL=1
+# Settings opens a new workspace here; the app remembers it in a scratch file.
+export TABLERO_OTHER_WORKSPACE="$work/other-ws"
+export TABLERO_DESKTOP_CONFIG="$work/desktop.json"
 mkdir -p "$TABLERO_SCREENSHOTS"
 
 (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)

@@ -26,7 +26,7 @@ type Reply<T> = Result<T, UiError>;
 
 /// The panel's state: which workspace, and who acts (when switched).
 pub struct Panel {
-    root: PathBuf,
+    root: Arc<Mutex<PathBuf>>,
     acting: Arc<Mutex<Option<String>>>,
     /// Paths whose running upload the user cancelled.
     cancelled_uploads: Arc<Mutex<std::collections::HashSet<String>>>,
@@ -36,7 +36,7 @@ impl Panel {
     /// A panel over the workspace at `root`, acting as the OS user.
     pub fn new(root: PathBuf) -> Panel {
         Panel {
-            root,
+            root: Arc::new(Mutex::new(root)),
             acting: Arc::new(Mutex::new(None)),
             cancelled_uploads: Arc::new(Mutex::new(std::collections::HashSet::new())),
         }
@@ -46,13 +46,21 @@ impl Panel {
         self.acting.lock().ok().and_then(|a| a.clone())
     }
 
+    /// The workspace folder the panel is on.
+    fn root(&self) -> PathBuf {
+        self.root
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
     /// Runs `f` on a blocking thread with the workspace opened as the
     /// acting user.
     async fn with<T: Send + 'static>(
         &self,
         f: impl FnOnce(Workspace) -> Reply<T> + Send + 'static,
     ) -> Reply<T> {
-        let root = self.root.clone();
+        let root = self.root();
         let acting = self.acting();
         tauri::async_runtime::spawn_blocking(move || f(open(&root, acting.as_deref())?))
             .await
@@ -195,7 +203,7 @@ pub async fn session(app: AppHandle, panel: State<'_, Panel>) -> Reply<Session> 
 
 #[tauri::command]
 pub async fn switch_user(panel: State<'_, Panel>, name: String) -> Reply<Session> {
-    let root = panel.root.clone();
+    let root = panel.root();
     let who = name.clone();
     let session = tauri::async_runtime::spawn_blocking(move || -> Reply<Session> {
         let ws = open(&root, Some(&who))?;
@@ -205,6 +213,35 @@ pub async fn switch_user(panel: State<'_, Panel>, name: String) -> Reply<Session
     .map_err(|e| UiError::refused(e.to_string()))??;
     if let Ok(mut acting) = panel.acting.lock() {
         *acting = Some(name);
+    }
+    Ok(session)
+}
+
+/// Opens the workspace in `path` (creating one in a missing or empty
+/// folder), acting as the OS user again, and remembers it for the next start.
+#[tauri::command]
+pub async fn workspace_open(panel: State<'_, Panel>, path: String) -> Reply<Session> {
+    let (root, session) = tauri::async_runtime::spawn_blocking(move || -> Reply<_> {
+        let root = crate::workspaces::open_or_create(&path)?;
+        let ws = open(&root, None)?;
+        Ok((root, session_of(&ws)))
+    })
+    .await
+    .map_err(|e| UiError::refused(e.to_string()))??;
+    if let Some(file) = crate::workspaces::remembered_file() {
+        if let Err(e) = crate::workspaces::remember(&file, &root) {
+            // The switch itself worked; only the next start forgets it.
+            eprintln!(
+                "tablero-desktop: cannot remember the workspace in {}: {e}",
+                file.display()
+            );
+        }
+    }
+    if let Ok(mut r) = panel.root.lock() {
+        *r = root;
+    }
+    if let Ok(mut acting) = panel.acting.lock() {
+        *acting = None;
     }
     Ok(session)
 }
@@ -359,7 +396,7 @@ pub async fn data_delete(panel: State<'_, Panel>, bucket: String, key: String) -
 
 /// Submits a job and runs it on its own thread, reporting progress.
 async fn start_job(app: AppHandle, panel: &Panel, request: JobRequest) -> Reply<JobStarted> {
-    let root = panel.root.clone();
+    let root = panel.root();
     let acting = panel.acting();
     let job = panel.with(move |ws| Ok(ws.submit(request)?)).await?;
     let id = job.id.clone();

@@ -264,6 +264,14 @@ impl UiError {
             message: message.into(),
         }
     }
+
+    /// Input the user can correct.
+    pub fn invalid(message: impl Into<String>) -> UiError {
+        UiError {
+            kind: "invalid_input".into(),
+            message: message.into(),
+        }
+    }
 }
 
 #[cfg(test)]

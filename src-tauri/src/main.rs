@@ -1,8 +1,8 @@
 //! `tablero-desktop`: the desktop panel over a local workspace.
 //!
 //! `tablero-desktop [--workspace DIR]` opens the panel (the workspace is
-//! `--workspace`, else `$TABLERO_WORKSPACE`, else the platform data dir, and
-//! is created when missing). `tablero-desktop serve-endpoint --workspace DIR
+//! `--workspace`, else `$TABLERO_WORKSPACE`, else the one last opened from
+//! Settings, else the platform data dir, and is created when missing). `tablero-desktop serve-endpoint --workspace DIR
 //! --port N --metrics-interval S` is how the panel runs the local endpoint as
 //! its own process, so it keeps serving when the panel closes.
 //!
@@ -13,6 +13,7 @@
 
 mod commands;
 mod dto;
+mod workspaces;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,14 +26,11 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 }
 
 fn workspace_root(args: &[String]) -> PathBuf {
-    flag(args, "--workspace")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("TABLERO_WORKSPACE").map(PathBuf::from))
-        .unwrap_or_else(|| {
-            dirs::data_dir()
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join("tablero")
-        })
+    workspaces::startup_root(
+        flag(args, "--workspace").map(PathBuf::from),
+        std::env::var_os("TABLERO_WORKSPACE").map(PathBuf::from),
+        workspaces::remembered_file().and_then(|f| workspaces::remembered(&f)),
+    )
 }
 
 /// When the process started, for the start-up probe (see `commands::session`).
@@ -83,6 +81,7 @@ fn main() -> ExitCode {
         .invoke_handler(tauri::generate_handler![
             commands::session,
             commands::switch_user,
+            commands::workspace_open,
             commands::notifications,
             commands::data_list,
             commands::data_inspect,

@@ -11,6 +11,8 @@
 //   TABLERO_RECORDS_JSON   a file holding {"records": [...]} for POST /v1/predict
 //   TABLERO_SCREENSHOTS    where to write <view>.png (default: docs/screenshots)
 //   TABLERO_MONITOR_TIMEOUT_MS  how long the Monitor may take to show traffic (default 90000)
+//   TABLERO_OTHER_WORKSPACE  a missing folder Settings opens a new workspace in
+//   TABLERO_WORKSPACE      the workspace the app started on (reopened at the end)
 //
 // Run: tauri-driver & ; npm test
 
@@ -431,6 +433,54 @@ test(
       await $t("approve-button").isEnabled(),
       false,
       "approve-button is enabled for an analyst",
+    );
+  }),
+);
+
+test(
+  "Settings opens another workspace, and the first one again",
+  withScreenshot("workspaces", async () => {
+    const other = env("TABLERO_OTHER_WORKSPACE");
+    const first = env("TABLERO_WORKSPACE");
+    const textOf = async (id) =>
+      browser.execute((s) => document.querySelector(s)?.textContent?.trim() ?? "", sel(id));
+    const openFolder = async (folder) => {
+      await goTo("settings");
+      await typeInto("workspace-path", folder);
+      await click("workspace-open");
+      await until(
+        async () => (await textOf("header-workspace")) === folder,
+        30 * SECOND,
+        `the header does not show ${folder}`,
+      );
+    };
+
+    // A missing folder gets a new, empty workspace; the Data view shows it.
+    await openFolder(other);
+    assert.equal(await textOf("settings-workspace"), other);
+    await goTo("data");
+    await until(
+      async () => /^0\s+objects/.test(await textOf("object-count")),
+      30 * SECOND,
+      "the new workspace's raw bucket is not empty",
+    );
+
+    // A folder of other files is refused in words, and nothing changes.
+    await goTo("settings");
+    await typeInto("workspace-path", path.dirname(env("TABLERO_SAMPLE")));
+    await click("workspace-open");
+    const refusal = await $t("error-workspace-open");
+    await refusal.waitForDisplayed({ timeout: 30 * SECOND });
+    assert.match(await refusal.getText(), /is not a Tablero workspace/);
+    assert.equal(await textOf("header-workspace"), other);
+
+    // Back to the first workspace: its uploads are there again.
+    await openFolder(first);
+    await goTo("data");
+    await until(
+      async () => (await $$t("object-row")).length > 0,
+      30 * SECOND,
+      "the first workspace's uploads are not listed again",
     );
   }),
 );

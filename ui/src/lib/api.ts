@@ -117,6 +117,8 @@ async function call<T>(command: string, a: Record<string, unknown> = {}): Promis
 
 export const session = () => call<Session>("session");
 export const switchUser = (name: string) => call<Session>("switch_user", { name });
+/** Opens (or creates, in a missing or empty folder) another workspace. */
+export const workspaceOpen = (path: string) => call<Session>("workspace_open", { path });
 export const notifications = () => call<Notifications>("notifications");
 
 // ── Data ───────────────────────────────────────────────────────────────────

@@ -46,6 +46,14 @@ class AppState {
     this.sessionEpoch++;
   }
 
+  /** Moves the panel to another workspace; every view reloads from it. */
+  async openWorkspace(path: string) {
+    this.session = await api.workspaceOpen(path);
+    this.droppedPath = null;
+    this.focusVersion = null;
+    this.sessionEpoch++;
+  }
+
   hasRole(role: string): boolean {
     return this.session?.roles.some((r) => r === role) ?? false;
   }

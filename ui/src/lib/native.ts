@@ -32,6 +32,18 @@ export async function pickCsv(): Promise<string | null> {
   }
 }
 
+/** Asks for a folder; `null` when cancelled or unavailable. */
+export async function pickFolder(): Promise<string | null> {
+  if (!inTauri()) return null;
+  try {
+    const { open } = await import("@tauri-apps/plugin-dialog");
+    const picked = await open({ multiple: false, directory: true });
+    return typeof picked === "string" ? picked : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Asks where to save a PNG; `null` when cancelled or unavailable. */
 export async function pickPngTarget(defaultPath: string): Promise<string | null> {
   if (!inTauri()) return null;

@@ -1,8 +1,9 @@
-import { render, screen } from "@testing-library/svelte";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 
-import { settingsView } from "../test/fixtures";
-import { mockIpc } from "../test/ipc";
+import { app } from "../lib/app.svelte";
+import { session, settingsView } from "../test/fixtures";
+import { callsOf, mockIpc } from "../test/ipc";
 import SettingsView from "./SettingsView.svelte";
 
 describe("SettingsView", () => {
@@ -28,5 +29,44 @@ describe("SettingsView", () => {
     });
     render(SettingsView);
     expect((await screen.findByTestId("error-settings")).textContent).toContain("tablero init");
+  });
+
+  it("opens another workspace: the session changes and every view reloads", async () => {
+    mockIpc({
+      settings: () => settingsView(),
+      workspace_open: ({ path }) => session({ workspace: String(path).trim() }),
+    });
+    render(SettingsView);
+    const open = (await screen.findByTestId("workspace-open")) as HTMLButtonElement;
+    expect(open.disabled).toBe(true);
+    const epoch = app.sessionEpoch;
+    await fireEvent.input(screen.getByTestId("workspace-path"), {
+      target: { value: " /data/shop-ws " },
+    });
+    expect(open.disabled).toBe(false);
+    await fireEvent.click(open);
+    await waitFor(() => expect(app.sessionEpoch).toBe(epoch + 1));
+    expect(callsOf("workspace_open")).toEqual([{ path: " /data/shop-ws " }]);
+    expect(app.session?.workspace).toBe("/data/shop-ws");
+    expect(screen.queryByTestId("error-workspace-open")).toBeNull();
+  });
+
+  it("shows why a folder cannot be opened, and keeps the workspace", async () => {
+    const refusal =
+      "/home/ana/photos is not a Tablero workspace (it has no tablero.toml) and is not empty; choose a workspace folder, or an empty folder to create one in";
+    mockIpc({
+      settings: () => settingsView(),
+      workspace_open: () => {
+        throw { kind: "refused", message: refusal };
+      },
+    });
+    render(SettingsView);
+    const epoch = app.sessionEpoch;
+    await fireEvent.input(await screen.findByTestId("workspace-path"), {
+      target: { value: "/home/ana/photos" },
+    });
+    await fireEvent.click(screen.getByTestId("workspace-open"));
+    expect((await screen.findByTestId("error-workspace-open")).textContent).toBe(refusal);
+    expect(app.sessionEpoch).toBe(epoch);
   });
 });
