@@ -398,10 +398,16 @@ pub async fn data_delete(panel: State<'_, Panel>, bucket: String, key: String) -
 async fn start_job(app: AppHandle, panel: &Panel, request: JobRequest) -> Reply<JobStarted> {
     let root = panel.root();
     let acting = panel.acting();
+    let shown = panel.root.clone();
     let job = panel.with(move |ws| Ok(ws.submit(request)?)).await?;
     let id = job.id.clone();
     std::thread::spawn(move || {
         let emit = |job: &tablero_core::job::Job| {
+            // Job ids are per workspace: once the panel shows another one,
+            // this job runs on quietly (its document keeps its progress).
+            if shown.lock().is_ok_and(|r| *r != root) {
+                return;
+            }
             let _ = app.emit(
                 "job://progress",
                 JobProgress {

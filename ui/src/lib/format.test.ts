@@ -25,6 +25,9 @@ describe("format", () => {
     expect(formatBytes(512)).toBe("512 B");
     expect(formatBytes(2_599_078)).toBe("2.5 MB");
     expect(formatDuration(42)).toBe("42 s");
+    expect(formatDuration(0.42)).toBe("0.4 s");
+    expect(formatDuration(3)).toBe("3 s");
+    expect(formatDuration(12.7)).toBe("12 s");
     expect(formatDuration(185)).toBe("3 min 05 s");
     expect(formatDuration(7620)).toBe("2 h 07 min");
     expect(formatDuration(null)).toBe("–");

@@ -28,6 +28,8 @@ export function formatTime(iso: string | null | undefined): string {
 /** A duration in seconds as `42 s`, `3 min 05 s`, `2 h 07 min`, `3 d 4 h`. */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return "–";
+  // A sub-second job is not "0 s": short spans keep a tenth.
+  if (seconds < 10 && !Number.isInteger(seconds)) return `${seconds.toFixed(1)} s`;
   const s = Math.floor(seconds);
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
