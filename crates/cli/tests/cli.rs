@@ -687,6 +687,37 @@ fn endpoint_keys_promotion_and_rollback_through_the_cli() {
     let (code, stopped) = cli.json(&["endpoint", "stop"]);
     assert_eq!(code, 0);
     assert_eq!(stopped["stopped"], true);
+    // One JSON line per request: key name, route, status, latency, model
+    // version — and never the key itself.
+    let log = std::fs::read_to_string(cli.ws().join("logs/endpoint.log")).unwrap();
+    assert!(!log.contains(&key), "the key leaked into the log");
+    let requests: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["fields"]["message"] == "request")
+        .collect();
+    let fields: Vec<(&str, &str, u64, Option<u64>)> = requests
+        .iter()
+        .map(|l| {
+            let f = &l["fields"];
+            assert!(f["latency_ms"].as_f64().unwrap() >= 0.0, "{l}");
+            (
+                f["key"].as_str().unwrap(),
+                f["route"].as_str().unwrap(),
+                f["status"].as_u64().unwrap(),
+                f["model_version"].as_u64(),
+            )
+        })
+        .collect();
+    assert!(
+        fields.contains(&("web", "/v1/predict", 200, Some(1))),
+        "{fields:?}"
+    );
+    assert_eq!(
+        fields.last(),
+        Some(&("-", "/v1/predict", 401, None)),
+        "the revoked key's request is logged without a name"
+    );
     // The endpoint wrote its last metrics window when it stopped.
     let (code, metrics) = cli.json(&["monitor", "metrics", "--since", "1h"]);
     assert_eq!(code, 0);
