@@ -135,6 +135,8 @@ pub struct ScoredCsv {
     pub columns: Vec<String>,
     /// The rows on the model card's baseline bins (for the metrics).
     pub tally: Tally,
+    /// Candidates for the live sample (empty unless asked for).
+    pub sample: BatchSample,
 }
 
 /// The server's shared state.
@@ -211,6 +213,81 @@ impl Reservoir {
         self.dirty.push(slot);
     }
 
+    /// Offers the `rows` rows of a batch at once, as if each had been
+    /// offered in turn: which slots the batch takes depends only on the
+    /// random draws, and the rows that land there are a uniform subset of
+    /// the batch, drawn from the parts' own uniform samples (see
+    /// [`BatchSample`]).
+    fn offer_batch(&mut self, sample: BatchSample, encode: impl Fn(&[Value]) -> String) {
+        let rows: u64 = sample.parts.iter().map(|(n, _)| n).sum();
+        if self.capacity == 0 || rows == 0 {
+            return;
+        }
+        // Algorithm R's slot choices for the batch; only the last row to land
+        // in a slot stays there, so the batch fills `taken.len()` slots.
+        let mut taken: Vec<usize> = Vec::new();
+        let mut in_batch = vec![false; self.capacity];
+        for _ in 0..rows {
+            self.seen += 1;
+            let slot = if self.slots.len() < self.capacity {
+                self.slots.push((String::new(), String::new()));
+                self.slots.len() - 1
+            } else {
+                let j = self.next() % self.seen;
+                if j >= self.capacity as u64 {
+                    continue;
+                }
+                j as usize
+            };
+            if !in_batch[slot] {
+                in_batch[slot] = true;
+                taken.push(slot);
+            }
+        }
+        // Which rows: a uniform `taken.len()`-subset of the batch (Floyd's
+        // algorithm over row numbers), then each part gives that many rows
+        // from its shuffled sample.
+        let k = taken.len() as u64;
+        let mut chosen = std::collections::BTreeSet::new();
+        for j in rows - k..rows {
+            let t = self.next() % (j + 1);
+            if !chosen.insert(t) {
+                chosen.insert(j);
+            }
+        }
+        let mut wanted = vec![0usize; sample.parts.len()];
+        let mut bounds = sample.parts.iter().scan(0u64, |end, (n, _)| {
+            *end += n;
+            Some(*end)
+        });
+        let mut part = 0;
+        let mut end = bounds.next().unwrap_or(0);
+        for t in chosen {
+            while t >= end {
+                part += 1;
+                end = bounds.next().unwrap_or(u64::MAX);
+            }
+            if let Some(w) = wanted.get_mut(part) {
+                *w += 1;
+            }
+        }
+        let at = db_now();
+        let mut slots = taken.into_iter();
+        for ((_, mut rows), want) in sample.parts.into_iter().zip(wanted) {
+            // A uniform order, so the first `want` rows are a uniform subset.
+            for i in (1..rows.len()).rev() {
+                let j = (self.next() % (i as u64 + 1)) as usize;
+                rows.swap(i, j);
+            }
+            for row in rows.iter().take(want) {
+                if let Some(slot) = slots.next() {
+                    self.slots[slot] = (encode(row), at.clone());
+                    self.dirty.push(slot);
+                }
+            }
+        }
+    }
+
     fn take_dirty(&mut self) -> Vec<(usize, String, String)> {
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
@@ -219,6 +296,53 @@ impl Reservoir {
             .into_iter()
             .filter_map(|i| self.slots.get(i).map(|(r, at)| (i, r.clone(), at.clone())))
             .collect()
+    }
+}
+
+/// The live-sample candidates of a batch: per part of the CSV, its row
+/// count and a uniform sample of up to the reservoir's capacity of its rows
+/// (algorithm R inside the part, model features only).
+#[derive(Debug, Clone, Default)]
+pub struct BatchSample {
+    /// (rows in the part, sampled rows).
+    pub parts: Vec<(u64, Vec<Vec<Value>>)>,
+}
+
+/// Algorithm R over one part's rows (xorshift64* from `seed`).
+struct PartSampler {
+    capacity: usize,
+    seen: u64,
+    rows: Vec<Vec<Value>>,
+    rng: u64,
+}
+
+impl PartSampler {
+    fn new(capacity: usize, seed: u64) -> PartSampler {
+        PartSampler {
+            capacity,
+            seen: 0,
+            rows: Vec::new(),
+            rng: seed | 1,
+        }
+    }
+
+    fn offer(&mut self, row: &[Value]) {
+        if self.capacity == 0 {
+            return;
+        }
+        self.seen += 1;
+        if self.rows.len() < self.capacity {
+            self.rows.push(row.to_vec());
+            return;
+        }
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let j = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % self.seen;
+        if let Some(slot) = self.rows.get_mut(j as usize) {
+            slot.clear();
+            slot.extend_from_slice(row);
+        }
     }
 }
 
@@ -1032,6 +1156,17 @@ async fn admin_shutdown(
 /// fields is split at line boundaries and scored on every core, the parts
 /// joined in order.
 pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
+    score_csv_sampled(model, bytes, 0, 0)
+}
+
+/// [`score_csv`], also keeping a uniform sample of up to `sample` rows per
+/// part for the live sample (`seed` seeds the parts' draws).
+pub fn score_csv_sampled(
+    model: &Model,
+    bytes: &[u8],
+    sample: usize,
+    seed: u64,
+) -> Result<ScoredCsv, String> {
     std::str::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not UTF-8 text (byte {}); send a CSV",
@@ -1093,9 +1228,16 @@ pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
     let results: Vec<Result<ScoredPart, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .iter()
-            .map(|&(start, end, first_line)| {
+            .enumerate()
+            .map(|(i, &(start, end, first_line))| {
                 let idx = &idx;
-                s.spawn(move || score_part(model, &body[start..end], idx, first_line, width))
+                let sampler = PartSampler::new(
+                    sample,
+                    seed.wrapping_add((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+                );
+                s.spawn(move || {
+                    score_part(model, &body[start..end], idx, first_line, width, sampler)
+                })
             })
             .collect();
         handles
@@ -1104,10 +1246,12 @@ pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
             .collect()
     });
     let mut tally = Tally::new(model);
+    let mut batch_sample = BatchSample::default();
     for r in results {
-        let (bytes, t) = r?;
+        let (bytes, t, sampler) = r?;
         out.extend_from_slice(&bytes);
         tally.merge(&t);
+        batch_sample.parts.push((sampler.seen, sampler.rows));
     }
     let counts = [tally.predictions - tally.positives, tally.positives];
     if counts[0] + counts[1] == 0 {
@@ -1118,11 +1262,12 @@ pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
         counts,
         columns,
         tally,
+        sample: batch_sample,
     })
 }
 
-/// One part of a batch: its scored CSV rows and their tally.
-type ScoredPart = (Vec<u8>, Tally);
+/// One part of a batch: its scored CSV rows, their tally, its sample.
+type ScoredPart = (Vec<u8>, Tally, PartSampler);
 
 /// Splits `body` into up to `parts` ranges ending at line ends:
 /// `(start, end, line number of the first row)` (the header is line 1).
@@ -1158,6 +1303,7 @@ fn score_part(
     idx: &[usize],
     first_line: usize,
     width: usize,
+    mut sampler: PartSampler,
 ) -> Result<ScoredPart, String> {
     const BLOCK: usize = 256;
     let features = &model.encoder.features;
@@ -1227,6 +1373,9 @@ fn score_part(
         }
         let (preds, _) = model.predict(&values[..filled]);
         tally.add(model, &values[..filled], &preds);
+        for row in &values[..filled] {
+            sampler.offer(row);
+        }
         for (rec, p) in recs.iter().zip(&preds) {
             for field in rec.iter() {
                 out.write_field(field).map_err(|e| e.to_string())?;
@@ -1254,7 +1403,7 @@ fn score_part(
         }
     }
     let bytes = out.into_inner().map_err(|e| e.to_string())?;
-    Ok((bytes, tally))
+    Ok((bytes, tally, sampler))
 }
 
 /// Scores a CSV of customer feature rows (multipart field `file`, up to 64 MB).
@@ -1297,11 +1446,22 @@ async fn predict_batch(
         let model = served.clone();
         let upload_ms = start.elapsed().as_secs_f64() * 1e3;
         let scoring = Instant::now();
-        let scored = tokio::task::spawn_blocking(move || score_csv(&model.model, &file))
+        let (capacity, seed) = app
+            .sample
+            .lock()
+            .map(|mut r| (r.capacity, r.next()))
+            .unwrap_or((0, 0));
+        let scored = tokio::task::spawn_blocking(move || {
+            score_csv_sampled(&model.model, &file, capacity, seed)
+        })
             .await
             .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
             .map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
-        let ScoredCsv { bytes: csv_bytes, counts, columns, tally } = scored;
+        let ScoredCsv { bytes: csv_bytes, counts, columns, tally, sample } = scored;
+        if let Ok(mut reservoir) = app.sample.lock() {
+            let features = &served.model.encoder.features;
+            reservoir.offer_batch(sample, |row| record_json(features, row));
+        }
         batch = Some((served.clone(), tally));
         let mut id = [0u8; 16];
         getrandom::fill(&mut id).map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

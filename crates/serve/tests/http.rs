@@ -547,12 +547,108 @@ fn batch_traffic_counts_in_the_metrics_and_the_drift() {
     }
     // Latency percentiles describe online requests only.
     assert_eq!(w.p99_ms, None);
+    // Every scored row is in the live sample (it holds 10,000).
+    assert_eq!(ws.live_sample(None).unwrap().len() as u64, w.predictions);
     // The batch was the training customers: nothing drifts.
     let drift = ws.drift_since("default", 1, &t0).unwrap();
     assert!(drift.iter().any(|d| d.feature == "score"));
     for d in &drift {
         assert!(d.psi < 0.1, "{}: {}", d.feature, d.psi);
     }
+}
+
+/// The features CSV with its rows sorted by `column`, which is shifted by `add`.
+fn sorted_by(csv: &[u8], column: &str, add: f64) -> (Vec<u8>, Vec<f64>) {
+    let mut rdr = csv::Reader::from_reader(csv);
+    let header = rdr.headers().unwrap().clone();
+    let at = header.iter().position(|h| h == column).unwrap();
+    let mut rows: Vec<(f64, csv::StringRecord)> = rdr
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[at].parse::<f64>().unwrap() + add, r)
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&header).unwrap();
+    for (v, r) in &rows {
+        let mut r: Vec<String> = r.iter().map(String::from).collect();
+        r[at] = v.to_string();
+        out.write_record(&r).unwrap();
+    }
+    (
+        out.into_inner().unwrap(),
+        rows.iter().map(|r| r.0).collect(),
+    )
+}
+
+#[test]
+fn batch_rows_feed_the_live_sample_uniformly() {
+    let (_d, root, ws, key) = serving("batch-sample", 1000.0);
+    let text = std::fs::read_to_string(ws.config_path())
+        .unwrap()
+        .replace("live_sample = 10000", "live_sample = 100");
+    std::fs::write(ws.config_path(), text).unwrap();
+    let server = Server::start(&root);
+    let recency = |record: &str| -> f64 {
+        let r: Value = serde_json::from_str(record).unwrap();
+        assert!(
+            r.get("CustomerID").is_none(),
+            "only model features are kept"
+        );
+        r["Recency"].as_f64().unwrap()
+    };
+
+    // A batch sorted by Recency: a sample biased to the top or the bottom
+    // of the file would miss the mean by far more than sampling noise.
+    let (csv, values) = sorted_by(&features_csv(&root), "Recency", 0.0);
+    let (code, text) = post_batch(&server.url, &key, &csv);
+    assert_eq!(code, 200, "{text}");
+    server.app.flush_metrics().unwrap();
+    let sample = ws.live_sample(None).unwrap();
+    assert_eq!(sample.len(), 100);
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    // Standard error of the mean of 100 of n drawn without replacement.
+    let se = sd / 10.0 * ((n - 100.0) / (n - 1.0)).sqrt();
+    let got = sample.iter().map(|(_, r, _)| recency(r)).sum::<f64>() / 100.0;
+    assert!(
+        (got - mean).abs() < 5.0 * se,
+        "sample mean {got}, population mean {mean} ± {se}"
+    );
+    for (_, r, _) in &sample {
+        let v = recency(r);
+        assert!(values.contains(&v), "{v} was not sent");
+    }
+
+    // A second batch as large as the first (Recency shifted out of range):
+    // a uniform sample over both holds about half of each.
+    let (shifted, _) = sorted_by(&features_csv(&root), "Recency", 100_000.0);
+    let (code, text) = post_batch(&server.url, &key, &shifted);
+    assert_eq!(code, 200, "{text}");
+    server.app.flush_metrics().unwrap();
+    let sample = ws.live_sample(None).unwrap();
+    assert_eq!(sample.len(), 100);
+    let second: Vec<f64> = sample
+        .iter()
+        .map(|(_, r, _)| recency(r))
+        .filter(|v| *v >= 100_000.0)
+        .map(|v| v - 100_000.0)
+        .collect();
+    let m = second.len() as f64;
+    assert!(
+        (30.0..=70.0).contains(&m),
+        "{m} of 100 from the second batch"
+    );
+    // And those rows are a uniform subset of the second batch, too.
+    let got = second.iter().sum::<f64>() / m;
+    let se = sd / m.sqrt() * ((n - m) / (n - 1.0)).sqrt();
+    assert!(
+        (got - mean).abs() < 5.0 * se,
+        "second batch: sample mean {got}, population mean {mean} ± {se}"
+    );
 }
 
 #[test]
