@@ -12,10 +12,11 @@ use tablero_core::clean::Preset;
 use tablero_core::ingest::{parse_mapping, CsvOptions};
 use tablero_core::job::{JobRequest, JobRunner};
 use tablero_core::registry::{ApprovalStatus, Registry};
-use tablero_core::store::Bucket;
+use tablero_core::store::{Bucket, ObjectInfo};
 use tablero_core::train::metrics::Metric;
 use tablero_core::train::models::Algorithm;
 use tablero_core::train::TrainConfig;
+use tablero_local::workspace::TrashEntry;
 use tablero_local::Workspace;
 use tablero_serve::lifecycle::{self, Launcher};
 use tauri::{AppHandle, Emitter, State};
@@ -383,13 +384,24 @@ pub async fn data_preview(
 }
 
 #[tauri::command]
-pub async fn data_delete(panel: State<'_, Panel>, bucket: String, key: String) -> Reply<Value> {
+pub async fn data_delete(
+    panel: State<'_, Panel>,
+    bucket: String,
+    key: String,
+) -> Reply<TrashEntry> {
     panel
-        .with(move |ws| {
-            ws.delete(self::bucket(&bucket)?, &key)?;
-            Ok(json!({ "deleted": key }))
-        })
+        .with(move |ws| Ok(ws.delete(self::bucket(&bucket)?, &key)?))
         .await
+}
+
+#[tauri::command]
+pub async fn data_trash(panel: State<'_, Panel>) -> Reply<Vec<TrashEntry>> {
+    panel.with(|ws| Ok(ws.trash()?)).await
+}
+
+#[tauri::command]
+pub async fn data_restore(panel: State<'_, Panel>, id: String) -> Reply<ObjectInfo> {
+    panel.with(move |ws| Ok(ws.restore(&id)?)).await
 }
 
 // ---- Pipeline ------------------------------------------------------------

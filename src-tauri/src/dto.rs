@@ -320,6 +320,7 @@ mod tests {
             tablero_core::train::metrics::Metric,
             tablero_local::workspace::Upload,
             tablero_local::workspace::FileInspection,
+            tablero_local::workspace::TrashEntry,
             tablero_local::monitor::MetricWindow,
             tablero_local::monitor::AlarmChange,
             tablero_local::deploy::Deployment,

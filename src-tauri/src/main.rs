@@ -89,6 +89,8 @@ fn main() -> ExitCode {
             commands::data_upload_cancel,
             commands::data_preview,
             commands::data_delete,
+            commands::data_trash,
+            commands::data_restore,
             commands::etl_clean,
             commands::etl_features,
             commands::train,

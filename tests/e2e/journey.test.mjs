@@ -372,7 +372,10 @@ test(
     for (let i = 0; i < 25; i++) {
       const res = await fetch(new URL("/v1/predict", url), {
         method: "POST",
-        headers: { "content-type": "application/json", "x-api-key": env("TABLERO_API_KEY") },
+        headers: {
+          "content-type": "application/json",
+          "x-api-key": env("TABLERO_API_KEY"),
+        },
         body,
       });
       if (res.ok) ok++;
@@ -438,7 +441,7 @@ test(
 );
 
 test(
-  "Settings opens another workspace, and the first one again",
+  "Settings opens another workspace and the first one again; a deletion is undone",
   withScreenshot("workspaces", async () => {
     const other = env("TABLERO_OTHER_WORKSPACE");
     const first = env("TABLERO_WORKSPACE");
@@ -481,6 +484,23 @@ test(
       async () => (await $$t("object-row")).length > 0,
       30 * SECOND,
       "the first workspace's uploads are not listed again",
+    );
+
+    // Delete an upload, then undo it from the notice.
+    const row = (await $$t("object-row"))[0];
+    const key = await row.getAttribute("data-key");
+    await (await row.$(sel("delete-button"))).click();
+    await click("delete-confirm");
+    await until(
+      async () => !(await (await $t("object-row", { key })).isExisting()),
+      30 * SECOND,
+      `${key} is still listed after its deletion`,
+    );
+    await click("undo-delete");
+    await until(
+      async () => (await $t("object-row", { key })).isExisting(),
+      30 * SECOND,
+      `${key} did not come back from the trash`,
     );
   }),
 );

@@ -136,6 +136,19 @@ pub fn listing(objects: &[ObjectInfo], next: Option<&str>) {
     }
 }
 
+pub fn trash(entries: &[tablero_local::workspace::TrashEntry]) {
+    if entries.is_empty() {
+        println!("(the trash is empty)");
+        return;
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| vec![e.id.clone(), size(e.size), e.deleted_at.clone()])
+        .collect();
+    table(&["ID", "SIZE", "DELETED"], &rows);
+    println!("(restore one with `tablero data restore ID`)");
+}
+
 fn stats_rows(stats: &[ColumnSummary]) -> Vec<Vec<String>> {
     let v = |x: &Option<serde_json::Value>| match x {
         Some(serde_json::Value::String(s)) => s.clone(),

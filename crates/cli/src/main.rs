@@ -206,6 +206,13 @@ enum DataCommand {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// List deleted objects kept in the workspace trash, newest first.
+    Trash,
+    /// Put a deleted object back where it was (ID from `data trash` or `data rm`).
+    Restore {
+        /// `<bucket>/<time>/<key>`.
+        id: String,
+    },
 }
 
 #[derive(Args)]
@@ -908,9 +915,27 @@ fn data(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
             let trash = ws.delete(bucket, key)?;
             emit(
                 cli,
-                &json!({"deleted": {"bucket": bucket, "key": key}, "trash": trash}),
-                || println!("Deleted {bucket}/{key} (kept in {})", trash.display()),
+                &json!({"deleted": {"bucket": bucket, "key": key}, "trash": trash.path, "trash_id": trash.id}),
+                || {
+                    println!("Deleted {bucket}/{key} (kept in {})", trash.path.display());
+                    println!("Undo: tablero data restore {}", trash.id);
+                },
             );
+            Ok(0)
+        }
+        DataCommand::Trash => {
+            let entries = ws.trash()?;
+            emit(cli, &json!({"trash": entries}), || human::trash(&entries));
+            Ok(0)
+        }
+        DataCommand::Restore { id } => {
+            let info = ws.restore(id)?;
+            emit(cli, &json!({"restored": info}), || {
+                println!(
+                    "Restored {}/{} ({} bytes)",
+                    info.bucket, info.key, info.size
+                )
+            });
             Ok(0)
         }
     }

@@ -273,6 +273,30 @@ fn exit_codes_distinguish_failure_refusal_and_usage() {
         Path::new(done["trash"].as_str().unwrap()).exists(),
         "the object is kept in the trash"
     );
+
+    // Undo: the trash lists it, restore puts it back with its mapping.
+    let id = done["trash_id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("raw/") && id.ends_with("/s.csv"), "{id}");
+    let (code, trash) = cli.json(&["data", "trash"]);
+    assert_eq!(code, 0);
+    assert_eq!(trash["trash"][0]["id"], id.as_str());
+    assert_eq!(trash["trash"][0]["key"], "s.csv");
+    assert!(trash["trash"][0]["size"].as_u64().unwrap() > 0);
+    let (code, restored) = cli.json(&["data", "restore", &id]);
+    assert_eq!(code, 0, "{restored}");
+    assert_eq!(restored["restored"]["key"], "s.csv");
+    assert!(restored["restored"]["metadata"]["ingest"].is_string());
+    assert!(cli.ws().join("buckets/raw/s.csv").exists());
+    assert_eq!(
+        cli.json(&["data", "trash"]).1["trash"],
+        serde_json::json!([])
+    );
+    let (code, err) = cli.json(&["data", "restore", &id]);
+    assert_eq!(code, 1);
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("nothing in the trash"));
 }
 
 #[test]

@@ -106,6 +106,96 @@ impl FolderStore {
         Ok(dest)
     }
 
+    fn trash_dir(&self, b: Bucket, stamp: &str) -> PathBuf {
+        self.root.join("trash").join(b.name()).join(stamp)
+    }
+
+    /// Deleted objects still in the trash: (bucket, stamp, key, size),
+    /// newest first.
+    pub fn trashed(&self) -> Result<Vec<(Bucket, String, String, u64)>> {
+        let mut out = Vec::new();
+        for b in Bucket::ALL {
+            let dir = self.root.join("trash").join(b.name());
+            let stamps = match fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(Error::Io {
+                        path: dir,
+                        source: e,
+                    })
+                }
+            };
+            for stamp in stamps {
+                let stamp = stamp.map_err(Error::io(&dir))?;
+                let Some(name) = stamp.file_name().to_str().map(String::from) else {
+                    continue;
+                };
+                if !stamp.path().is_dir() {
+                    continue;
+                }
+                let mut keys = Vec::new();
+                self.collect_keys(&stamp.path(), "", "", &mut keys)?;
+                for key in keys {
+                    // `x.csv.meta.json` beside `x.csv` is x.csv's metadata.
+                    let is_meta = key
+                        .strip_suffix(".meta.json")
+                        .is_some_and(|k| stamp.path().join(k).is_file());
+                    if is_meta {
+                        continue;
+                    }
+                    let size = fs::metadata(stamp.path().join(&key))
+                        .map(|m| m.len())
+                        .unwrap_or(0);
+                    out.push((b, name.clone(), key, size));
+                }
+            }
+        }
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.2.cmp(&b.2)));
+        Ok(out)
+    }
+
+    /// Moves a trashed object (and its metadata) back to its key. Refuses
+    /// when an object is there now.
+    pub fn untrash(&self, b: Bucket, stamp: &str, key: &ObjectKey) -> Result<PathBuf> {
+        let src = self.trash_dir(b, stamp).join(key.as_str());
+        if stamp.contains(['/', '\\']) || stamp.starts_with('.') || !src.is_file() {
+            return Err(Error::Refused(format!(
+                "nothing in the trash as {}/{stamp}/{key}; list it with `tablero data trash`",
+                b.name()
+            )));
+        }
+        let dest = self.path_of(b, key);
+        if dest.exists() {
+            return Err(Error::Refused(format!(
+                "{}/{key} exists now; delete or move it before restoring the trashed one",
+                b.name()
+            )));
+        }
+        if let Some(p) = dest.parent() {
+            fs::create_dir_all(p).map_err(Error::io(p))?;
+        }
+        fs::rename(&src, &dest).map_err(Error::io(&src))?;
+        let meta = src.with_file_name(format!("{}.meta.json", file_name(key)));
+        if meta.is_file() {
+            let to = self.meta_path(b, key);
+            if let Some(p) = to.parent() {
+                fs::create_dir_all(p).map_err(Error::io(p))?;
+            }
+            fs::rename(&meta, &to).map_err(Error::io(&meta))?;
+        }
+        // Remove the emptied folders up to and including the stamp's.
+        let top = self.root.join("trash").join(b.name());
+        let mut dir = src.parent().map(Path::to_path_buf);
+        while let Some(d) = dir {
+            if d == top || fs::remove_dir(&d).is_err() {
+                break;
+            }
+            dir = d.parent().map(Path::to_path_buf);
+        }
+        Ok(dest)
+    }
+
     fn prune_empty_dirs(&self, b: Bucket, key: &ObjectKey) {
         let top = self.bucket_dir(b);
         let mut dir = self.path_of(b, key).parent().map(Path::to_path_buf);

@@ -36,6 +36,36 @@ pub const INGEST_META: &str = "ingest";
 /// Bytes of a CSV read for a preview (grown if a row is longer).
 const PREVIEW_BYTES: u64 = 1 << 20;
 
+/// A deleted object kept in the workspace trash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TrashEntry {
+    /// `<bucket>/<time>/<key>`: what `restore` takes.
+    pub id: String,
+    /// Bucket it was deleted from.
+    pub bucket: Bucket,
+    /// Its key there.
+    pub key: String,
+    /// When it was deleted (RFC 3339, UTC).
+    pub deleted_at: String,
+    /// Size in bytes.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub size: u64,
+    /// The file in the trash.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub path: PathBuf,
+}
+
+/// The trash folder's time stamp as RFC 3339.
+fn stamp_time(stamp: &str) -> String {
+    chrono::NaiveDateTime::parse_from_str(stamp.trim_end_matches('Z'), "%Y%m%dT%H%M%S%.f")
+        .map(|t| {
+            t.and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
+        .unwrap_or_else(|_| stamp.to_string())
+}
+
 /// What an upload stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -592,8 +622,54 @@ impl Workspace {
         })
     }
 
+    /// Deleted objects in the workspace trash, newest first.
+    pub fn trash(&self) -> Result<Vec<TrashEntry>> {
+        Ok(self
+            .store
+            .trashed()?
+            .into_iter()
+            .map(|(bucket, stamp, key, size)| TrashEntry {
+                id: format!("{bucket}/{stamp}/{key}"),
+                path: self
+                    .root
+                    .join("trash")
+                    .join(bucket.name())
+                    .join(&stamp)
+                    .join(&key),
+                deleted_at: stamp_time(&stamp),
+                bucket,
+                key,
+                size,
+            })
+            .collect())
+    }
+
+    /// Puts a trashed object (`TrashEntry::id`) back where it was, with its
+    /// metadata. Refused when another object has that key now.
+    pub fn restore(&self, id: &str) -> Result<ObjectInfo> {
+        self.require(Role::Analyst, "restore data")?;
+        let mut parts = id.splitn(3, '/');
+        let (Some(bucket), Some(stamp), Some(key)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Error::Refused(format!(
+                "{id:?} is not a trash id (<bucket>/<time>/<key>); list them with `tablero data trash`"
+            )));
+        };
+        let bucket: Bucket = bucket.parse()?;
+        let key = ObjectKey::new(key)?;
+        self.store.untrash(bucket, stamp, &key)?;
+        let info = self.store.head(bucket, &key)?;
+        self.audit(
+            "restore",
+            &format!("{bucket}/{key}"),
+            Some(&format!("trash/{id}")),
+            Some(&format!("{} bytes", info.size)),
+        )?;
+        Ok(info)
+    }
+
     /// Moves an object to the workspace trash (`trash/<bucket>/<time>/<key>`).
-    pub fn delete(&self, bucket: Bucket, key: &str) -> Result<PathBuf> {
+    pub fn delete(&self, bucket: Bucket, key: &str) -> Result<TrashEntry> {
         self.require(Role::Analyst, "delete data")?;
         let key = ObjectKey::new(key)?;
         let info = self.store.head(bucket, &key)?;
@@ -604,7 +680,20 @@ impl Workspace {
             Some(&format!("{} bytes", info.size)),
             Some(&format!("moved to {}", dest.display())),
         )?;
-        Ok(dest)
+        let stamp = dest
+            .strip_prefix(self.root.join("trash").join(bucket.name()))
+            .ok()
+            .and_then(|rel| rel.components().next())
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(TrashEntry {
+            id: format!("{bucket}/{stamp}/{key}"),
+            bucket,
+            key: key.to_string(),
+            deleted_at: stamp_time(&stamp),
+            size: info.size,
+            path: dest,
+        })
     }
 
     fn log(&self, id: &str, level: &str, message: &str) {

@@ -319,6 +319,77 @@ fn every_mutating_action_is_audited_and_the_log_is_append_only() {
 }
 
 #[test]
+fn a_deleted_object_is_restored_with_its_metadata_and_never_over_another() {
+    let (_d, ws) = workspace();
+    let up = |key: &str| {
+        ws.upload(
+            &sample(),
+            Some(key),
+            &CsvOptions::default(),
+            true,
+            &|_, _| {},
+        )
+        .unwrap()
+    };
+    up("2011/s.csv");
+    let head = |key: &str| {
+        ws.store()
+            .head(Bucket::Raw, &ObjectKey::new(key).unwrap())
+            .unwrap()
+    };
+    let before = head("2011/s.csv");
+    let first = ws.delete(Bucket::Raw, "2011/s.csv").unwrap();
+    assert!(first.path.is_file());
+    assert!(
+        !ws.root().join("buckets/raw/2011").exists(),
+        "emptied folders go"
+    );
+
+    // A new upload under the same key, deleted too: two entries, newest first.
+    up("2011/s.csv");
+    let second = ws.delete(Bucket::Raw, "2011/s.csv").unwrap();
+    let trash = ws.trash().unwrap();
+    assert_eq!(
+        trash.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        [second.id.as_str(), first.id.as_str()]
+    );
+    assert_eq!(trash[0], second);
+    assert!(trash[0].deleted_at >= trash[1].deleted_at);
+
+    // Restoring brings back the bytes and the column mapping.
+    let info = ws.restore(&first.id).unwrap();
+    assert_eq!(info.size, before.size);
+    assert_eq!(info.metadata, before.metadata);
+    assert!(!first.path.exists());
+    // The other one cannot land on it.
+    let err = ws.restore(&second.id).unwrap_err();
+    assert!(err.to_string().contains("exists now"), "{err}");
+    assert!(
+        second.path.is_file(),
+        "a refused restore keeps the trash entry"
+    );
+    assert_eq!(ws.trash().unwrap().len(), 1);
+
+    // Ids that are not trash entries, or try to leave the trash.
+    for bad in [
+        "raw",
+        "raw/../../x/s.csv",
+        "raw/x/../../../tablero.toml",
+        "nope/t/s.csv",
+    ] {
+        assert!(ws.restore(bad).is_err(), "{bad}");
+    }
+    assert!(ws.root().join("tablero.toml").is_file());
+    let actions: Vec<String> = ws
+        .audit_log("1970-01-01T00:00:00Z")
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(actions.iter().any(|a| a == "restore"), "{actions:?}");
+}
+
+#[test]
 fn a_user_without_the_role_is_refused() {
     let (_d, ws) = workspace();
     let cfg = ws.config_path();

@@ -27,13 +27,13 @@ import type {
   PromotionDiffView,
   Session,
   SettingsView,
+  TrashEntry,
   UiError,
   Upload,
   UploadProgress,
 } from "./bindings";
 import type {
   ChartName,
-  DeleteResult,
   DeployHistory,
   EndpointStopped,
   ErrorKind,
@@ -174,8 +174,15 @@ export const dataUploadCancel = (path: string) =>
 export const dataPreview = (bucket: Bucket, key: string, rows?: number) =>
   call<Preview>("data_preview", { bucket, key, rows });
 
+/** Moves an object to the workspace trash; the entry's `id` undoes it. */
 export const dataDelete = (bucket: Bucket, key: string) =>
-  call<DeleteResult>("data_delete", { bucket, key });
+  call<TrashEntry>("data_delete", { bucket, key });
+
+/** Deleted objects in the workspace trash, newest first. */
+export const dataTrash = () => call<TrashEntry[]>("data_trash");
+
+/** Puts a trashed object back where it was (refused if its key is taken). */
+export const dataRestore = (id: string) => call<ObjectInfo>("data_restore", { id });
 
 // ── Pipeline ───────────────────────────────────────────────────────────────
 

@@ -28,6 +28,7 @@ export type {
   CompareCharts,
   ComparisonView,
   DeployHistory,
+  TrashEntry,
   EndpointState,
   FileInspection,
   JobProgress,
@@ -64,9 +65,6 @@ export type ErrorKind =
   | "unknown";
 
 // ── Replies built with `json!` in src-tauri/src/commands.rs ────────────────
-
-/** `data_delete`. */
-export type DeleteResult = { deleted: string };
 
 /** `jobs_list`. */
 export type JobsList = { jobs: Job[] };

@@ -69,6 +69,7 @@ export type { Serving } from "./Serving";
 export type { Session } from "./Session";
 export type { SettingsView } from "./SettingsView";
 export type { TrainConfig } from "./TrainConfig";
+export type { TrashEntry } from "./TrashEntry";
 export type { UiError } from "./UiError";
 export type { Upload } from "./Upload";
 export type { UploadProgress } from "./UploadProgress";
