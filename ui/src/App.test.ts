@@ -34,6 +34,7 @@ function backend() {
       next_token: null,
     }),
     jobs_list: () => ({ jobs: [] }),
+    data_trash: () => [],
     models_list: () => ({
       group: "default",
       versions: [modelVersion({ version: 2 }), modelVersion({ version: 1, status: "Approved" })],

@@ -24,6 +24,7 @@ function backend(restore: () => ObjectInfo) {
       next_token: null,
     }),
     jobs_list: () => ({ jobs: [] }),
+    data_trash: () => [],
     data_delete: (a): TrashEntry => {
       keys = keys.filter((k) => k !== a.key);
       return {
