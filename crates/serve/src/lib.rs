@@ -165,7 +165,7 @@ struct Reservoir {
     /// Record as JSON (feature → value) and when it was seen.
     slots: Vec<(String, String)>,
     dirty: Vec<usize>,
-    rng: u64,
+    rng: Rng,
 }
 
 impl Reservoir {
@@ -181,16 +181,12 @@ impl Reservoir {
             seen: slots.len() as u64,
             slots,
             dirty: Vec::new(),
-            rng: u64::from_le_bytes(seed) | 1,
+            rng: Rng::new(u64::from_le_bytes(seed)),
         }
     }
 
     fn next(&mut self) -> u64 {
-        // xorshift64*: fast, and quality is ample for sampling.
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        self.rng.next()
     }
 
     /// Offers a record; `encode` runs only when it is kept.
@@ -313,7 +309,7 @@ struct PartSampler {
     capacity: usize,
     seen: u64,
     rows: Vec<Vec<Value>>,
-    rng: u64,
+    rng: Rng,
 }
 
 impl PartSampler {
@@ -322,7 +318,7 @@ impl PartSampler {
             capacity,
             seen: 0,
             rows: Vec::new(),
-            rng: seed | 1,
+            rng: Rng::new(seed),
         }
     }
 
@@ -335,14 +331,27 @@ impl PartSampler {
             self.rows.push(row.to_vec());
             return;
         }
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        let j = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) % self.seen;
+        let j = self.rng.next() % self.seen;
         if let Some(slot) = self.rows.get_mut(j as usize) {
             slot.clear();
             slot.extend_from_slice(row);
         }
+    }
+}
+
+/// xorshift64*: fast, and its quality is ample for sampling.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 }
 
