@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -254,6 +255,9 @@ impl IngestSpec {
 /// user can fix the file or the mapping.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IngestError {
+    /// The caller asked the validation to stop (see [`inspect_until`]).
+    #[error("validation stopped: the upload was cancelled")]
+    Stopped,
     /// Zero bytes, or only a byte-order mark and white space.
     #[error("the file is empty: there is no header and no data")]
     Empty,
@@ -520,6 +524,17 @@ pub struct Parsed {
 /// object and the parsed rows. Nothing is written by this function; the
 /// caller writes only when it returns `Ok`.
 pub fn inspect(bytes: &[u8], opts: &CsvOptions) -> Result<(IngestSpec, Parsed), IngestError> {
+    inspect_until(bytes, opts, &AtomicBool::new(false))
+}
+
+/// [`inspect`] that gives up with [`IngestError::Stopped`] soon after `stop`
+/// is set (the parser threads look at it every few thousand rows), so a
+/// large upload can be cancelled while it is validated.
+pub fn inspect_until(
+    bytes: &[u8],
+    opts: &CsvOptions,
+    stop: &AtomicBool,
+) -> Result<(IngestSpec, Parsed), IngestError> {
     if bytes
         .strip_prefix(b"\xEF\xBB\xBF")
         .unwrap_or(bytes)
@@ -554,7 +569,7 @@ pub fn inspect(bytes: &[u8], opts: &CsvOptions) -> Result<(IngestSpec, Parsed), 
     let date_format = match &opts.date_format {
         Some(p) => DateFormat::new(p).ok_or_else(|| IngestError::BadDateFormat(p.clone()))?,
         None => {
-            let samples = sample_column(&text, delimiter, date_idx, 20_000)?;
+            let samples = sample_column(&text, delimiter, date_idx, 20_000, stop)?;
             if samples.is_empty() {
                 return Err(IngestError::NoRows {
                     columns: header.len(),
@@ -576,7 +591,7 @@ pub fn inspect(bytes: &[u8], opts: &CsvOptions) -> Result<(IngestSpec, Parsed), 
         columns: header,
         mapping,
     };
-    let parsed = parse_text(&text, &spec, true)?;
+    let parsed = parse_text(&text, &spec, true, stop)?;
     Ok((spec, parsed))
 }
 
@@ -586,7 +601,7 @@ pub fn parse(bytes: &[u8], spec: &IngestSpec) -> Result<Parsed, IngestError> {
         return Err(IngestError::Empty);
     }
     let (text, _) = decode(bytes, Some(spec.encoding))?;
-    parse_text(&text, spec, false)
+    parse_text(&text, spec, false, &AtomicBool::new(false))
 }
 
 /// The header and up to `n` data rows as strings, for previews. Reads only
@@ -751,6 +766,7 @@ fn sample_column(
     delimiter: u8,
     idx: usize,
     max: usize,
+    stop: &AtomicBool,
 ) -> Result<Vec<String>, IngestError> {
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -762,6 +778,9 @@ fn sample_column(
     let mut seen = 0usize;
     while rdr.read_byte_record(&mut rec).map_err(|e| malformed(&e))? {
         seen += 1;
+        if seen % STOP_CHECK_ROWS == 0 && stop.load(Ordering::Relaxed) {
+            return Err(IngestError::Stopped);
+        }
         if seen % stride != 0 {
             continue;
         }
@@ -893,10 +912,14 @@ struct Chunk {
     raw_examples: [Vec<String>; 4],
 }
 
+/// How often (in rows) long loops look at the stop flag.
+const STOP_CHECK_ROWS: usize = 4096;
+
 fn parse_text(
     text: &str,
     spec: &IngestSpec,
     strict_validation: bool,
+    stop: &AtomicBool,
 ) -> Result<Parsed, IngestError> {
     let cols = Columns::resolve(spec)?;
     let format = DateFormat::new(&spec.date_format)
@@ -918,7 +941,9 @@ fn parse_text(
             .map(|&(start, end, first_line)| {
                 let chunk = &body[start..end];
                 let format = &format;
-                s.spawn(move || parse_chunk(chunk, first_line, delimiter, width, cols, format))
+                s.spawn(move || {
+                    parse_chunk(chunk, first_line, delimiter, width, cols, format, stop)
+                })
             })
             .collect();
         handles
@@ -1070,6 +1095,7 @@ fn parse_chunk(
     width: usize,
     cols: Columns,
     format: &DateFormat,
+    stop: &AtomicBool,
 ) -> Result<Chunk, IngestError> {
     let est = chunk.len() / 80 + 16;
     let mut rows = Transactions {
@@ -1088,7 +1114,12 @@ fn parse_chunk(
         .from_reader(chunk.as_bytes());
     let mut rec = csv::StringRecord::new();
     let mut buf: Vec<u8> = Vec::with_capacity(256);
+    let mut rows_seen = 0usize;
     loop {
+        if rows_seen % STOP_CHECK_ROWS == 0 && stop.load(Ordering::Relaxed) {
+            return Err(IngestError::Stopped);
+        }
+        rows_seen += 1;
         match rdr.read_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
@@ -1257,6 +1288,29 @@ fn raw_values(fields: &FieldsOf<'_>, cols: &Columns) -> BTreeMap<String, String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stopped_validation_gives_up_and_an_unstopped_one_does_not() {
+        let mut csv = String::from(
+            "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n",
+        );
+        for i in 0..(3 * STOP_CHECK_ROWS) {
+            csv.push_str(&format!(
+                "{},A{},Mug,{},2011-01-0{} 10:00:00,1.5,{},UK\n",
+                536_365 + i,
+                i % 50,
+                1 + i % 7,
+                1 + i % 9,
+                17_000 + i % 300
+            ));
+        }
+        let opts = CsvOptions::default();
+        let stopped = inspect_until(csv.as_bytes(), &opts, &AtomicBool::new(true));
+        assert!(matches!(stopped, Err(IngestError::Stopped)), "{stopped:?}");
+        let (spec, parsed) = inspect_until(csv.as_bytes(), &opts, &AtomicBool::new(false)).unwrap();
+        assert_eq!(parsed.rows_read as usize, 3 * STOP_CHECK_ROWS);
+        assert_eq!(inspect(csv.as_bytes(), &opts).unwrap().0, spec);
+    }
 
     #[test]
     fn split_respects_quoted_newlines() {

@@ -469,7 +469,40 @@ impl Workspace {
         }
         let bytes = fs::read(file).map_err(Error::io(file))?;
         check()?;
-        let (spec, parsed) = ingest::inspect(&bytes, opts).map_err(tablero_core::Error::from)?;
+        // Validation runs on its own thread so a cancel is seen within
+        // moments even in a large file; this thread watches for it.
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let validated = std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let (bytes, stop) = (&bytes, &stop);
+            s.spawn(move || {
+                let _ = tx.send(ingest::inspect_until(bytes, opts, stop));
+            });
+            loop {
+                match rx.recv_timeout(std::time::Duration::from_millis(50)) {
+                    Ok(result) => break Some(result),
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        if cancelled() {
+                            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                    Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break None,
+                }
+            }
+        });
+        let (spec, parsed) = match validated {
+            Some(Ok(v)) => v,
+            Some(Err(ingest::IngestError::Stopped)) => {
+                return Err(tablero_core::Error::Cancelled.into())
+            }
+            Some(Err(e)) => return Err(tablero_core::Error::from(e).into()),
+            None => {
+                return Err(Error::Refused(format!(
+                    "validating {} stopped unexpectedly; nothing was stored",
+                    file.display()
+                )))
+            }
+        };
         check()?;
         let sha = sha256_hex(&bytes);
         let mut meta = BTreeMap::new();
