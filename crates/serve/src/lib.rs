@@ -194,19 +194,24 @@ impl Reservoir {
         if self.capacity == 0 {
             return;
         }
-        self.seen += 1;
-        let slot = if self.slots.len() < self.capacity {
-            self.slots.push((String::new(), String::new()));
-            self.slots.len() - 1
-        } else {
-            let j = self.next() % self.seen;
-            if j >= self.capacity as u64 {
-                return;
-            }
-            j as usize
+        let Some(slot) = self.take_slot() else {
+            return;
         };
         self.slots[slot] = (encode(), db_now());
         self.dirty.push(slot);
+    }
+
+    /// Counts one more record and returns the slot algorithm R gives it (a
+    /// new one, created empty, or one to replace), if any.
+    fn take_slot(&mut self) -> Option<usize> {
+        self.seen += 1;
+        let slot = self
+            .rng
+            .reservoir_slot(self.seen, self.slots.len(), self.capacity)?;
+        if slot == self.slots.len() {
+            self.slots.push((String::new(), String::new()));
+        }
+        Some(slot)
     }
 
     /// Offers the `rows` rows of a batch at once, as if each had been
@@ -224,16 +229,8 @@ impl Reservoir {
         let mut taken: Vec<usize> = Vec::new();
         let mut in_batch = vec![false; self.capacity];
         for _ in 0..rows {
-            self.seen += 1;
-            let slot = if self.slots.len() < self.capacity {
-                self.slots.push((String::new(), String::new()));
-                self.slots.len() - 1
-            } else {
-                let j = self.next() % self.seen;
-                if j >= self.capacity as u64 {
-                    continue;
-                }
-                j as usize
+            let Some(slot) = self.take_slot() else {
+                continue;
             };
             if !in_batch[slot] {
                 in_batch[slot] = true;
@@ -327,14 +324,18 @@ impl PartSampler {
             return;
         }
         self.seen += 1;
-        if self.rows.len() < self.capacity {
-            self.rows.push(row.to_vec());
-            return;
-        }
-        let j = self.rng.next() % self.seen;
-        if let Some(slot) = self.rows.get_mut(j as usize) {
-            slot.clear();
-            slot.extend_from_slice(row);
+        match self
+            .rng
+            .reservoir_slot(self.seen, self.rows.len(), self.capacity)
+        {
+            Some(new) if new == self.rows.len() => self.rows.push(row.to_vec()),
+            Some(old) => {
+                if let Some(slot) = self.rows.get_mut(old) {
+                    slot.clear();
+                    slot.extend_from_slice(row);
+                }
+            }
+            None => {}
         }
     }
 }
@@ -352,6 +353,17 @@ impl Rng {
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Algorithm R: where the `seen`-th record (counted from 1) goes when
+    /// `len` of `capacity` slots are filled — the next free slot, a slot to
+    /// replace, or nowhere.
+    fn reservoir_slot(&mut self, seen: u64, len: usize, capacity: usize) -> Option<usize> {
+        if len < capacity {
+            return Some(len);
+        }
+        let j = self.next() % seen.max(1);
+        (j < capacity as u64).then_some(j as usize)
     }
 }
 
