@@ -19,7 +19,7 @@ use tablero_core::train::TrainConfig;
 use tablero_local::workspace::TrashEntry;
 use tablero_local::Workspace;
 use tablero_serve::lifecycle::{self, Launcher};
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, Emitter, Runtime, State};
 
 use crate::dto::*;
 
@@ -31,15 +31,19 @@ pub struct Panel {
     acting: Arc<Mutex<Option<String>>>,
     /// Paths whose running upload the user cancelled.
     cancelled_uploads: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// The program that runs the endpoint (`PROGRAM serve-endpoint …`).
+    program: PathBuf,
 }
 
 impl Panel {
-    /// A panel over the workspace at `root`, acting as the OS user.
-    pub fn new(root: PathBuf) -> Panel {
+    /// A panel over the workspace at `root`, acting as the OS user, that
+    /// starts the endpoint as `program serve-endpoint …` (this program).
+    pub fn new(root: PathBuf, program: PathBuf) -> Panel {
         Panel {
             root: Arc::new(Mutex::new(root)),
             acting: Arc::new(Mutex::new(None)),
             cancelled_uploads: Arc::new(Mutex::new(std::collections::HashSet::new())),
+            program,
         }
     }
 
@@ -182,7 +186,7 @@ fn endpoint_state(root: &std::path::Path) -> Reply<EndpointState> {
 // ---- Session -------------------------------------------------------------
 
 #[tauri::command]
-pub async fn session(app: AppHandle, panel: State<'_, Panel>) -> Reply<Session> {
+pub async fn session<R: Runtime>(app: AppHandle<R>, panel: State<'_, Panel>) -> Reply<Session> {
     let session = panel.with(|ws| Ok(session_of(&ws))).await?;
     // The UI asks for the session as soon as it is mounted: the window is
     // interactive. `TABLERO_STARTUP_PROBE=print|exit` reports the time since
@@ -306,8 +310,8 @@ pub async fn data_inspect(
 }
 
 #[tauri::command]
-pub async fn data_upload(
-    app: AppHandle,
+pub async fn data_upload<R: Runtime>(
+    app: AppHandle<R>,
     panel: State<'_, Panel>,
     path: String,
     key: Option<String>,
@@ -407,7 +411,11 @@ pub async fn data_restore(panel: State<'_, Panel>, id: String) -> Reply<ObjectIn
 // ---- Pipeline ------------------------------------------------------------
 
 /// Submits a job and runs it on its own thread, reporting progress.
-async fn start_job(app: AppHandle, panel: &Panel, request: JobRequest) -> Reply<JobStarted> {
+async fn start_job<R: Runtime>(
+    app: AppHandle<R>,
+    panel: &Panel,
+    request: JobRequest,
+) -> Reply<JobStarted> {
     let root = panel.root();
     let acting = panel.acting();
     let shown = panel.root.clone();
@@ -442,8 +450,8 @@ async fn start_job(app: AppHandle, panel: &Panel, request: JobRequest) -> Reply<
 }
 
 #[tauri::command]
-pub async fn etl_clean(
-    app: AppHandle,
+pub async fn etl_clean<R: Runtime>(
+    app: AppHandle<R>,
     panel: State<'_, Panel>,
     raw_key: String,
     preset: Option<String>,
@@ -459,8 +467,8 @@ pub async fn etl_clean(
 
 #[tauri::command]
 #[allow(clippy::too_many_arguments)]
-pub async fn etl_features(
-    app: AppHandle,
+pub async fn etl_features<R: Runtime>(
+    app: AppHandle<R>,
     panel: State<'_, Panel>,
     clean_key: String,
     preset: Option<String>,
@@ -487,8 +495,8 @@ pub async fn etl_features(
 }
 
 #[tauri::command]
-pub async fn train(
-    app: AppHandle,
+pub async fn train<R: Runtime>(
+    app: AppHandle<R>,
     panel: State<'_, Panel>,
     features_key: String,
     sort: Option<String>,
@@ -690,13 +698,17 @@ pub async fn endpoint_start(
     port: Option<u16>,
     metrics_interval: Option<u64>,
 ) -> Reply<EndpointState> {
+    let program = panel.program.clone();
     panel
         .with(move |ws| {
-            let launcher = Launcher::this_program(vec![
-                "serve-endpoint".into(),
-                "--workspace".into(),
-                ws.root().into(),
-            ])?;
+            let launcher = Launcher {
+                program,
+                args: vec![
+                    "serve-endpoint".into(),
+                    "--workspace".into(),
+                    ws.root().into(),
+                ],
+            };
             // Tests and demos shorten the metrics window.
             let interval = metrics_interval
                 .or_else(|| {

@@ -871,6 +871,10 @@ fn demo_runs_the_whole_product_on_a_fresh_workspace() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: Value = serde_json::from_str(&text).unwrap();
+    // Its JSON contract (see tests/shapes.rs).
+    let mut contract = tablero_conformance::shape::Contract::named("cli-demo");
+    contract.reply("demo", &v);
+    contract.check();
     assert_eq!(v["version"], 1);
     assert_eq!(v["approved_by"], "demo-lead");
     assert_eq!(v["leaderboard"].as_array().unwrap().len(), 7);

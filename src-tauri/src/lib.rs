@@ -1,0 +1,135 @@
+//! `tablero-desktop`: the desktop panel over a local workspace.
+//!
+//! `tablero-desktop [--workspace DIR]` opens the panel (the workspace is
+//! `--workspace`, else `$TABLERO_WORKSPACE`, else the one last opened from
+//! Settings, else the platform data dir, and is created when missing). `tablero-desktop serve-endpoint --workspace DIR
+//! --port N --metrics-interval S` is how the panel runs the local endpoint as
+//! its own process, so it keeps serving when the panel closes.
+//!
+//! Only this crate knows Tauri: the commands in [`commands`] call the same
+//! library functions as the CLI and return the same serde types.
+
+pub mod commands;
+pub mod dto;
+pub mod workspaces;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn workspace_root(args: &[String]) -> PathBuf {
+    workspaces::startup_root(
+        flag(args, "--workspace").map(PathBuf::from),
+        std::env::var_os("TABLERO_WORKSPACE").map(PathBuf::from),
+        workspaces::remembered_file().and_then(|f| workspaces::remembered(&f)),
+    )
+}
+
+/// When the process started, for the start-up probe (see `commands::session`).
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// The program: the panel, or `serve-endpoint`.
+pub fn run() -> ExitCode {
+    STARTED.get_or_init(std::time::Instant::now);
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--version") {
+        println!("tablero-desktop {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    if args.get(1).map(String::as_str) == Some("serve-endpoint") {
+        let root = workspace_root(&args);
+        let port = flag(&args, "--port")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(8080);
+        let interval = flag(&args, "--metrics-interval")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(60u64);
+        return match tablero_serve::run(
+            &root,
+            "127.0.0.1",
+            port,
+            Duration::from_secs(interval.max(1)),
+        ) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tablero-desktop serve-endpoint: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let root = workspace_root(&args);
+    if let Err(e) =
+        tablero_local::Workspace::open(&root).or_else(|_| tablero_local::Workspace::init(&root))
+    {
+        eprintln!(
+            "tablero-desktop: cannot open or create the workspace at {}: {e}",
+            root.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let program = match std::env::current_exe() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("tablero-desktop: cannot find this program: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = with_commands(tauri::Builder::default())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .manage(commands::Panel::new(root, program))
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tablero-desktop: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Registers every command of the panel (docs/desktop.md) on a builder.
+pub fn with_commands<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder.invoke_handler(tauri::generate_handler![
+        commands::session,
+        commands::switch_user,
+        commands::workspace_open,
+        commands::notifications,
+        commands::data_list,
+        commands::data_inspect,
+        commands::data_upload,
+        commands::data_upload_cancel,
+        commands::data_preview,
+        commands::data_delete,
+        commands::data_trash,
+        commands::data_restore,
+        commands::etl_clean,
+        commands::etl_features,
+        commands::train,
+        commands::jobs_list,
+        commands::job_show,
+        commands::job_cancel,
+        commands::models_list,
+        commands::model_show,
+        commands::models_compare,
+        commands::model_actions,
+        commands::model_approve,
+        commands::model_reject,
+        commands::endpoint_status,
+        commands::endpoint_start,
+        commands::endpoint_stop,
+        commands::promotion_diff,
+        commands::deploy_promote,
+        commands::deploy_rollback,
+        commands::deploy_history,
+        commands::monitor,
+        commands::export_chart_png,
+        commands::settings,
+    ])
+}
