@@ -1,84 +1,82 @@
-//! The Tauri commands: each one opens the workspace as the acting user,
-//! calls the library function the CLI calls, and returns its serde type.
-//! Work runs on blocking threads (never the UI thread); jobs run in the
-//! background and report through `job://progress` events.
+//! The Tauri commands: each one calls the ports of the panel's backend (built
+//! once per workspace by [`crate::backend`]) or the library function the CLI
+//! calls, and returns its serde type. Work runs on blocking threads (never
+//! the UI thread); jobs run in the background and report through
+//! `job://progress` events.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::{json, Value};
 use tablero_core::charts;
 use tablero_core::clean::Preset;
 use tablero_core::ingest::{parse_mapping, CsvOptions};
-use tablero_core::job::{JobRequest, JobRunner};
-use tablero_core::registry::{ApprovalStatus, Registry};
+use tablero_core::job::JobRequest;
+use tablero_core::monitor::alarm_states;
+use tablero_core::ports::{Backend, BackendError, EndpointOptions, EndpointStatus, TrashEntry};
+use tablero_core::registry::ApprovalStatus;
 use tablero_core::store::{Bucket, ObjectInfo};
 use tablero_core::train::metrics::Metric;
 use tablero_core::train::models::Algorithm;
 use tablero_core::train::TrainConfig;
-use tablero_local::workspace::TrashEntry;
-use tablero_local::Workspace;
-use tablero_serve::lifecycle::{self, Launcher};
 use tauri::{AppHandle, Emitter, Runtime, State};
 
 use crate::dto::*;
 
 type Reply<T> = Result<T, UiError>;
 
-/// The panel's state: which workspace, and who acts (when switched).
+/// The workspace the panel shows and its backend.
+struct Opened {
+    root: PathBuf,
+    backend: Backend,
+}
+
+/// The panel's state: the backend of the workspace it shows (built once,
+/// replaced when another workspace is opened), acting as one user at a time.
 pub struct Panel {
-    root: Arc<Mutex<PathBuf>>,
-    acting: Arc<Mutex<Option<String>>>,
-    /// Paths whose running upload the user cancelled.
-    cancelled_uploads: Arc<Mutex<std::collections::HashSet<String>>>,
+    current: Arc<RwLock<Arc<Opened>>>,
+    /// `--backend`, for the workspaces opened later.
+    kind: Option<String>,
     /// The program that runs the endpoint (`PROGRAM serve-endpoint …`).
     program: PathBuf,
+    /// Paths whose running upload the user cancelled.
+    cancelled_uploads: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 impl Panel {
-    /// A panel over the workspace at `root`, acting as the OS user, that
-    /// starts the endpoint as `program serve-endpoint …` (this program).
-    pub fn new(root: PathBuf, program: PathBuf) -> Panel {
-        Panel {
-            root: Arc::new(Mutex::new(root)),
-            acting: Arc::new(Mutex::new(None)),
-            cancelled_uploads: Arc::new(Mutex::new(std::collections::HashSet::new())),
+    /// A panel over the workspace at `root` (created when missing), acting
+    /// as the OS user, that starts the endpoint as `program serve-endpoint …`.
+    pub fn open(root: PathBuf, program: PathBuf, kind: Option<String>) -> Reply<Panel> {
+        let backend = crate::backend::open_or_init(&root, kind.as_deref(), &program)?;
+        Ok(Panel {
+            current: Arc::new(RwLock::new(Arc::new(Opened { root, backend }))),
+            kind,
             program,
-        }
+            cancelled_uploads: Arc::new(Mutex::new(std::collections::HashSet::new())),
+        })
     }
 
-    fn acting(&self) -> Option<String> {
-        self.acting.lock().ok().and_then(|a| a.clone())
-    }
-
-    /// The workspace folder the panel is on.
-    fn root(&self) -> PathBuf {
-        self.root
-            .lock()
-            .map(|r| r.clone())
+    fn opened(&self) -> Arc<Opened> {
+        self.current
+            .read()
+            .map(|o| o.clone())
             .unwrap_or_else(|e| e.into_inner().clone())
     }
 
-    /// Runs `f` on a blocking thread with the workspace opened as the
-    /// acting user.
+    fn current_handle(&self) -> Arc<RwLock<Arc<Opened>>> {
+        self.current.clone()
+    }
+
+    /// Runs `f` on a blocking thread with the backend.
     async fn with<T: Send + 'static>(
         &self,
-        f: impl FnOnce(Workspace) -> Reply<T> + Send + 'static,
+        f: impl FnOnce(&Backend) -> Reply<T> + Send + 'static,
     ) -> Reply<T> {
-        let root = self.root();
-        let acting = self.acting();
-        tauri::async_runtime::spawn_blocking(move || f(open(&root, acting.as_deref())?))
+        let opened = self.opened();
+        tauri::async_runtime::spawn_blocking(move || f(&opened.backend))
             .await
             .map_err(|e| UiError::refused(format!("the operation stopped unexpectedly: {e}")))?
     }
-}
-
-fn open(root: &std::path::Path, acting: Option<&str>) -> Reply<Workspace> {
-    let ws = Workspace::open(root)?;
-    Ok(match acting {
-        Some(user) => ws.act_as(user)?,
-        None => ws,
-    })
 }
 
 fn json_of<T: serde::Serialize>(v: &T) -> Value {
@@ -106,34 +104,33 @@ fn options(map: Option<&str>) -> Reply<CsvOptions> {
     })
 }
 
-fn roles_of(ws: &Workspace, user: &str) -> Vec<String> {
-    ws.config()
-        .roles
-        .get(user)
-        .map(|r| r.iter().map(|r| r.name().to_string()).collect())
-        .unwrap_or_default()
-}
-
-fn users(ws: &Workspace) -> Vec<UserRoles> {
-    ws.config()
-        .roles
-        .keys()
-        .map(|name| UserRoles {
-            name: name.clone(),
-            roles: roles_of(ws, name),
+fn users(b: &Backend) -> Vec<UserRoles> {
+    b.identity
+        .users()
+        .into_iter()
+        .map(|(name, roles)| UserRoles {
+            name,
+            roles: roles.iter().map(|r| r.name().to_string()).collect(),
         })
         .collect()
 }
 
-fn session_of(ws: &Workspace) -> Session {
+fn session_of(b: &Backend) -> Session {
+    let user = b.identity.actor();
+    let users = users(b);
+    let policy = b.identity.policy();
     Session {
-        workspace: ws.root().display().to_string(),
-        backend: "local".into(),
-        user: ws.actor().to_string(),
-        roles: roles_of(ws, ws.actor()),
-        allow_as: ws.config().policy.allow_as,
-        users: users(ws),
-        four_eyes: ws.config().policy.four_eyes,
+        workspace: b.location.clone(),
+        backend: b.kind.name().into(),
+        roles: users
+            .iter()
+            .find(|u| u.name == user)
+            .map(|u| u.roles.clone())
+            .unwrap_or_default(),
+        user,
+        allow_as: policy.allow_as,
+        users,
+        four_eyes: policy.four_eyes,
     }
 }
 
@@ -152,42 +149,24 @@ fn since(range: &str) -> Reply<String> {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
-fn alarm_states(ws: &Workspace) -> Reply<(Vec<AlarmState>, Vec<Value>)> {
-    let history = ws.alarm_history()?;
-    let current = ["feature_drift", "error_rate", "latency_p99"]
-        .into_iter()
-        .map(|rule| {
-            let last = history.iter().find(|c| c.rule == rule);
-            AlarmState {
-                rule: rule.into(),
-                state: last.map_or("OK".into(), |c| c.state.clone()),
-                since: last.map(|c| c.at.clone()),
-                value: last.and_then(|c| c.value),
-            }
-        })
-        .collect();
-    Ok((current, history.iter().map(json_of).collect()))
-}
-
-fn endpoint_state(root: &std::path::Path) -> Reply<EndpointState> {
-    let v = lifecycle::status(root)?;
-    Ok(EndpointState {
-        running: v["running"].as_bool().unwrap_or(false),
-        url: v["url"].as_str().map(String::from),
-        serving: v["serving"]["version"].as_u64().map(|version| Serving {
-            group: v["serving"]["group"].as_str().unwrap_or("default").into(),
-            version: version as u32,
+fn endpoint_state(s: EndpointStatus) -> EndpointState {
+    EndpointState {
+        running: s.running,
+        url: s.url,
+        serving: s.serving.map(|s| Serving {
+            group: s.group,
+            version: s.version,
         }),
-        uptime_seconds: v["uptime_seconds"].as_f64(),
-        pid: v["pid"].as_u64(),
-    })
+        uptime_seconds: s.uptime_seconds.map(|u| u as f64),
+        pid: s.pid,
+    }
 }
 
 // ---- Session -------------------------------------------------------------
 
 #[tauri::command]
 pub async fn session<R: Runtime>(app: AppHandle<R>, panel: State<'_, Panel>) -> Reply<Session> {
-    let session = panel.with(|ws| Ok(session_of(&ws))).await?;
+    let session = panel.with(|b| Ok(session_of(b))).await?;
     // The UI asks for the session as soon as it is mounted: the window is
     // interactive. `TABLERO_STARTUP_PROBE=print|exit` reports the time since
     // the process started (scripts/measure-desktop.sh), once.
@@ -208,33 +187,29 @@ pub async fn session<R: Runtime>(app: AppHandle<R>, panel: State<'_, Panel>) -> 
 
 #[tauri::command]
 pub async fn switch_user(panel: State<'_, Panel>, name: String) -> Reply<Session> {
-    let root = panel.root();
-    let who = name.clone();
-    let session = tauri::async_runtime::spawn_blocking(move || -> Reply<Session> {
-        let ws = open(&root, Some(&who))?;
-        Ok(session_of(&ws))
-    })
-    .await
-    .map_err(|e| UiError::refused(e.to_string()))??;
-    if let Ok(mut acting) = panel.acting.lock() {
-        *acting = Some(name);
-    }
-    Ok(session)
+    panel
+        .with(move |b| {
+            b.identity.switch_user(&name)?;
+            Ok(session_of(b))
+        })
+        .await
 }
 
 /// Opens the workspace in `path` (creating one in a missing or empty
 /// folder), acting as the OS user again, and remembers it for the next start.
 #[tauri::command]
 pub async fn workspace_open(panel: State<'_, Panel>, path: String) -> Reply<Session> {
-    let (root, session) = tauri::async_runtime::spawn_blocking(move || -> Reply<_> {
+    let kind = panel.kind.clone();
+    let program = panel.program.clone();
+    let opened = tauri::async_runtime::spawn_blocking(move || -> Reply<_> {
         let root = crate::workspaces::open_or_create(&path)?;
-        let ws = open(&root, None)?;
-        Ok((root, session_of(&ws)))
+        let backend = crate::backend::open(&root, kind.as_deref(), &program)?;
+        Ok(Opened { root, backend })
     })
     .await
     .map_err(|e| UiError::refused(e.to_string()))??;
     if let Some(file) = crate::workspaces::remembered_file() {
-        if let Err(e) = crate::workspaces::remember(&file, &root) {
+        if let Err(e) = crate::workspaces::remember(&file, &opened.root) {
             // The switch itself worked; only the next start forgets it.
             eprintln!(
                 "tablero-desktop: cannot remember the workspace in {}: {e}",
@@ -242,11 +217,9 @@ pub async fn workspace_open(panel: State<'_, Panel>, path: String) -> Reply<Sess
             );
         }
     }
-    if let Ok(mut r) = panel.root.lock() {
-        *r = root;
-    }
-    if let Ok(mut acting) = panel.acting.lock() {
-        *acting = None;
+    let session = session_of(&opened.backend);
+    if let Ok(mut current) = panel.current.write() {
+        *current = Arc::new(opened);
     }
     Ok(session)
 }
@@ -254,14 +227,15 @@ pub async fn workspace_open(panel: State<'_, Panel>, path: String) -> Reply<Sess
 #[tauri::command]
 pub async fn notifications(panel: State<'_, Panel>) -> Reply<Notifications> {
     panel
-        .with(|ws| {
-            let pending = ws
+        .with(|b| {
+            let pending = b
+                .registry
                 .versions("default", Some(ApprovalStatus::PendingManualApproval))?
                 .into_iter()
-                .filter(|v| ws.decision_refusal(v, true).is_none())
+                .filter(|v| b.registry.decision_refusal(v, true).is_none())
                 .map(|v| json_of(&v))
                 .collect();
-            let (alarms, _) = alarm_states(&ws)?;
+            let alarms = alarm_states(&b.monitor.alarm_history()?);
             Ok(Notifications {
                 pending_approvals: pending,
                 firing_alarms: alarms.into_iter().filter(|a| a.state == "ALARM").collect(),
@@ -281,8 +255,8 @@ pub async fn data_list(
     page_token: Option<String>,
 ) -> Reply<Value> {
     panel
-        .with(move |ws| {
-            let page = ws.list(
+        .with(move |b| {
+            let page = b.store.list(
                 self::bucket(&bucket)?,
                 prefix.as_deref().unwrap_or(""),
                 page_token.as_deref(),
@@ -300,11 +274,13 @@ pub async fn data_inspect(
     map: Option<String>,
 ) -> Reply<Value> {
     panel
-        .with(move |ws| {
+        .with(move |b| {
             let opts = options(map.as_deref())?;
-            Ok(json_of(
-                &ws.inspect_file(std::path::Path::new(&path), &opts)?,
-            ))
+            Ok(json_of(&tablero_app::data::inspect_file(
+                b,
+                std::path::Path::new(&path),
+                &opts,
+            )?))
         })
         .await
 }
@@ -323,7 +299,7 @@ pub async fn data_upload<R: Runtime>(
         c.remove(&path);
     }
     panel
-        .with(move |ws| {
+        .with(move |b| {
             let opts = options(map.as_deref())?;
             let key = key.filter(|k| !k.trim().is_empty());
             let progress = |done: u64, total: u64| {
@@ -337,22 +313,22 @@ pub async fn data_upload<R: Runtime>(
                 );
             };
             let is_cancelled = || cancelled.lock().map(|c| c.contains(&path)).unwrap_or(false);
-            let up = ws
-                .upload_cancellable(
-                    std::path::Path::new(&path),
-                    key.as_deref(),
-                    &opts,
-                    replace.unwrap_or(false),
-                    &progress,
-                    &is_cancelled,
-                )
-                .map_err(|e| match e {
-                    tablero_local::Error::Core(tablero_core::Error::Cancelled) => UiError {
-                        kind: "cancelled".into(),
-                        message: "upload cancelled; nothing was stored".into(),
-                    },
-                    e => UiError::from(e),
-                })?;
+            let up = tablero_app::data::upload(
+                b,
+                std::path::Path::new(&path),
+                key.as_deref(),
+                &opts,
+                replace.unwrap_or(false),
+                &progress,
+                &is_cancelled,
+            )
+            .map_err(|e| match e.kind() {
+                tablero_core::ports::ErrorKind::Cancelled => UiError {
+                    kind: "cancelled".into(),
+                    message: "upload cancelled; nothing was stored".into(),
+                },
+                _ => UiError::from(e),
+            })?;
             Ok(json_of(&up))
         })
         .await
@@ -376,8 +352,9 @@ pub async fn data_preview(
     rows: Option<usize>,
 ) -> Reply<Value> {
     panel
-        .with(move |ws| {
-            let p = ws.preview(
+        .with(move |b| {
+            let p = tablero_app::data::preview(
+                b,
                 self::bucket(&bucket)?,
                 &key,
                 rows.unwrap_or(20).clamp(1, 500),
@@ -394,18 +371,20 @@ pub async fn data_delete(
     key: String,
 ) -> Reply<TrashEntry> {
     panel
-        .with(move |ws| Ok(ws.delete(self::bucket(&bucket)?, &key)?))
+        .with(move |b| Ok(tablero_app::data::delete(b, self::bucket(&bucket)?, &key)?))
         .await
 }
 
 #[tauri::command]
 pub async fn data_trash(panel: State<'_, Panel>) -> Reply<Vec<TrashEntry>> {
-    panel.with(|ws| Ok(ws.trash()?)).await
+    panel.with(|b| Ok(b.store.trash()?)).await
 }
 
 #[tauri::command]
 pub async fn data_restore(panel: State<'_, Panel>, id: String) -> Reply<ObjectInfo> {
-    panel.with(move |ws| Ok(ws.restore(&id)?)).await
+    panel
+        .with(move |b| Ok(tablero_app::data::restore(b, &id)?))
+        .await
 }
 
 // ---- Pipeline ------------------------------------------------------------
@@ -416,16 +395,19 @@ async fn start_job<R: Runtime>(
     panel: &Panel,
     request: JobRequest,
 ) -> Reply<JobStarted> {
-    let root = panel.root();
-    let acting = panel.acting();
-    let shown = panel.root.clone();
-    let job = panel.with(move |ws| Ok(ws.submit(request)?)).await?;
+    let opened = panel.opened();
+    let job = panel.with(move |b| Ok(b.jobs.submit(request)?)).await?;
     let id = job.id.clone();
+    let current = panel.current_handle();
     std::thread::spawn(move || {
         let emit = |job: &tablero_core::job::Job| {
             // Job ids are per workspace: once the panel shows another one,
             // this job runs on quietly (its document keeps its progress).
-            if shown.lock().is_ok_and(|r| *r != root) {
+            let shown = current
+                .read()
+                .map(|c| Arc::ptr_eq(&*c, &opened))
+                .unwrap_or(false);
+            if !shown {
                 return;
             }
             let _ = app.emit(
@@ -438,12 +420,9 @@ async fn start_job<R: Runtime>(
                 },
             );
         };
-        match open(&root, acting.as_deref()) {
-            Ok(ws) => match ws.run(&job.id, &emit) {
-                Ok(done) => emit(&done),
-                Err(e) => tracing::warn!(job = %job.id, error = %e, "job failed to run"),
-            },
-            Err(e) => tracing::warn!(job = %job.id, error = ?e, "cannot open the workspace"),
+        match opened.backend.jobs.run(&job.id, &emit) {
+            Ok(done) => emit(&done),
+            Err(e) => tracing::warn!(job = %job.id, error = %e, "job failed to run"),
         }
     });
     Ok(JobStarted { job_id: id })
@@ -538,16 +517,16 @@ pub async fn train<R: Runtime>(
 #[tauri::command]
 pub async fn jobs_list(panel: State<'_, Panel>, limit: Option<usize>) -> Reply<Value> {
     panel
-        .with(move |ws| Ok(json!({ "jobs": ws.jobs(limit.unwrap_or(50))? })))
+        .with(move |b| Ok(json!({ "jobs": b.jobs.jobs(limit.unwrap_or(50))? })))
         .await
 }
 
 #[tauri::command]
 pub async fn job_show(panel: State<'_, Panel>, id: String) -> Reply<Value> {
     panel
-        .with(move |ws| {
-            let job = ws.job(&id)?;
-            let logs = ws.logs(&id)?;
+        .with(move |b| {
+            let job = b.jobs.job(&id)?;
+            let logs = b.jobs.logs(&id)?;
             let report = job.report.clone();
             Ok(json!({ "job": job, "logs": logs, "report": report }))
         })
@@ -556,7 +535,7 @@ pub async fn job_show(panel: State<'_, Panel>, id: String) -> Reply<Value> {
 
 #[tauri::command]
 pub async fn job_cancel(panel: State<'_, Panel>, id: String) -> Reply<Value> {
-    panel.with(move |ws| Ok(json_of(&ws.cancel(&id)?))).await
+    panel.with(move |b| Ok(json_of(&b.jobs.cancel(&id)?))).await
 }
 
 // ---- Models --------------------------------------------------------------
@@ -569,7 +548,9 @@ fn group_or_default(group: Option<String>) -> String {
 pub async fn models_list(panel: State<'_, Panel>, group: Option<String>) -> Reply<Value> {
     let group = group_or_default(group);
     panel
-        .with(move |ws| Ok(json!({ "group": group, "versions": ws.versions(&group, None)? })))
+        .with(move |b| {
+            Ok(json!({ "group": group, "versions": b.registry.versions(&group, None)? }))
+        })
         .await
 }
 
@@ -581,8 +562,11 @@ pub async fn model_show(
 ) -> Reply<Value> {
     let group = group_or_default(group);
     panel
-        .with(move |ws| {
-            Ok(json!({ "version": ws.version(&group, version)?, "card": ws.card(&group, version)? }))
+        .with(move |b| {
+            Ok(json!({
+                "version": b.registry.version(&group, version)?,
+                "card": b.registry.card(&group, version)?
+            }))
         })
         .await
 }
@@ -598,10 +582,10 @@ pub async fn models_compare(
         return Err(UiError::refused("pick two to four versions to compare"));
     }
     panel
-        .with(move |ws| {
+        .with(move |b| {
             let cards = versions
                 .iter()
-                .map(|v| ws.card(&group, *v))
+                .map(|v| b.registry.card(&group, *v))
                 .collect::<Result<Vec<_>, _>>()?;
             let comparison = tablero_core::registry::compare(&cards);
             let refs: Vec<&_> = cards.iter().collect();
@@ -624,7 +608,7 @@ pub async fn models_compare(
         .await
 }
 
-fn allowed(refusal: Option<tablero_local::Error>) -> Allowed {
+fn allowed(refusal: Option<BackendError>) -> Allowed {
     Allowed {
         allowed: refusal.is_none(),
         reason: refusal.map(|e| e.to_string()),
@@ -639,12 +623,12 @@ pub async fn model_actions(
 ) -> Reply<ModelActions> {
     let group = group_or_default(group);
     panel
-        .with(move |ws| {
-            let v = ws.version(&group, version)?;
+        .with(move |b| {
+            let v = b.registry.version(&group, version)?;
             Ok(ModelActions {
-                approve: allowed(ws.decision_refusal(&v, true)),
-                reject: allowed(ws.decision_refusal(&v, false)),
-                promote: allowed(ws.promotion_refusal(&v)),
+                approve: allowed(b.registry.decision_refusal(&v, true)),
+                reject: allowed(b.registry.decision_refusal(&v, false)),
+                promote: allowed(b.deployer.promotion_refusal(&v)),
             })
         })
         .await
@@ -660,8 +644,8 @@ pub async fn model_approve(
 ) -> Reply<Value> {
     let group = group_or_default(group);
     panel
-        .with(move |ws| {
-            let v = ws.approve(
+        .with(move |b| {
+            let v = b.registry.approve(
                 &group,
                 version,
                 &comment,
@@ -681,7 +665,7 @@ pub async fn model_reject(
 ) -> Reply<Value> {
     let group = group_or_default(group);
     panel
-        .with(move |ws| Ok(json_of(&ws.reject(&group, version, &comment)?)))
+        .with(move |b| Ok(json_of(&b.registry.reject(&group, version, &comment)?)))
         .await
 }
 
@@ -689,7 +673,9 @@ pub async fn model_reject(
 
 #[tauri::command]
 pub async fn endpoint_status(panel: State<'_, Panel>) -> Reply<EndpointState> {
-    panel.with(|ws| endpoint_state(ws.root())).await
+    panel
+        .with(|b| Ok(endpoint_state(b.deployer.endpoint_status()?)))
+        .await
 }
 
 #[tauri::command]
@@ -698,17 +684,8 @@ pub async fn endpoint_start(
     port: Option<u16>,
     metrics_interval: Option<u64>,
 ) -> Reply<EndpointState> {
-    let program = panel.program.clone();
     panel
-        .with(move |ws| {
-            let launcher = Launcher {
-                program,
-                args: vec![
-                    "serve-endpoint".into(),
-                    "--workspace".into(),
-                    ws.root().into(),
-                ],
-            };
+        .with(move |b| {
             // Tests and demos shorten the metrics window.
             let interval = metrics_interval
                 .or_else(|| {
@@ -717,8 +694,12 @@ pub async fn endpoint_start(
                         .and_then(|v| v.parse().ok())
                 })
                 .unwrap_or(60);
-            lifecycle::start(&ws, &launcher, port.unwrap_or(8080), interval)?;
-            endpoint_state(ws.root())
+            b.deployer.start_endpoint(&EndpointOptions {
+                port: port.unwrap_or(8080),
+                metrics_interval: interval,
+                ..EndpointOptions::default()
+            })?;
+            Ok(endpoint_state(b.deployer.endpoint_status()?))
         })
         .await
 }
@@ -726,9 +707,9 @@ pub async fn endpoint_start(
 #[tauri::command]
 pub async fn endpoint_stop(panel: State<'_, Panel>) -> Reply<Value> {
     panel
-        .with(|ws| {
-            let v = lifecycle::stop(&ws)?;
-            Ok(json!({ "stopped": v["stopped"].as_bool().unwrap_or(false) }))
+        .with(|b| {
+            let v = b.deployer.stop_endpoint()?;
+            Ok(json!({ "stopped": v.stopped }))
         })
         .await
 }
@@ -741,11 +722,11 @@ pub async fn promotion_diff(
 ) -> Reply<PromotionDiffView> {
     let group = group_or_default(group);
     panel
-        .with(move |ws| {
-            let diff = ws.promotion_diff(&group, version, &since("24h")?)?;
-            let mut cards = vec![ws.card(&group, version)?];
+        .with(move |b| {
+            let diff = tablero_app::monitor::promotion_diff(b, &group, version, &since("24h")?)?;
+            let mut cards = vec![b.registry.card(&group, version)?];
             if let Some(p) = &diff.production {
-                cards.push(ws.card(&p.group, p.version)?);
+                cards.push(b.registry.card(&p.group, p.version)?);
             }
             let refs: Vec<&_> = cards.iter().collect();
             let roc = charts::for_versions(&refs)
@@ -770,10 +751,10 @@ pub async fn deploy_promote(
 ) -> Reply<Value> {
     let group = group_or_default(group);
     panel
-        .with(move |ws| {
-            let d = ws.promote(&group, version)?;
-            lifecycle::notify(ws.root())?;
-            Ok(json_of(&d))
+        .with(move |b| {
+            Ok(json_of(
+                &b.deployer.promote(&group, version, &|_| {})?.deployment,
+            ))
         })
         .await
 }
@@ -781,21 +762,17 @@ pub async fn deploy_promote(
 #[tauri::command]
 pub async fn deploy_rollback(panel: State<'_, Panel>) -> Reply<Value> {
     panel
-        .with(|ws| {
-            let d = ws.rollback()?;
-            lifecycle::notify(ws.root())?;
-            Ok(json_of(&d))
-        })
+        .with(|b| Ok(json_of(&b.deployer.rollback(&|_| {})?.deployment)))
         .await
 }
 
 #[tauri::command]
 pub async fn deploy_history(panel: State<'_, Panel>) -> Reply<DeployHistory> {
     panel
-        .with(|ws| {
+        .with(|b| {
             Ok(DeployHistory {
-                deployments: ws.deployments()?,
-                rollback: allowed(ws.rollback_refusal()),
+                deployments: b.deployer.deployments()?,
+                rollback: allowed(b.deployer.rollback_refusal()),
             })
         })
         .await
@@ -806,16 +783,18 @@ pub async fn deploy_history(panel: State<'_, Panel>) -> Reply<DeployHistory> {
 #[tauri::command]
 pub async fn monitor(panel: State<'_, Panel>, range: String) -> Reply<MonitorView> {
     panel
-        .with(move |ws| {
+        .with(move |b| {
             let since = since(&range)?;
-            let windows = ws.metrics_since(&since)?;
-            let drift = match ws.deployed()? {
-                Some(d) => ws.drift_since(&d.group, d.version, &since)?,
+            let windows = b.monitor.metric_windows(&since)?;
+            let drift = match b.deployer.deployed()? {
+                Some(d) => tablero_app::monitor::drift_since(b, &d.group, d.version, &since)?,
                 None => Vec::new(),
             };
-            let (alarms, alarm_history) = alarm_states(&ws)?;
+            let history = b.monitor.alarm_history()?;
+            let alarms = alarm_states(&history);
+            let alarm_history = history.iter().map(json_of).collect();
             let mut out = MonitorCharts::default();
-            for (name, chart) in ws.endpoint_charts(&since)? {
+            for (name, chart) in tablero_app::monitor::endpoint_charts(b, &since)? {
                 let svg = charts::svg(&chart)?;
                 match name.as_str() {
                     "requests" => out.requests = svg,
@@ -847,10 +826,9 @@ pub async fn export_chart_png(
     path: String,
 ) -> Reply<Value> {
     panel
-        .with(move |ws| {
+        .with(move |b| {
             let since = since(&range)?;
-            let (_, found) = ws
-                .endpoint_charts(&since)?
+            let (_, found) = tablero_app::monitor::endpoint_charts(b, &since)?
                 .into_iter()
                 .find(|(n, _)| *n == chart)
                 .ok_or_else(|| {
@@ -872,13 +850,14 @@ pub async fn export_chart_png(
 #[tauri::command]
 pub async fn settings(panel: State<'_, Panel>) -> Reply<SettingsView> {
     panel
-        .with(|ws| {
+        .with(|b| {
+            let policy = b.identity.policy();
             Ok(SettingsView {
-                workspace: ws.root().display().to_string(),
-                backend: "local".into(),
-                users: users(&ws),
-                four_eyes: ws.config().policy.four_eyes,
-                allow_as: ws.config().policy.allow_as,
+                workspace: b.location.clone(),
+                backend: b.kind.name().into(),
+                users: users(b),
+                four_eyes: policy.four_eyes,
+                allow_as: policy.allow_as,
             })
         })
         .await

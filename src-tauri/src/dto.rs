@@ -34,18 +34,7 @@ pub struct Session {
     pub four_eyes: bool,
 }
 
-/// One alarm rule's current state.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct AlarmState {
-    /// `feature_drift`, `error_rate`, `latency_p99`.
-    pub rule: String,
-    /// `ALARM` or `OK`.
-    pub state: String,
-    /// Since when (RFC 3339), if it ever changed.
-    pub since: Option<String>,
-    /// The value that decided it.
-    pub value: Option<f64>,
-}
+pub use tablero_core::monitor::AlarmState;
 
 /// What the bell shows.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -114,7 +103,7 @@ pub struct ModelActions {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct DeployHistory {
     /// Deployments of the local endpoint, newest first.
-    pub deployments: Vec<tablero_local::deploy::Deployment>,
+    pub deployments: Vec<tablero_core::ports::Deployment>,
     /// Roll back to the previous deployment.
     pub rollback: Allowed,
 }
@@ -235,16 +224,17 @@ pub struct SettingsView {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct UiError {
     /// `permission`, `not_found`, `invalid_input`, `invalid_key`,
-    /// `refused`, `not_initialised`.
+    /// `refused`, `not_initialised`, `cancelled`, `unsupported`, `offline`
+    /// (the kinds of docs/cli.md).
     pub kind: String,
     /// Words for the user.
     pub message: String,
 }
 
-impl From<tablero_local::Error> for UiError {
-    fn from(e: tablero_local::Error) -> UiError {
+impl From<tablero_core::ports::BackendError> for UiError {
+    fn from(e: tablero_core::ports::BackendError) -> UiError {
         UiError {
-            kind: e.kind().to_string(),
+            kind: e.kind().name().to_string(),
             message: e.to_string(),
         }
     }
@@ -252,7 +242,7 @@ impl From<tablero_local::Error> for UiError {
 
 impl From<tablero_core::Error> for UiError {
     fn from(e: tablero_core::Error) -> UiError {
-        UiError::from(tablero_local::Error::from(e))
+        UiError::from(tablero_core::ports::BackendError::from(e))
     }
 }
 
@@ -318,17 +308,17 @@ mod tests {
             tablero_core::report::FeatureReport,
             tablero_core::clean::Preset,
             tablero_core::train::metrics::Metric,
-            tablero_local::workspace::Upload,
-            tablero_local::workspace::FileInspection,
-            tablero_local::workspace::TrashEntry,
-            tablero_local::monitor::MetricWindow,
-            tablero_local::monitor::AlarmChange,
-            tablero_local::deploy::Deployment,
-            tablero_local::deploy::PromotionDiff,
-            tablero_local::config::Role,
-            tablero_local::config::Policy,
-            tablero_local::deploy::ApiKey,
-            tablero_local::db::AuditEntry,
+            tablero_app::data::Upload,
+            tablero_app::data::FileInspection,
+            tablero_core::ports::TrashEntry,
+            tablero_core::monitor::MetricWindow,
+            tablero_core::monitor::AlarmChange,
+            tablero_core::ports::Deployment,
+            tablero_core::monitor::PromotionDiff,
+            tablero_core::ports::Role,
+            tablero_core::ports::Policy,
+            tablero_core::ports::ApiKey,
+            tablero_core::ports::AuditEntry,
         );
         let dir = cfg.out_dir().to_path_buf();
         let mut names: Vec<String> = std::fs::read_dir(&dir)

@@ -1,21 +1,23 @@
 //! `tablero-desktop`: the desktop panel over a local workspace.
 //!
-//! `tablero-desktop [--workspace DIR]` opens the panel (the workspace is
-//! `--workspace`, else `$TABLERO_WORKSPACE`, else the one last opened from
-//! Settings, else the platform data dir, and is created when missing). `tablero-desktop serve-endpoint --workspace DIR
-//! --port N --metrics-interval S` is how the panel runs the local endpoint as
-//! its own process, so it keeps serving when the panel closes.
+//! `tablero-desktop [--workspace DIR] [--backend KIND]` opens the panel (the
+//! workspace is `--workspace`, else `$TABLERO_WORKSPACE`, else the one last
+//! opened from Settings, else the platform data dir, and is created when
+//! missing). `tablero-desktop serve-endpoint --workspace DIR --port N
+//! [--host H] --metrics-interval S` is how the panel runs the local endpoint
+//! as its own process, so it keeps serving when the panel closes.
 //!
-//! Only this crate knows Tauri: the commands in [`commands`] call the same
-//! library functions as the CLI and return the same serde types.
+//! Only this crate knows Tauri: the commands in [`commands`] call the ports
+//! of the backend that [`backend`] (the composition point) builds, and the
+//! same library functions as the CLI, and return the same serde types.
 
+pub mod backend;
 pub mod commands;
 pub mod dto;
 pub mod workspaces;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -42,20 +44,17 @@ pub fn run() -> ExitCode {
         println!("tablero-desktop {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
+    let kind = flag(&args, "--backend");
     if args.get(1).map(String::as_str) == Some("serve-endpoint") {
         let root = workspace_root(&args);
         let port = flag(&args, "--port")
             .and_then(|p| p.parse().ok())
             .unwrap_or(8080);
+        let host = flag(&args, "--host").unwrap_or_else(|| "127.0.0.1".into());
         let interval = flag(&args, "--metrics-interval")
             .and_then(|p| p.parse().ok())
             .unwrap_or(60u64);
-        return match tablero_serve::run(
-            &root,
-            "127.0.0.1",
-            port,
-            Duration::from_secs(interval.max(1)),
-        ) {
+        return match backend::serve_endpoint(&root, kind.as_deref(), &host, port, interval) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("tablero-desktop serve-endpoint: {e:#}");
@@ -64,15 +63,6 @@ pub fn run() -> ExitCode {
         };
     }
     let root = workspace_root(&args);
-    if let Err(e) =
-        tablero_local::Workspace::open(&root).or_else(|_| tablero_local::Workspace::init(&root))
-    {
-        eprintln!(
-            "tablero-desktop: cannot open or create the workspace at {}: {e}",
-            root.display()
-        );
-        return ExitCode::FAILURE;
-    }
     let program = match std::env::current_exe() {
         Ok(p) => p,
         Err(e) => {
@@ -80,10 +70,21 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let panel = match commands::Panel::open(root.clone(), program, kind) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!(
+                "tablero-desktop: cannot open or create the workspace at {}: {}",
+                root.display(),
+                e.message
+            );
+            return ExitCode::FAILURE;
+        }
+    };
     let result = with_commands(tauri::Builder::default())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
-        .manage(commands::Panel::new(root, program))
+        .manage(panel)
         .run(tauri::generate_context!());
     match result {
         Ok(()) => ExitCode::SUCCESS,

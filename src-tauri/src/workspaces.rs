@@ -26,8 +26,7 @@ struct Remembered {
 pub fn remembered(file: &Path) -> Option<PathBuf> {
     let text = std::fs::read_to_string(file).ok()?;
     let r: Remembered = serde_json::from_str(&text).ok()?;
-    r.workspace
-        .filter(|w| w.join(tablero_local::workspace::CONFIG_FILE).is_file())
+    r.workspace.filter(|w| crate::backend::is_workspace(w))
 }
 
 /// Remembers `workspace` for the next start (written whole, then renamed).
@@ -50,11 +49,9 @@ pub fn startup_root(
     env: Option<PathBuf>,
     remembered: Option<PathBuf>,
 ) -> PathBuf {
-    flag.or(env).or(remembered).unwrap_or_else(|| {
-        dirs::data_dir()
-            .unwrap_or_else(|| PathBuf::from("."))
-            .join("tablero")
-    })
+    flag.or(env)
+        .or(remembered)
+        .unwrap_or_else(crate::backend::default_root)
 }
 
 /// Opens the workspace in `path`, or creates one there when the folder is
@@ -75,8 +72,8 @@ pub fn open_or_create(path: &str) -> Result<PathBuf, UiError> {
             "{path} is a relative path; give the folder's full path"
         )));
     }
-    if root.join(tablero_local::workspace::CONFIG_FILE).is_file() {
-        tablero_local::Workspace::open(&root)?;
+    if crate::backend::is_workspace(&root) {
+        crate::backend::check(&root)?;
         return Ok(root);
     }
     if root.exists() {
@@ -95,11 +92,11 @@ pub fn open_or_create(path: &str) -> Result<PathBuf, UiError> {
                 "{} is not a Tablero workspace (it has no {}) and is not empty; \
                  choose a workspace folder, or an empty folder to create one in",
                 root.display(),
-                tablero_local::workspace::CONFIG_FILE
+                crate::backend::CONFIG_FILE
             )));
         }
     }
-    tablero_local::Workspace::init(&root)?;
+    crate::backend::init(&root)?;
     Ok(root)
 }
 
@@ -111,7 +108,7 @@ mod tests {
     fn opens_a_workspace_creates_one_in_an_empty_folder_and_refuses_other_folders() {
         let dir = tempfile::tempdir().unwrap();
         let existing = dir.path().join("existing");
-        tablero_local::Workspace::init(&existing).unwrap();
+        crate::backend::init(&existing).unwrap();
         let config = std::fs::read(existing.join("tablero.toml")).unwrap();
         assert_eq!(
             open_or_create(existing.to_str().unwrap()).unwrap(),
@@ -126,7 +123,7 @@ mod tests {
         // Missing and empty folders become workspaces.
         let missing = dir.path().join("new/ws");
         assert_eq!(open_or_create(missing.to_str().unwrap()).unwrap(), missing);
-        assert!(tablero_local::Workspace::open(&missing).is_ok());
+        assert!(crate::backend::check(&missing).is_ok());
         let empty = dir.path().join("empty");
         std::fs::create_dir(&empty).unwrap();
         open_or_create(&format!("  {}  ", empty.display())).unwrap();
@@ -170,7 +167,7 @@ mod tests {
         let file = dir.path().join("config/tablero/desktop.json");
         assert_eq!(remembered(&file), None);
         let ws = dir.path().join("ws");
-        tablero_local::Workspace::init(&ws).unwrap();
+        crate::backend::init(&ws).unwrap();
         remember(&file, &ws).unwrap();
         assert_eq!(remembered(&file), Some(ws.clone()));
 

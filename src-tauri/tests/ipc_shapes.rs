@@ -101,10 +101,15 @@ impl Drop for StopEndpoint {
 fn every_command_keeps_its_json_shape() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("ws");
-    let panel = tablero_desktop::commands::Panel::new(
-        root.clone(),
+    // The panel starts on one workspace; the scenario opens a new one.
+    let first = dir.path().join("first");
+    tablero_desktop::backend::init(&first).unwrap();
+    let panel = tablero_desktop::commands::Panel::open(
+        first,
         PathBuf::from(env!("CARGO_BIN_EXE_tablero-desktop")),
-    );
+        None,
+    )
+    .unwrap();
     let app = tablero_desktop::with_commands(mock_builder())
         .manage(panel)
         .build(mock_context(noop_assets()))
@@ -183,6 +188,7 @@ fn every_command_keeps_its_json_shape() {
 
     // Deploy (keys are made with the CLI; here, with the library).
     let key = {
+        use tablero_core::ports::ApiKeys;
         let ws = tablero_local::Workspace::open(&root).unwrap();
         ws.create_key("web", 1000.0).unwrap()
     };

@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tablero_core::clean::Preset;
 use tablero_core::ingest::CsvOptions;
-use tablero_core::job::{JobRequest, JobRunner, JobStatus};
-use tablero_core::registry::Registry;
+use tablero_core::job::{JobRequest, JobStatus};
+use tablero_core::ports::{Backend, EndpointOptions};
 use tablero_core::train::TrainConfig;
-use tablero_local::Workspace;
 
-use crate::{endpoint, Failure};
+use crate::{backend, Failure};
 
 /// The bundled sample (a subset of UCI Online Retail, CC BY 4.0; see assets/sample/README.md).
 const SAMPLE: &[u8] = include_bytes!("../../../assets/sample/online_retail_sample.csv");
@@ -28,9 +27,9 @@ fn step(quiet: bool, text: &str) {
     }
 }
 
-fn run_job(ws: &Workspace, request: JobRequest) -> Result<tablero_core::job::Job, Failure> {
-    let job = ws.submit(request)?;
-    let job = ws.run(&job.id, &|_| {})?;
+fn run_job(b: &Backend, request: JobRequest) -> Result<tablero_core::job::Job, Failure> {
+    let job = b.jobs.submit(request)?;
+    let job = b.jobs.run(&job.id, &|_| {})?;
     if job.status != JobStatus::Succeeded {
         return Err(Failure::refused(format!(
             "{} failed: {}",
@@ -42,7 +41,13 @@ fn run_job(ws: &Workspace, request: JobRequest) -> Result<tablero_core::job::Job
 }
 
 /// Runs the demo in `root` (which must be new or empty).
-pub fn run(root: &Path, seconds: u64, port: u16, quiet: bool) -> Result<Value, Failure> {
+pub fn run(
+    root: &Path,
+    kind: Option<&str>,
+    seconds: u64,
+    port: u16,
+    quiet: bool,
+) -> Result<Value, Failure> {
     if root.exists()
         && std::fs::read_dir(root)
             .map(|mut d| d.next().is_some())
@@ -57,10 +62,10 @@ pub fn run(root: &Path, seconds: u64, port: u16, quiet: bool) -> Result<Value, F
         quiet,
         &format!("creating a workspace at {}", root.display()),
     );
-    let ws = Workspace::init(root)?;
-    let me = ws.actor().to_string();
+    let made = backend::init(root, kind)?;
+    let me = made.backend.identity.actor();
     std::fs::write(
-        ws.config_path(),
+        &made.config,
         format!(
             "# Demo workspace: you hold every role; {LEAD} is a second ML lead for the four-eyes rule.\n\
              [roles]\n\"{me}\" = [\"analyst\", \"ml_lead\", \"ops\"]\n\"{LEAD}\" = [\"ml_lead\"]\n\n\
@@ -68,19 +73,26 @@ pub fn run(root: &Path, seconds: u64, port: u16, quiet: bool) -> Result<Value, F
         ),
     )
     .map_err(|e| Failure::refused(e.to_string()))?;
-    let ws = Workspace::open(root)?;
-    let sample = root.join("tmp").join("online_retail_sample.csv");
-    std::fs::write(&sample, SAMPLE).map_err(|e| Failure::refused(e.to_string()))?;
+    let ws = backend::open(root, kind, None)?;
+    let dir = std::env::temp_dir().join(format!("tablero-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Failure::refused(format!("{}: {e}", dir.display())))?;
+    let sample = dir.join("online_retail_sample.csv");
+    std::fs::write(&sample, SAMPLE)
+        .map_err(|e| Failure::refused(format!("{}: {e}", sample.display())))?;
 
     step(quiet, "uploading the sample (UCI Online Retail subset)");
-    ws.upload(
+    let uploaded = tablero_app::data::upload(
+        &ws,
         &sample,
         Some("online_retail.csv"),
         &CsvOptions::default(),
         false,
         &|_, _| {},
-    )?;
-    let _ = std::fs::remove_file(&sample);
+        &|| false,
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    uploaded?;
     step(quiet, "cleaning and building features");
     run_job(
         &ws,
@@ -115,15 +127,19 @@ pub fn run(root: &Path, seconds: u64, port: u16, quiet: bool) -> Result<Value, F
         quiet,
         &format!("approving version {version} as {LEAD} (four eyes)"),
     );
-    let lead = Workspace::open(root)?.act_as(LEAD)?;
-    lead.approve("default", version, "demo: CV metrics reviewed", false)?;
+    let lead = backend::open(root, kind, Some(LEAD))?;
+    lead.registry
+        .approve("default", version, "demo: CV metrics reviewed", false)?;
 
     step(quiet, "starting the endpoint and promoting");
-    let key = ws.create_key("demo", 100_000.0)?;
-    let started = endpoint::start(&ws, port, 2)?;
-    ws.promote("default", version)?;
-    endpoint::notify(root)?;
-    let url = started["url"].as_str().unwrap_or_default().to_string();
+    let key = ws.keys.create_key("demo", 100_000.0)?;
+    let started = ws.deployer.start_endpoint(&EndpointOptions {
+        port,
+        metrics_interval: 2,
+        ..EndpointOptions::default()
+    })?;
+    ws.deployer.promote("default", version, &|_| {})?;
+    let url = started.url.unwrap_or_default();
 
     step(
         quiet,
@@ -168,16 +184,16 @@ pub fn run(root: &Path, seconds: u64, port: u16, quiet: bool) -> Result<Value, F
     std::thread::sleep(Duration::from_millis(2500));
     let since = (chrono::Utc::now() - chrono::Duration::hours(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let windows = ws.metrics_since(&since)?;
+    let windows = ws.monitor.metric_windows(&since)?;
     let p99 = windows.iter().filter_map(|w| w.p99_ms).fold(0.0, f64::max);
     let p50s: Vec<f64> = windows.iter().filter_map(|w| w.p50_ms).collect();
-    let drift = ws.drift_since("default", version, &since)?;
-    let alarms = ws.alarm_history()?;
+    let drift = tablero_app::monitor::drift_since(&ws, "default", version, &since)?;
+    let alarms = ws.monitor.alarm_history()?;
     // Charts of the version and of the traffic, to look at.
     let charts_dir = root.join("reports");
-    let card = tablero_core::registry::Registry::card(&ws, "default", version)?;
+    let card = ws.registry.card("default", version)?;
     let mut charts = tablero_core::charts::for_versions(&[&card]);
-    charts.extend(ws.endpoint_charts(&since)?);
+    charts.extend(tablero_app::monitor::endpoint_charts(&ws, &since)?);
     std::fs::create_dir_all(&charts_dir)
         .map_err(|e| Failure::refused(format!("{}: {e}", charts_dir.display())))?;
     for (name, chart) in &charts {
@@ -205,9 +221,9 @@ pub fn run(root: &Path, seconds: u64, port: u16, quiet: bool) -> Result<Value, F
     }))
 }
 
-fn feature_records(ws: &Workspace) -> Result<Vec<Value>, Failure> {
-    use tablero_core::store::{Bucket, ObjectKey, ObjectStore};
-    let bytes = ws.store().read(
+fn feature_records(ws: &Backend) -> Result<Vec<Value>, Failure> {
+    use tablero_core::store::{Bucket, ObjectKey};
+    let bytes = ws.store.read(
         Bucket::Clean,
         &ObjectKey::new("online_retail/features.parquet")?,
     )?;

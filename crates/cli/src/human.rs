@@ -1,14 +1,14 @@
 //! Human-readable output (the default; `--json` bypasses all of this).
 
+use tablero_app::data::Upload;
 use tablero_core::job::{Job, JobStatus, LogLine};
+use tablero_core::ports::AuditEntry;
 use tablero_core::preview::Preview;
 use tablero_core::registry::{Comparison, ModelVersion};
 use tablero_core::report::{CleanReport, ColumnSummary, FeatureReport};
 use tablero_core::store::ObjectInfo;
 use tablero_core::train::model::ModelCard;
 use tablero_core::train::LeaderboardEntry;
-use tablero_local::db::AuditEntry;
-use tablero_local::workspace::Upload;
 
 fn size(n: u64) -> String {
     match n {
@@ -136,7 +136,7 @@ pub fn listing(objects: &[ObjectInfo], next: Option<&str>) {
     }
 }
 
-pub fn trash(entries: &[tablero_local::workspace::TrashEntry]) {
+pub fn trash(entries: &[tablero_core::ports::TrashEntry]) {
     if entries.is_empty() {
         println!("(the trash is empty)");
         return;
@@ -603,7 +603,7 @@ pub fn deploy(v: &serde_json::Value) {
     endpoint(&v["endpoint"]);
 }
 
-pub fn keys(keys: &[tablero_local::deploy::ApiKey]) {
+pub fn keys(keys: &[tablero_core::ports::ApiKey]) {
     if keys.is_empty() {
         println!("(no keys)");
         return;
@@ -630,7 +630,7 @@ pub fn keys(keys: &[tablero_local::deploy::ApiKey]) {
     );
 }
 
-pub fn metrics(windows: &[tablero_local::monitor::MetricWindow], requests: u64, errors: u64) {
+pub fn metrics(windows: &[tablero_core::monitor::MetricWindow], requests: u64, errors: u64) {
     if windows.is_empty() {
         println!("(no traffic recorded in this range)");
         return;
@@ -671,7 +671,7 @@ pub fn metrics(windows: &[tablero_local::monitor::MetricWindow], requests: u64, 
     println!("{requests} requests, {errors} errors");
 }
 
-pub fn drift(features: &[tablero_local::monitor::FeatureDrift]) {
+pub fn drift(features: &[tablero_core::monitor::FeatureDrift]) {
     if features.is_empty() {
         println!("(no traffic recorded in this range)");
         return;
@@ -690,26 +690,21 @@ pub fn drift(features: &[tablero_local::monitor::FeatureDrift]) {
     table(&["FEATURE", "PSI", "LEVEL", "VALUES"], &rows);
 }
 
-pub fn alarms(v: &serde_json::Value) {
-    let rows: Vec<Vec<String>> = v["alarms"]
-        .as_array()
-        .into_iter()
-        .flatten()
+pub fn alarms(v: &tablero_app::monitor::Alarms) {
+    let rows: Vec<Vec<String>> = v
+        .alarms
+        .iter()
         .map(|a| {
             vec![
-                a["rule"].as_str().unwrap_or("").to_string(),
-                a["state"].as_str().unwrap_or("").to_string(),
-                a["value"]
-                    .as_f64()
-                    .map(|x| format!("{x:.4}"))
-                    .unwrap_or_default(),
-                a["since"].as_str().unwrap_or("").to_string(),
+                a.rule.clone(),
+                a.state.clone(),
+                a.value.map(|x| format!("{x:.4}")).unwrap_or_default(),
+                a.since.clone().unwrap_or_default(),
             ]
         })
         .collect();
     table(&["RULE", "STATE", "VALUE", "SINCE"], &rows);
-    let history = v["history"].as_array().map(Vec::len).unwrap_or(0);
-    println!("{history} state change(s) recorded");
+    println!("{} state change(s) recorded", v.history.len());
 }
 
 pub fn demo(v: &serde_json::Value) {
@@ -768,7 +763,7 @@ pub fn demo(v: &serde_json::Value) {
     );
 }
 
-pub fn promotion_diff(d: &tablero_local::deploy::PromotionDiff) {
+pub fn promotion_diff(d: &tablero_core::monitor::PromotionDiff) {
     match &d.production {
         Some(p) => println!(
             "{} v{} ({}) against v{} ({}) in production",
@@ -824,7 +819,7 @@ pub fn promotion_diff(d: &tablero_local::deploy::PromotionDiff) {
         println!(
             "(only {} live records: fewer than {} make PSI unreliable)",
             d.drift.live_records,
-            tablero_local::monitor::MIN_LIVE_RECORDS
+            tablero_core::monitor::MIN_LIVE_RECORDS
         );
     }
 }

@@ -4,8 +4,8 @@
 //! and never prompt. Exit codes: 0 success, 1 failed job or refused action,
 //! 2 bad usage. See docs/cli.md.
 
+mod backend;
 mod demo;
-mod endpoint;
 mod human;
 
 use std::io::{IsTerminal, Write};
@@ -16,17 +16,17 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
+use tablero_app::data::FileFormat;
 use tablero_core::clean::Preset;
 use tablero_core::dates;
 use tablero_core::ingest::{self, CsvOptions, Encoding};
-use tablero_core::job::{Job, JobRequest, JobRunner, JobStatus};
-use tablero_core::registry::{self, ApprovalStatus, Registry};
+use tablero_core::job::{Job, JobRequest, JobStatus};
+use tablero_core::ports::{Backend, BackendError, EndpointOptions};
+use tablero_core::registry::{self, ApprovalStatus};
 use tablero_core::store::Bucket;
 use tablero_core::train::metrics::Metric;
 use tablero_core::train::models::Algorithm;
 use tablero_core::train::TrainConfig;
-use tablero_local::workspace::{default_root, FileFormat};
-use tablero_local::Workspace;
 
 #[derive(Parser)]
 #[command(
@@ -44,6 +44,10 @@ struct Cli {
     /// Act as another configured user (only when [policy] allow_as = true).
     #[arg(long = "as", global = true, value_name = "USER")]
     as_user: Option<String>,
+    /// Backend: local (default: `[backend] kind` in the workspace's
+    /// tablero.toml, else $TABLERO_BACKEND overriding it, else local).
+    #[arg(long, global = true, value_name = "KIND")]
+    backend: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -356,9 +360,13 @@ enum ModelsCommand {
 enum EndpointCommand {
     /// Start the local endpoint as its own process (ops).
     Start {
-        /// Port on 127.0.0.1 (0 picks a free one).
+        /// Port (0 picks a free one).
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// Address to bind: 127.0.0.1 answers only this machine; 0.0.0.0
+        /// every interface (the admin routes still answer only on loopback).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
         /// Seconds per metrics window written to the workspace.
         #[arg(long, default_value_t = 60)]
         metrics_interval: u64,
@@ -448,7 +456,7 @@ enum KeysCommand {
         #[arg(long)]
         name: String,
         /// Requests per second allowed.
-        #[arg(long, default_value_t = tablero_local::deploy::DEFAULT_RATE)]
+        #[arg(long, default_value_t = tablero_core::ports::DEFAULT_RATE)]
         rate: f64,
     },
     /// Keys (names, hashes, rates; never the keys).
@@ -515,28 +523,28 @@ impl Failure {
     }
 }
 
+impl From<BackendError> for Failure {
+    fn from(e: BackendError) -> Failure {
+        Failure {
+            code: e.kind().exit_code(),
+            kind: e.kind().name(),
+            message: e.detailed(),
+        }
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Failure {
-        let kind = e
-            .downcast_ref::<tablero_local::Error>()
-            .map_or("refused", tablero_local::Error::kind);
-        Failure {
-            code: 1,
-            kind,
-            message: format!("{e:#}"),
+        match e.downcast_ref::<BackendError>() {
+            Some(b) => Failure::from(b.clone()),
+            None => Failure::refused(format!("{e:#}")),
         }
     }
 }
 
 impl From<tablero_core::Error> for Failure {
     fn from(e: tablero_core::Error) -> Failure {
-        Failure::from(tablero_local::Error::from(e))
-    }
-}
-
-impl From<tablero_local::Error> for Failure {
-    fn from(e: tablero_local::Error) -> Failure {
-        Failure::from(anyhow::Error::from(e))
+        Failure::from(BackendError::from(e))
     }
 }
 
@@ -582,33 +590,32 @@ fn emit<T: serde::Serialize>(cli: &Cli, value: &T, human: impl FnOnce()) {
 }
 
 fn root(cli: &Cli) -> PathBuf {
-    cli.workspace.clone().unwrap_or_else(default_root)
+    cli.workspace.clone().unwrap_or_else(backend::default_root)
 }
 
-fn open(cli: &Cli) -> Result<Workspace, Failure> {
-    let ws = Workspace::open(&root(cli))?;
-    Ok(match &cli.as_user {
-        Some(u) => ws.act_as(u)?,
-        None => ws,
-    })
+/// The backend, built once for this command.
+fn open(cli: &Cli) -> Result<Backend, Failure> {
+    backend::open(&root(cli), cli.backend.as_deref(), cli.as_user.as_deref())
 }
 
 fn run(cli: &Cli) -> Result<u8, Failure> {
     match &cli.command {
         Command::Init => {
-            let ws = Workspace::init(&root(cli))?;
+            let made = backend::init(&root(cli), cli.backend.as_deref())?;
+            let b = &made.backend;
+            let user = b.identity.actor();
             let out = json!({
-                "workspace": ws.root(),
-                "config": ws.config_path(),
-                "user": ws.actor(),
-                "roles": ws.config().roles.get(ws.actor()),
+                "workspace": b.location,
+                "config": made.config,
+                "user": user,
+                "roles": b.identity.users().get(&user),
+                "backend": b.kind,
             });
             emit(cli, &out, || {
-                println!("Workspace ready at {}", ws.root().display());
+                println!("Workspace ready at {} ({} backend)", b.location, b.kind);
                 println!(
-                    "  config: {} (you, {}, are analyst, ml_lead and ops)",
-                    ws.config_path().display(),
-                    ws.actor()
+                    "  config: {} (you, {user}, are analyst, ml_lead and ops)",
+                    made.config.display(),
                 );
                 println!("  next:   tablero data upload FILE.csv");
             });
@@ -624,27 +631,34 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             host,
             metrics_interval,
         }) => {
-            tablero_serve::run(
+            backend::serve(
                 &root(cli),
+                cli.backend.as_deref(),
                 host,
                 *port,
-                std::time::Duration::from_secs((*metrics_interval).max(1)),
+                *metrics_interval,
             )?;
             Ok(0)
         }
         Command::Endpoint(cmd) => {
-            let ws = open(cli)?;
+            let b = open(cli)?;
             let out = match cmd {
                 EndpointCommand::Start {
                     port,
+                    host,
                     metrics_interval,
-                } => endpoint::start(&ws, *port, *metrics_interval)?,
-                EndpointCommand::Stop => endpoint::stop(&ws)?,
-                EndpointCommand::Status => endpoint::status(ws.root())?,
+                } => serde_json::to_value(b.deployer.start_endpoint(&EndpointOptions {
+                    port: *port,
+                    host: host.clone(),
+                    metrics_interval: *metrics_interval,
+                })?),
+                EndpointCommand::Stop => serde_json::to_value(b.deployer.stop_endpoint()?),
+                EndpointCommand::Status => serde_json::to_value(b.deployer.endpoint_status()?),
                 EndpointCommand::Serve { .. } => {
                     return Err(Failure::usage("serve runs the endpoint in the foreground"))
                 }
-            };
+            }
+            .unwrap_or_default();
             emit(cli, &out, || human::endpoint(&out));
             Ok(0)
         }
@@ -656,20 +670,36 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             since,
         } => report(cli, target, out, group, since),
         Command::Demo { seconds, port } => {
-            let out = demo::run(&root(cli), *seconds, *port, cli.json)?;
+            let out = demo::run(
+                &root(cli),
+                cli.backend.as_deref(),
+                *seconds,
+                *port,
+                cli.json,
+            )?;
             emit(cli, &out, || human::demo(&out));
             Ok(0)
         }
         Command::Monitor(MonitorCommand::Metrics { since, endpoint }) => {
-            let ws = open(cli)?;
-            if endpoint != tablero_local::deploy::LOCAL_ENDPOINT {
+            let b = open(cli)?;
+            let endpoints = b.monitor.endpoints();
+            if !endpoints.contains(endpoint) {
+                let names: Vec<String> = endpoints.iter().map(|e| format!("`{e}`")).collect();
                 return Err(Failure::refused(format!(
-                    "no endpoint named {endpoint:?}: the local backend has one endpoint, `local`"
+                    "no endpoint named {endpoint:?}: the {} backend has {} {}",
+                    b.kind,
+                    if names.len() == 1 {
+                        "one endpoint,"
+                    } else {
+                        "the endpoints"
+                    },
+                    names.join(", ")
                 )));
             }
             let since = parse_since(since)?;
-            let windows: Vec<_> = ws
-                .metrics_since(&since)?
+            let windows: Vec<_> = b
+                .monitor
+                .metric_windows(&since)?
                 .into_iter()
                 .filter(|w| &w.endpoint == endpoint)
                 .collect();
@@ -681,19 +711,8 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Monitor(MonitorCommand::Alarms) => {
-            let ws = open(cli)?;
-            let history = ws.alarm_history()?;
-            let mut current = Vec::new();
-            for rule in ["feature_drift", "error_rate", "latency_p99"] {
-                let last = history.iter().find(|c| c.rule == rule);
-                current.push(json!({
-                    "rule": rule,
-                    "state": last.map(|c| c.state.as_str()).unwrap_or("OK"),
-                    "since": last.map(|c| c.at.clone()),
-                    "value": last.and_then(|c| c.value),
-                }));
-            }
-            let out = json!({"alarms": current, "history": history, "rules": ws.config().alarms});
+            let b = open(cli)?;
+            let out = tablero_app::monitor::alarms(&b)?;
             emit(cli, &out, || human::alarms(&out));
             Ok(0)
         }
@@ -702,9 +721,9 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             version,
             group,
         }) => {
-            let ws = open(cli)?;
+            let b = open(cli)?;
             let since = parse_since(since)?;
-            let deployed = ws.deployed()?;
+            let deployed = b.deployer.deployed()?;
             let group = group
                 .clone()
                 .or_else(|| deployed.as_ref().map(|d| d.group.clone()))
@@ -713,17 +732,17 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
                 Some(v) => v,
                 None => return Err(Failure::refused("nothing is deployed; give --version")),
             };
-            let drift = ws.drift_since(&group, version, &since)?;
+            let drift = tablero_app::monitor::drift_since(&b, &group, version, &since)?;
             let out =
                 json!({"since": since, "group": group, "version": version, "features": drift});
             emit(cli, &out, || human::drift(&drift));
             Ok(0)
         }
         Command::Keys(cmd) => {
-            let ws = open(cli)?;
+            let b = open(cli)?;
             match cmd {
                 KeysCommand::Create { name, rate } => {
-                    let key = ws.create_key(name, *rate)?;
+                    let key = b.keys.create_key(name, *rate)?;
                     emit(
                         cli,
                         &json!({"name": name, "key": key, "rate": rate}),
@@ -733,11 +752,11 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
                     );
                 }
                 KeysCommand::Ls => {
-                    let keys = ws.keys()?;
+                    let keys = b.keys.api_keys()?;
                     emit(cli, &json!({"keys": keys}), || human::keys(&keys));
                 }
                 KeysCommand::Revoke { name } => {
-                    ws.revoke_key(name)?;
+                    b.keys.revoke_key(name)?;
                     emit(cli, &json!({"revoked": name}), || {
                         println!("Revoked {name}")
                     });
@@ -746,17 +765,17 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Policy(PolicyCommand::FourEyes { state }) => {
-            let mut ws = open(cli)?;
-            ws.set_four_eyes(state == "on")?;
+            let b = open(cli)?;
+            b.identity.set_four_eyes(state == "on")?;
             emit(cli, &json!({"four_eyes": state == "on"}), || {
                 println!("four-eyes rule is {state}")
             });
             Ok(0)
         }
         Command::Audit { since } => {
-            let ws = open(cli)?;
+            let b = open(cli)?;
             let since = parse_since(since)?;
-            let entries = ws.audit_log(&since)?;
+            let entries = b.audit.audit_since(&since)?;
             emit(cli, &json!({"since": since, "entries": entries}), || {
                 human::audit(&entries)
             });
@@ -815,7 +834,7 @@ fn bytes_bar(cli: &Cli, total: u64, msg: &str) -> ProgressBar {
 }
 
 fn data(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
-    let ws = open(cli)?;
+    let b = open(cli)?;
     match cmd {
         DataCommand::Upload(a) => {
             let opts = CsvOptions {
@@ -838,9 +857,15 @@ fn data(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
                 .with_context(|| format!("cannot read {}", a.file.display()))?
                 .len();
             let pb = bytes_bar(cli, size, "uploading");
-            let up = ws.upload(&a.file, a.key.as_deref(), &opts, a.replace, &|done, _| {
-                pb.set_position(done)
-            })?;
+            let up = tablero_app::data::upload(
+                &b,
+                &a.file,
+                a.key.as_deref(),
+                &opts,
+                a.replace,
+                &|done, _| pb.set_position(done),
+                &|| false,
+            )?;
             pb.finish_and_clear();
             emit(cli, &up, || human::upload(&up));
             Ok(0)
@@ -853,7 +878,9 @@ fn data(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
         } => {
             let bucket = Bucket::from(*bucket);
             if page_token.is_some() {
-                let page = ws.list(bucket, prefix, page_token.as_deref(), *page_size)?;
+                let page = b
+                    .store
+                    .list(bucket, prefix, page_token.as_deref(), *page_size)?;
                 emit(cli, &page, || {
                     human::listing(&page.objects, page.next_token.as_deref())
                 });
@@ -862,7 +889,7 @@ fn data(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
             let mut all = Vec::new();
             let mut token: Option<String> = None;
             loop {
-                let page = ws.list(bucket, prefix, token.as_deref(), *page_size)?;
+                let page = b.store.list(bucket, prefix, token.as_deref(), *page_size)?;
                 all.extend(page.objects);
                 match page.next_token {
                     Some(t) => token = Some(t),
@@ -875,7 +902,7 @@ fn data(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
             Ok(0)
         }
         DataCommand::Preview { bucket, key, rows } => {
-            let p = ws.preview((*bucket).into(), key, *rows)?;
+            let p = tablero_app::data::preview(&b, (*bucket).into(), key, *rows)?;
             emit(cli, &p, || human::preview(&p));
             Ok(0)
         }
@@ -890,7 +917,7 @@ fn data(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
                 FormatArg::Csv => FileFormat::Csv,
                 FormatArg::Parquet => FileFormat::Parquet,
             });
-            let e = ws.export((*bucket).into(), key, out, format, *force)?;
+            let e = tablero_app::data::export(&b, (*bucket).into(), key, out, format, *force)?;
             emit(cli, &e, || {
                 println!("Wrote {} ({} bytes)", e.path.display(), e.bytes)
             });
@@ -912,24 +939,24 @@ fn data(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
                     return Ok(1);
                 }
             }
-            let trash = ws.delete(bucket, key)?;
+            let trash = tablero_app::data::delete(&b, bucket, key)?;
             emit(
                 cli,
                 &json!({"deleted": {"bucket": bucket, "key": key}, "trash": trash.path, "trash_id": trash.id}),
                 || {
-                    println!("Deleted {bucket}/{key} (kept in {})", trash.path.display());
+                    println!("Deleted {bucket}/{key} (kept in {})", trash.path);
                     println!("Undo: tablero data restore {}", trash.id);
                 },
             );
             Ok(0)
         }
         DataCommand::Trash => {
-            let entries = ws.trash()?;
+            let entries = b.store.trash()?;
             emit(cli, &json!({"trash": entries}), || human::trash(&entries));
             Ok(0)
         }
         DataCommand::Restore { id } => {
-            let info = ws.restore(id)?;
+            let info = tablero_app::data::restore(&b, id)?;
             emit(cli, &json!({"restored": info}), || {
                 println!(
                     "Restored {}/{} ({} bytes)",
@@ -942,7 +969,7 @@ fn data(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
 }
 
 fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
-    let ws = open(cli)?;
+    let b = open(cli)?;
     let request = match cmd {
         EtlCommand::Clean {
             raw_key,
@@ -974,14 +1001,14 @@ fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
             out_key: out.clone(),
         },
     };
-    run_job(cli, &ws, request)
+    run_job(cli, &b, request)
 }
 
 /// Submits a job, runs it here with a progress bar, and prints it. Ctrl-C
 /// asks the job to stop (it writes nothing); a second Ctrl-C exits at once.
-fn run_job(cli: &Cli, ws: &Workspace, request: JobRequest) -> Result<u8, Failure> {
-    let job = ws.submit(request)?;
-    let root = ws.root().to_path_buf();
+fn run_job(cli: &Cli, b: &Backend, request: JobRequest) -> Result<u8, Failure> {
+    let job = b.jobs.submit(request)?;
+    let jobs = b.jobs.clone();
     let id = job.id.clone();
     let pressed = std::sync::atomic::AtomicBool::new(false);
     let _ = ctrlc::set_handler(move || {
@@ -989,9 +1016,7 @@ fn run_job(cli: &Cli, ws: &Workspace, request: JobRequest) -> Result<u8, Failure
             std::process::exit(130);
         }
         eprintln!("\nCancelling {id} (press Ctrl-C again to quit at once)…");
-        if let Ok(ws) = Workspace::open(&root) {
-            let _ = ws.cancel(&id);
-        }
+        let _ = jobs.cancel(&id);
     });
     let pb = if cli.json || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
@@ -1005,7 +1030,7 @@ fn run_job(cli: &Cli, ws: &Workspace, request: JobRequest) -> Result<u8, Failure
         pb.set_prefix(format!("{} {}", job.kind.name(), job.id));
         pb
     };
-    let done = ws.run(&job.id, &|j: &Job| {
+    let done = b.jobs.run(&job.id, &|j: &Job| {
         pb.set_position((j.progress * 1000.0) as u64);
         pb.set_message(j.phase.clone());
     })?;
@@ -1019,7 +1044,7 @@ fn run_job(cli: &Cli, ws: &Workspace, request: JobRequest) -> Result<u8, Failure
 }
 
 fn train(cli: &Cli, a: &TrainArgs) -> Result<u8, Failure> {
-    let ws = open(cli)?;
+    let b = open(cli)?;
     let sort = Metric::from_name(&a.sort).ok_or_else(|| {
         Failure::usage(format!(
             "--sort {:?}: use accuracy, auc, f1, recall, precision, kappa or mcc",
@@ -1053,7 +1078,7 @@ fn train(cli: &Cli, a: &TrainArgs) -> Result<u8, Failure> {
     };
     run_job(
         cli,
-        &ws,
+        &b,
         JobRequest::Train {
             features_key: a.features_key.clone(),
             group: a.group.clone(),
@@ -1063,7 +1088,8 @@ fn train(cli: &Cli, a: &TrainArgs) -> Result<u8, Failure> {
 }
 
 fn models(cli: &Cli, cmd: &ModelsCommand) -> Result<u8, Failure> {
-    let ws = open(cli)?;
+    let b = open(cli)?;
+    let ws = &b.registry;
     match cmd {
         ModelsCommand::Ls { group, status } => {
             let status = match status {
@@ -1138,10 +1164,9 @@ fn report(
     group: &str,
     since: &str,
 ) -> Result<u8, Failure> {
-    use tablero_core::registry::Registry;
-    let ws = open(cli)?;
+    let b = open(cli)?;
     let charts = if target == "endpoint" {
-        ws.endpoint_charts(&parse_since(since)?)?
+        tablero_app::monitor::endpoint_charts(&b, &parse_since(since)?)?
     } else {
         let mut cards = Vec::new();
         for v in target.split(',') {
@@ -1150,7 +1175,7 @@ fn report(
                     "{target:?}: give version numbers (e.g. 3 or 1,3) or `endpoint`"
                 ))
             })?;
-            cards.push(ws.card(group, v)?);
+            cards.push(b.registry.card(group, v)?);
         }
         let refs: Vec<&_> = cards.iter().collect();
         tablero_core::charts::for_versions(&refs)
@@ -1179,31 +1204,36 @@ fn report(
     Ok(0)
 }
 
+/// A promotion's or rollback's reply: the deployment, and what the running
+/// endpoint serves after it (`null` when none runs).
+fn rollout_json(r: &tablero_core::ports::Rollout) -> serde_json::Value {
+    let endpoint = match r.phase {
+        tablero_core::ports::RolloutPhase::NotRunning => serde_json::Value::Null,
+        _ => json!({"serving": r.serving}),
+    };
+    json!({"deployment": r.deployment, "endpoint": endpoint, "phase": r.phase})
+}
+
 fn deploy(cli: &Cli, cmd: &DeployCommand) -> Result<u8, Failure> {
-    let ws = open(cli)?;
+    let b = open(cli)?;
     let out = match cmd {
         DeployCommand::Status => {
-            let deployed = ws.deployed()?;
-            let endpoint = endpoint::status(ws.root())?;
+            let deployed = b.deployer.deployed()?;
+            let endpoint = b.deployer.endpoint_status()?;
             json!({"deployed": deployed, "endpoint": endpoint})
         }
         DeployCommand::Promote { version, group } => {
-            let d = ws.promote(group, *version)?;
-            let reloaded = endpoint::notify(ws.root())?;
-            json!({"deployment": d, "endpoint": reloaded})
+            rollout_json(&b.deployer.promote(group, *version, &|_| {})?)
         }
-        DeployCommand::Rollback => {
-            let d = ws.rollback()?;
-            let reloaded = endpoint::notify(ws.root())?;
-            json!({"deployment": d, "endpoint": reloaded})
-        }
-        DeployCommand::History => json!({"history": ws.deployments()?}),
+        DeployCommand::Rollback => rollout_json(&b.deployer.rollback(&|_| {})?),
+        DeployCommand::History => json!({"history": b.deployer.deployments()?}),
         DeployCommand::Diff {
             version,
             group,
             since,
         } => {
-            let diff = ws.promotion_diff(group, *version, &parse_since(since)?)?;
+            let diff =
+                tablero_app::monitor::promotion_diff(&b, group, *version, &parse_since(since)?)?;
             emit(cli, &diff, || human::promotion_diff(&diff));
             return Ok(0);
         }
@@ -1213,7 +1243,8 @@ fn deploy(cli: &Cli, cmd: &DeployCommand) -> Result<u8, Failure> {
 }
 
 fn jobs(cli: &Cli, cmd: &JobsCommand) -> Result<u8, Failure> {
-    let ws = open(cli)?;
+    let b = open(cli)?;
+    let ws = &b.jobs;
     match cmd {
         JobsCommand::Ls { limit } => {
             let jobs = ws.jobs(*limit)?;

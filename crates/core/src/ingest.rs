@@ -185,6 +185,26 @@ pub struct CsvOptions {
     pub mapping: Vec<(String, Canonical)>,
 }
 
+/// Object metadata key holding the upload's [`IngestSpec`] as JSON: how the
+/// stored CSV is read again (by previews, the clean stage, exports).
+pub const INGEST_META: &str = "ingest";
+
+/// The way to read a stored CSV, from its object metadata.
+pub fn stored_spec(info: &crate::store::ObjectInfo) -> crate::Result<IngestSpec> {
+    let json = info.metadata.get(INGEST_META).ok_or_else(|| {
+        crate::Error::WrongInput(format!(
+            "{}/{} has no stored column mapping; upload CSVs with `tablero data upload`",
+            info.bucket, info.key
+        ))
+    })?;
+    serde_json::from_str(json).map_err(|e| {
+        crate::Error::WrongInput(format!(
+            "{}/{}: stored mapping is unreadable: {e}",
+            info.bucket, info.key
+        ))
+    })
+}
+
 /// Parses a `--map` value: `"Customer ID=customer_id,Price=unit_price"`.
 pub fn parse_mapping(s: &str) -> Result<Vec<(String, Canonical)>, IngestError> {
     let mut out = Vec::new();

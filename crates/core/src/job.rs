@@ -1,4 +1,5 @@
-//! The job model shared by every backend, and the `JobRunner` port.
+//! The job model shared by every backend (the port is
+//! [`crate::ports::JobRunner`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -207,23 +208,4 @@ impl<F: Fn(f64, &str) -> bool> Progress for F {
             Err(Error::Cancelled)
         }
     }
-}
-
-/// The port every backend implements to run pipeline stages as jobs.
-pub trait JobRunner {
-    /// The backend's error.
-    type Error: std::error::Error;
-
-    /// Records a job as `queued` and returns it.
-    fn submit(&self, request: JobRequest) -> Result<Job, Self::Error>;
-    /// Runs a queued job to its end, calling `observe` as it progresses.
-    fn run(&self, id: &str, observe: &dyn Fn(&Job)) -> Result<Job, Self::Error>;
-    /// A job by id.
-    fn job(&self, id: &str) -> Result<Job, Self::Error>;
-    /// The newest jobs first, at most `limit`.
-    fn jobs(&self, limit: usize) -> Result<Vec<Job>, Self::Error>;
-    /// A job's log.
-    fn logs(&self, id: &str) -> Result<Vec<LogLine>, Self::Error>;
-    /// Asks a queued or running job to stop.
-    fn cancel(&self, id: &str) -> Result<Job, Self::Error>;
 }

@@ -3,8 +3,7 @@
 //! This crate does no I/O: no file system, no network, no SQLite, no cloud
 //! SDK. It takes bytes and tables in and gives tables, bytes and reports
 //! out; the backends (`tablero-local`, later `tablero-aws`) implement its
-//! ports ([`store::ObjectStore`], [`job::JobRunner`]) and decide where the
-//! bytes live.
+//! [`ports`] and decide where the bytes live.
 //!
 //! The pipeline, as functions:
 //! * [`ingest::inspect`] validates a CSV at upload and returns the
@@ -21,6 +20,8 @@ pub mod error;
 pub mod features;
 pub mod ingest;
 pub mod job;
+pub mod monitor;
+pub mod ports;
 pub mod preview;
 pub mod registry;
 pub mod report;

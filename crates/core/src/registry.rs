@@ -1,6 +1,6 @@
 //! The model registry: versions within a model group, their approval
-//! status (named as SageMaker Model Registry names them), and the
-//! `Registry` port.
+//! status (named as SageMaker Model Registry names them), and comparison
+//! (the port is [`crate::ports::Registry`]).
 
 use std::collections::BTreeSet;
 
@@ -202,34 +202,4 @@ pub fn compare(cards: &[ModelCard]) -> Comparison {
         algorithms: cards.iter().map(|c| c.evaluation.winner).collect(),
         datasets: cards.iter().map(|c| c.dataset.uri.clone()).collect(),
     }
-}
-
-/// The port for the model registry: SQLite locally, SageMaker Model
-/// Registry on AWS.
-pub trait Registry {
-    /// The backend's error.
-    type Error: std::error::Error;
-
-    /// Versions of a group, newest first, optionally by status.
-    fn versions(
-        &self,
-        group: &str,
-        status: Option<ApprovalStatus>,
-    ) -> Result<Vec<ModelVersion>, Self::Error>;
-    /// One version.
-    fn version(&self, group: &str, version: u32) -> Result<ModelVersion, Self::Error>;
-    /// A version's model card.
-    fn card(&self, group: &str, version: u32) -> Result<ModelCard, Self::Error>;
-    /// Approves a pending version (ML lead; not its trainer when four-eyes
-    /// is on; leakage flags need `accept_leakage_risk`).
-    fn approve(
-        &self,
-        group: &str,
-        version: u32,
-        comment: &str,
-        accept_leakage_risk: bool,
-    ) -> Result<ModelVersion, Self::Error>;
-    /// Rejects a pending version.
-    fn reject(&self, group: &str, version: u32, comment: &str)
-        -> Result<ModelVersion, Self::Error>;
 }

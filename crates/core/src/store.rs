@@ -1,4 +1,5 @@
-//! Buckets, object keys and the `ObjectStore` port.
+//! Buckets, object keys and what a listing tells about objects (the
+//! port is [`crate::ports::ObjectStore`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -150,46 +151,6 @@ pub struct Page {
     pub objects: Vec<ObjectInfo>,
     /// Pass to the next `list` call; `None` on the last page.
     pub next_token: Option<String>,
-}
-
-/// The port for buckets: folders locally, S3 on AWS.
-pub trait ObjectStore {
-    /// The backend's error.
-    type Error: std::error::Error;
-
-    /// Objects whose key starts with `prefix`, sorted by key, `limit` at a
-    /// time, continuing after `token`.
-    fn list(
-        &self,
-        bucket: Bucket,
-        prefix: &str,
-        token: Option<&str>,
-        limit: usize,
-    ) -> Result<Page, Self::Error>;
-    /// One object's info.
-    fn head(&self, bucket: Bucket, key: &ObjectKey) -> Result<ObjectInfo, Self::Error>;
-    /// The whole object.
-    fn read(&self, bucket: Bucket, key: &ObjectKey) -> Result<Vec<u8>, Self::Error>;
-    /// `len` bytes from `start` (fewer at the end of the object).
-    fn read_range(
-        &self,
-        bucket: Bucket,
-        key: &ObjectKey,
-        start: u64,
-        len: u64,
-    ) -> Result<Vec<u8>, Self::Error>;
-    /// Writes an object atomically (never visible half-written) with its
-    /// metadata, reporting bytes written to `progress`.
-    fn put(
-        &self,
-        bucket: Bucket,
-        key: &ObjectKey,
-        bytes: &[u8],
-        metadata: &BTreeMap<String, String>,
-        progress: &dyn Fn(u64, u64),
-    ) -> Result<ObjectInfo, Self::Error>;
-    /// Deletes an object.
-    fn delete(&self, bucket: Bucket, key: &ObjectKey) -> Result<(), Self::Error>;
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! logs, and the append-only audit log.
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use serde::{Deserialize, Serialize};
 use tablero_core::job::{Job, JobKind, JobStatus, LogLine, ObjectRef};
 
 use crate::error::{Error, Result};
@@ -130,31 +130,12 @@ CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 ";
 
-/// One audit entry.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct AuditEntry {
-    /// When (RFC 3339, UTC).
-    pub at: String,
-    /// Who acted.
-    pub actor: String,
-    /// The OS user running the command.
-    pub os_user: String,
-    /// What: `upload`, `delete`, `job.start`, …
-    pub action: String,
-    /// On what (`raw/sales.csv`, `job-000003`, …).
-    pub target: String,
-    /// State before.
-    pub before: Option<String>,
-    /// State after.
-    pub after: Option<String>,
-    /// Comment.
-    pub comment: Option<String>,
-}
+pub use tablero_core::ports::AuditEntry;
 
-/// The database.
+/// The database: one connection, shared by the threads of the process
+/// (each operation holds it for its duration).
 pub struct Db {
-    conn: Connection,
+    conn: Mutex<Connection>,
 }
 
 /// Current time, RFC 3339 UTC with milliseconds.
@@ -179,7 +160,16 @@ impl Db {
         }
         conn.execute_batch(SCHEMA)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-        Ok(Db { conn })
+        Ok(Db {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The connection, for one operation (or one transaction).
+    pub(crate) fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.conn
+            .lock()
+            .map_err(|_| Error::Refused("the workspace database is unusable after a crash in another thread; restart Tablero".into()))
     }
 
     /// Appends to the audit log.
@@ -195,7 +185,14 @@ impl Db {
         comment: Option<&str>,
     ) -> Result<()> {
         insert_audit(
-            &self.conn, actor, os_user, action, target, before, after, comment,
+            &*self.conn()?,
+            actor,
+            os_user,
+            action,
+            target,
+            before,
+            after,
+            comment,
         )
     }
 
@@ -203,17 +200,18 @@ impl Db {
     /// database lock, so read-check-write sequences cannot race. Commits on
     /// `Ok`, rolls back on `Err`.
     pub fn immediate<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        match f(&self.conn) {
-            Ok(v) => match self.conn.execute_batch("COMMIT") {
+        let conn = self.conn()?;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(&conn) {
+            Ok(v) => match conn.execute_batch("COMMIT") {
                 Ok(()) => Ok(v),
                 Err(e) => {
-                    let _ = self.conn.execute_batch("ROLLBACK");
+                    let _ = conn.execute_batch("ROLLBACK");
                     Err(e.into())
                 }
             },
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = conn.execute_batch("ROLLBACK");
                 Err(e)
             }
         }
@@ -222,7 +220,7 @@ impl Db {
     /// A stored setting.
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
         Ok(self
-            .conn
+            .conn()?
             .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
                 r.get(0)
             })
@@ -231,21 +229,17 @@ impl Db {
 
     /// Stores a setting.
     pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        self.conn.execute(
+        self.conn()?.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
             params![key, value],
         )?;
         Ok(())
     }
 
-    /// The connection, for the registry's queries.
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
     /// Audit entries at or after `since` (RFC 3339), oldest first.
     pub fn audit_since(&self, since: &str) -> Result<Vec<AuditEntry>> {
-        let mut st = self.conn.prepare(
+        let conn = self.conn()?;
+        let mut st = conn.prepare(
             "SELECT at, actor, os_user, action, target, before, after, comment FROM audit WHERE at >= ?1 ORDER BY seq",
         )?;
         let rows = st.query_map([since], |r| {
@@ -271,7 +265,8 @@ impl Db {
         input: &ObjectRef,
         params: &serde_json::Value,
     ) -> Result<String> {
-        let tx = self.conn.unchecked_transaction()?;
+        let conn = self.conn()?;
+        let tx = conn.unchecked_transaction()?;
         tx.execute(
             "INSERT INTO jobs (id, kind, status, actor, created_at, input_bucket, input_key, params)
              VALUES ('pending-' || hex(randomblob(8)), ?1, 'queued', ?2, ?3, ?4, ?5, ?6)",
@@ -286,7 +281,7 @@ impl Db {
 
     /// A job by id.
     pub fn job(&self, id: &str) -> Result<Job> {
-        self.conn
+        self.conn()?
             .query_row(&format!("{JOB_SELECT} WHERE id = ?1"), [id], job_from_row)
             .optional()?
             .ok_or_else(|| Error::JobNotFound(id.to_string()))
@@ -294,16 +289,15 @@ impl Db {
 
     /// Newest jobs first.
     pub fn jobs(&self, limit: usize) -> Result<Vec<Job>> {
-        let mut st = self
-            .conn
-            .prepare(&format!("{JOB_SELECT} ORDER BY seq DESC LIMIT ?1"))?;
+        let conn = self.conn()?;
+        let mut st = conn.prepare(&format!("{JOB_SELECT} ORDER BY seq DESC LIMIT ?1"))?;
         let rows = st.query_map([limit as i64], job_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Marks a job running in this process.
     pub fn start_job(&self, id: &str) -> Result<bool> {
-        let n = self.conn.execute(
+        let n = self.conn()?.execute(
             "UPDATE jobs SET status = 'running', started_at = ?2, pid = ?3 WHERE id = ?1 AND status = 'queued'",
             params![id, now(), std::process::id()],
         )?;
@@ -312,7 +306,7 @@ impl Db {
 
     /// Records progress; returns whether cancellation was requested.
     pub fn progress(&self, id: &str, fraction: f64, phase: &str) -> Result<bool> {
-        self.conn.execute(
+        self.conn()?.execute(
             "UPDATE jobs SET progress = ?2, phase = ?3 WHERE id = ?1",
             params![id, fraction, phase],
         )?;
@@ -321,7 +315,7 @@ impl Db {
 
     /// Whether someone asked the job to stop.
     pub fn cancel_requested(&self, id: &str) -> Result<bool> {
-        Ok(self.conn.query_row(
+        Ok(self.conn()?.query_row(
             "SELECT cancel_requested FROM jobs WHERE id = ?1",
             [id],
             |r| r.get::<_, i64>(0),
@@ -331,17 +325,20 @@ impl Db {
     /// Asks a job to stop: a queued job is cancelled at once, a running one
     /// at its next progress check. Returns the status after the request.
     pub fn request_cancel(&self, id: &str) -> Result<JobStatus> {
-        let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
+        {
+            let conn = self.conn()?;
+            let tx = conn.unchecked_transaction()?;
+            tx.execute(
             "UPDATE jobs SET status = 'cancelled', finished_at = ?2, error = 'cancelled before it started'
              WHERE id = ?1 AND status = 'queued'",
             params![id, now()],
         )?;
-        tx.execute(
-            "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1 AND status = 'running'",
-            [id],
-        )?;
-        tx.commit()?;
+            tx.execute(
+                "UPDATE jobs SET cancel_requested = 1 WHERE id = ?1 AND status = 'running'",
+                [id],
+            )?;
+            tx.commit()?;
+        }
         Ok(self.job(id)?.status)
     }
 
@@ -354,7 +351,7 @@ impl Db {
         report: Option<&serde_json::Value>,
         error: Option<&str>,
     ) -> Result<()> {
-        self.conn.execute(
+        self.conn()?.execute(
             "UPDATE jobs SET status = ?2, finished_at = ?3, output_bucket = ?4, output_key = ?5,
                              report = ?6, error = ?7, progress = CASE WHEN ?2 = 'succeeded' THEN 1 ELSE progress END
              WHERE id = ?1",
@@ -373,7 +370,7 @@ impl Db {
 
     /// Appends a log line to a job.
     pub fn log(&self, id: &str, level: &str, message: &str) -> Result<()> {
-        self.conn.execute(
+        self.conn()?.execute(
             "INSERT INTO job_logs (job_id, at, level, message) VALUES (?1, ?2, ?3, ?4)",
             params![id, now(), level, message],
         )?;
@@ -383,9 +380,9 @@ impl Db {
     /// A job's log, oldest first.
     pub fn logs(&self, id: &str) -> Result<Vec<LogLine>> {
         self.job(id)?;
-        let mut st = self
-            .conn
-            .prepare("SELECT at, level, message FROM job_logs WHERE job_id = ?1 ORDER BY seq")?;
+        let conn = self.conn()?;
+        let mut st =
+            conn.prepare("SELECT at, level, message FROM job_logs WHERE job_id = ?1 ORDER BY seq")?;
         let rows = st.query_map([id], |r| {
             Ok(LogLine {
                 at: r.get(0)?,
@@ -399,12 +396,12 @@ impl Db {
     /// Marks as failed the running jobs whose process is gone (a crash or a
     /// kill): their output was never committed, so nothing else is needed.
     pub fn reap_orphans(&self) -> Result<usize> {
-        let mut st = self
-            .conn
-            .prepare("SELECT id, pid FROM jobs WHERE status = 'running'")?;
-        let running: Vec<(String, Option<i64>)> = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
+        let running: Vec<(String, Option<i64>)> = {
+            let conn = self.conn()?;
+            let mut st = conn.prepare("SELECT id, pid FROM jobs WHERE status = 'running'")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
         let mut n = 0;
         for (id, pid) in running {
             if pid.is_some_and(|p| !process_alive(p)) {
@@ -426,7 +423,7 @@ impl Db {
 impl Db {
     /// Test support: leaves a job as a crashed process would.
     pub fn mark_running_for_test(&self, id: &str, pid: i64) -> Result<()> {
-        self.conn.execute(
+        self.conn()?.execute(
             "UPDATE jobs SET status = 'running', pid = ?2 WHERE id = ?1",
             params![id, pid],
         )?;
@@ -435,7 +432,7 @@ impl Db {
 
     /// Test support: tries to rewrite history.
     pub fn tamper_with_audit_for_test(&self) -> Result<()> {
-        self.conn
+        self.conn()?
             .execute("UPDATE audit SET actor = 'mallory'", [])?;
         Ok(())
     }

@@ -2,68 +2,22 @@
 //! version the local endpoint serves, promotion, rollback and history.
 
 use rusqlite::{params, OptionalExtension};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use tablero_core::registry::{ApprovalStatus, ModelVersion, Registry};
+use tablero_core::ports::{
+    self, key_hash, ApiKey, ApiKeys, BackendError, Deployer, Deployment, EndpointOptions,
+    EndpointStatus, EndpointStopped, Rollout, RolloutPhase,
+};
+use tablero_core::registry::{ApprovalStatus, ModelVersion};
 
 use crate::config::Role;
 use crate::db::{insert_audit, now};
 use crate::error::{Error, Result};
-use crate::workspace::{os_user, Workspace};
+use crate::workspace::Workspace;
 
 /// The local endpoint's name in deployments and metrics.
 pub const LOCAL_ENDPOINT: &str = "local";
 
 /// Default per-key rate limit, requests per second.
-pub const DEFAULT_RATE: f64 = 1000.0;
-
-/// An API key as listed (never the key itself).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ApiKey {
-    /// Name.
-    pub name: String,
-    /// SHA-256 of the key (hex).
-    pub sha256: String,
-    /// Requests per second allowed.
-    pub rate: f64,
-    /// Who created it.
-    pub created_by: String,
-    /// When.
-    pub created_at: String,
-    /// When it was revoked.
-    pub revoked_at: Option<String>,
-}
-
-/// One promotion or rollback.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Deployment {
-    /// Sequence number.
-    pub seq: i64,
-    /// Endpoint name.
-    pub endpoint: String,
-    /// Model group.
-    pub group: String,
-    /// Version now served.
-    pub version: u32,
-    /// Version served before.
-    pub from_version: Option<u32>,
-    /// `promote` or `rollback`.
-    pub action: String,
-    /// Who.
-    pub actor: String,
-    /// When (RFC 3339, UTC).
-    pub at: String,
-}
-
-/// SHA-256 (hex) of an API key.
-pub fn key_hash(key: &str) -> String {
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use tablero_core::ports::DEFAULT_RATE;
 
 fn deployment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Deployment> {
     Ok(Deployment {
@@ -84,7 +38,7 @@ const DEPLOY_SELECT: &str =
 impl Workspace {
     /// Creates an API key (ops); returns the key, shown once. Only its
     /// SHA-256 is stored.
-    pub fn create_key(&self, name: &str, rate: f64) -> Result<String> {
+    fn new_key(&self, name: &str, rate: f64) -> Result<String> {
         self.require_role(Role::Ops, "create API keys")?;
         if name.is_empty()
             || name.len() > 64
@@ -119,14 +73,14 @@ impl Workspace {
                 "INSERT INTO api_keys (name, sha256, rate, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![name, hash, rate, self.actor(), now()],
             )?;
-            insert_audit(conn, self.actor(), &os_user(), "key.create", name, None, Some(&format!("{rate} req/s")), None)
+            insert_audit(conn, &self.actor(), self.os_user(), "key.create", name, None, Some(&format!("{rate} req/s")), None)
         })?;
         Ok(key)
     }
 
     /// All keys, revoked ones included.
-    pub fn keys(&self) -> Result<Vec<ApiKey>> {
-        let conn = self.db().conn();
+    fn all_keys(&self) -> Result<Vec<ApiKey>> {
+        let conn = self.db().conn()?;
         let mut st = conn.prepare("SELECT name, sha256, rate, created_by, created_at, revoked_at FROM api_keys ORDER BY name")?;
         let rows = st.query_map([], |r| {
             Ok(ApiKey {
@@ -142,7 +96,7 @@ impl Workspace {
     }
 
     /// Revokes a key (ops); the endpoint refuses it within a second.
-    pub fn revoke_key(&self, name: &str) -> Result<()> {
+    fn revoke(&self, name: &str) -> Result<()> {
         self.require_role(Role::Ops, "revoke API keys")?;
         self.db().immediate(|conn| {
             let n = conn.execute(
@@ -156,8 +110,8 @@ impl Workspace {
             }
             insert_audit(
                 conn,
-                self.actor(),
-                &os_user(),
+                &self.actor(),
+                self.os_user(),
                 "key.revoke",
                 name,
                 Some("active"),
@@ -168,8 +122,8 @@ impl Workspace {
     }
 
     /// Deployment history of the local endpoint, newest first.
-    pub fn deployments(&self) -> Result<Vec<Deployment>> {
-        let conn = self.db().conn();
+    pub(crate) fn history(&self) -> Result<Vec<Deployment>> {
+        let conn = self.db().conn()?;
         let mut st = conn.prepare(&format!(
             "{DEPLOY_SELECT} WHERE endpoint = ?1 ORDER BY seq DESC"
         ))?;
@@ -178,10 +132,10 @@ impl Workspace {
     }
 
     /// The version the local endpoint should serve (the latest deployment).
-    pub fn deployed(&self) -> Result<Option<Deployment>> {
+    pub(crate) fn current_deployment(&self) -> Result<Option<Deployment>> {
         Ok(self
             .db()
-            .conn()
+            .conn()?
             .query_row(
                 &format!("{DEPLOY_SELECT} WHERE endpoint = ?1 ORDER BY seq DESC LIMIT 1"),
                 [LOCAL_ENDPOINT],
@@ -191,16 +145,16 @@ impl Workspace {
     }
 
     /// Promotes an Approved version to the local endpoint (ops).
-    pub fn promote(&self, group: &str, version: u32) -> Result<Deployment> {
-        let v = self.version(group, version)?;
-        if let Some(refusal) = self.promotion_refusal(&v) {
+    fn promote_version(&self, group: &str, version: u32) -> Result<Deployment> {
+        let v = self.find_version(group, version)?;
+        if let Some(refusal) = self.refusal_of_promotion(&v) {
             return Err(refusal);
         }
         self.record_deployment(group, version, "promote")
     }
 
     /// Why the acting user may not promote this version now, or `None`.
-    pub fn promotion_refusal(&self, v: &ModelVersion) -> Option<Error> {
+    fn refusal_of_promotion(&self, v: &ModelVersion) -> Option<Error> {
         if let Err(e) = self.require_role(Role::Ops, "promote models") {
             return Some(e);
         }
@@ -212,7 +166,7 @@ impl Workspace {
                 v.status.name()
             )));
         }
-        match self.deployed() {
+        match self.current_deployment() {
             Ok(Some(d)) if d.group == v.group && d.version == v.version => Some(Error::Refused(
                 format!("{} version {} is already deployed", v.group, v.version),
             )),
@@ -221,16 +175,11 @@ impl Workspace {
         }
     }
 
-    /// Why the acting user may not roll back now, or `None`.
-    pub fn rollback_refusal(&self) -> Option<Error> {
-        self.rollback_target().err()
-    }
-
     /// The deployment to leave and the version to return to.
     fn rollback_target(&self) -> Result<(Deployment, u32)> {
         self.require_role(Role::Ops, "roll back the endpoint")?;
         let current = self
-            .deployed()?
+            .current_deployment()?
             .ok_or_else(|| Error::Refused("nothing is deployed; promote a version first".into()))?;
         let previous = current.from_version.ok_or_else(|| {
             Error::Refused(format!(
@@ -243,13 +192,13 @@ impl Workspace {
 
     /// Returns to the version deployed before the current one (ops) — the
     /// previous deployment, not version N−1.
-    pub fn rollback(&self) -> Result<Deployment> {
+    fn rollback_deployment(&self) -> Result<Deployment> {
         let (current, previous) = self.rollback_target()?;
         self.record_deployment(&current.group, previous, "rollback")
     }
 
     fn record_deployment(&self, group: &str, version: u32, action: &str) -> Result<Deployment> {
-        let actor = self.actor().to_string();
+        let actor = self.actor();
         self.db().immediate(|conn| {
             let current: Option<(String, u32)> = conn
                 .query_row(
@@ -271,7 +220,7 @@ impl Workspace {
             insert_audit(
                 conn,
                 &actor,
-                &os_user(),
+                self.os_user(),
                 &format!("deploy.{action}"),
                 LOCAL_ENDPOINT,
                 before.as_deref(),
@@ -286,89 +235,91 @@ impl Workspace {
             .map_err(Error::from)
         })
     }
+}
 
-    /// Loads a registered version's artifact.
-    pub fn load_artifact(
+/// The rollout of a recorded deployment: the running endpoint, if any, is
+/// asked to load it.
+fn roll_out(
+    ws: &Workspace,
+    deployment: Deployment,
+    progress: &dyn Fn(&Rollout),
+) -> Result<Rollout> {
+    let recorded = Rollout {
+        deployment,
+        phase: RolloutPhase::Recorded,
+        serving: None,
+    };
+    progress(&recorded);
+    let done = match crate::endpoint::notify(ws.root())? {
+        Some(serving) => Rollout {
+            phase: RolloutPhase::Completed,
+            serving,
+            ..recorded
+        },
+        None => Rollout {
+            phase: RolloutPhase::NotRunning,
+            ..recorded
+        },
+    };
+    progress(&done);
+    Ok(done)
+}
+
+impl Deployer for Workspace {
+    fn deployed(&self) -> ports::Result<Option<Deployment>> {
+        Ok(self.current_deployment()?)
+    }
+
+    fn deployments(&self) -> ports::Result<Vec<Deployment>> {
+        Ok(self.history()?)
+    }
+
+    fn promotion_refusal(&self, v: &ModelVersion) -> Option<BackendError> {
+        self.refusal_of_promotion(v).map(BackendError::from)
+    }
+
+    fn rollback_refusal(&self) -> Option<BackendError> {
+        self.rollback_target().err().map(BackendError::from)
+    }
+
+    fn promote(
         &self,
         group: &str,
         version: u32,
-    ) -> Result<tablero_core::train::model::ModelArtifact> {
-        use tablero_core::store::{Bucket, ObjectKey, ObjectStore};
-        let v = self.version(group, version)?;
-        let bytes = self
-            .store()
-            .read(Bucket::Models, &ObjectKey::new(&v.artifact.key)?)?;
-        Ok(tablero_core::train::model::ModelArtifact::from_bytes(
-            &bytes,
-        )?)
+        progress: &dyn Fn(&Rollout),
+    ) -> ports::Result<Rollout> {
+        let d = self.promote_version(group, version)?;
+        Ok(roll_out(self, d, progress)?)
+    }
+
+    fn rollback(&self, progress: &dyn Fn(&Rollout)) -> ports::Result<Rollout> {
+        let d = self.rollback_deployment()?;
+        Ok(roll_out(self, d, progress)?)
+    }
+
+    fn start_endpoint(&self, options: &EndpointOptions) -> ports::Result<EndpointStatus> {
+        Ok(self.start(options)?)
+    }
+
+    fn stop_endpoint(&self) -> ports::Result<EndpointStopped> {
+        Ok(self.stop()?)
+    }
+
+    fn endpoint_status(&self) -> ports::Result<EndpointStatus> {
+        Ok(self.status()?)
     }
 }
 
-/// A candidate against the version in production, before promoting it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct PromotionDiff {
-    /// The candidate.
-    pub candidate: ModelVersion,
-    /// The version deployed now, if any.
-    pub production: Option<ModelVersion>,
-    /// Holdout and CV metrics: candidate, production, candidate − production.
-    pub deltas: Vec<MetricDelta>,
-    /// The candidate's training data against live traffic since `since`.
-    pub drift: crate::monitor::LiveDrift,
-    /// Start of the live-traffic range (RFC 3339).
-    pub since: String,
-}
+impl ApiKeys for Workspace {
+    fn create_key(&self, name: &str, rate: f64) -> ports::Result<String> {
+        Ok(self.new_key(name, rate)?)
+    }
 
-/// One metric of a promotion diff.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct MetricDelta {
-    /// `holdout.auc`, `cv.accuracy`, …
-    pub metric: String,
-    /// The candidate's value.
-    pub candidate: f64,
-    /// The production version's value.
-    pub production: Option<f64>,
-    /// `candidate − production`.
-    pub delta: Option<f64>,
-}
+    fn api_keys(&self) -> ports::Result<Vec<ApiKey>> {
+        Ok(self.all_keys()?)
+    }
 
-impl Workspace {
-    /// What promoting `version` would change: metric deltas against the
-    /// deployed version and drift between the candidate's training data and
-    /// the live sample since `since` (RFC 3339). Reads only.
-    pub fn promotion_diff(&self, group: &str, version: u32, since: &str) -> Result<PromotionDiff> {
-        let candidate = self.version(group, version)?;
-        let production = match self.deployed()? {
-            Some(d) => Some(self.version(&d.group, d.version)?),
-            None => None,
-        };
-        let mut cards = vec![self.card(group, version)?];
-        if let Some(p) = &production {
-            cards.push(self.card(&p.group, p.version)?);
-        }
-        let comparison = tablero_core::registry::compare(&cards);
-        let deltas = comparison
-            .metrics
-            .iter()
-            .map(|row| {
-                let c = row.values.first().copied().unwrap_or(f64::NAN);
-                let p = row.values.get(1).copied();
-                MetricDelta {
-                    metric: row.metric.clone(),
-                    candidate: c,
-                    production: p,
-                    delta: p.map(|p| c - p),
-                }
-            })
-            .collect();
-        Ok(PromotionDiff {
-            candidate,
-            production,
-            deltas,
-            drift: self.live_drift(group, version, since)?,
-            since: since.to_string(),
-        })
+    fn revoke_key(&self, name: &str) -> ports::Result<()> {
+        Ok(self.revoke(name)?)
     }
 }

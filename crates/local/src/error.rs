@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use tablero_core::ports::{BackendError, ErrorKind};
+
 /// What the local backend can refuse or fail at.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -38,14 +40,6 @@ pub enum Error {
         /// Key.
         key: String,
     },
-    /// An object exists where a new one would go.
-    #[error("{bucket}/{key} already exists; choose another --key, or pass --replace (the old object goes to the workspace trash)")]
-    Exists {
-        /// Bucket.
-        bucket: String,
-        /// Key.
-        key: String,
-    },
     /// No such job.
     #[error("no job {0} (list with `tablero jobs ls`)")]
     JobNotFound(String),
@@ -61,19 +55,12 @@ pub enum Error {
         /// The config file that sets roles.
         config: String,
     },
-    /// A file larger than the workspace allows.
-    #[error("{path} is {size} bytes, over the workspace limit of {limit} bytes ([limits] max_upload_bytes in tablero.toml)")]
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-        /// Its size.
-        size: u64,
-        /// The limit.
-        limit: u64,
-    },
     /// A job that cannot take the requested action.
     #[error("{0}")]
     Refused(String),
+    /// Another port refused (a port of this backend called from within it).
+    #[error(transparent)]
+    Port(#[from] BackendError),
 }
 
 impl Error {
@@ -89,15 +76,32 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// The kind of refusal, as the CLI's JSON errors and the desktop app
     /// name it: `permission`, `not_found`, `not_initialised`,
-    /// `invalid_input` (a refused upload), `invalid_key` or `refused`.
-    pub fn kind(&self) -> &'static str {
+    /// `invalid_input` (a refused upload), `invalid_key`, `cancelled` or
+    /// `refused`.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Permission { .. } => "permission",
-            Error::NotFound { .. } | Error::JobNotFound(_) => "not_found",
-            Error::NotInitialised(_) => "not_initialised",
-            Error::Core(tablero_core::Error::Ingest(_)) => "invalid_input",
-            Error::Core(tablero_core::Error::InvalidKey { .. }) => "invalid_key",
-            _ => "refused",
+            Error::Permission { .. } => ErrorKind::Permission,
+            Error::NotFound { .. } | Error::JobNotFound(_) => ErrorKind::NotFound,
+            Error::NotInitialised(_) => ErrorKind::NotInitialised,
+            Error::Core(tablero_core::Error::Ingest(_)) => ErrorKind::InvalidInput,
+            Error::Core(tablero_core::Error::InvalidKey { .. }) => ErrorKind::InvalidKey,
+            Error::Core(tablero_core::Error::Cancelled) => ErrorKind::Cancelled,
+            Error::Port(e) => e.kind(),
+            _ => ErrorKind::Refused,
+        }
+    }
+}
+
+/// Every port of the local backend answers with [`BackendError`]: the
+/// kind above, the message, and the causes behind it.
+impl From<Error> for BackendError {
+    fn from(e: Error) -> BackendError {
+        match e {
+            Error::Port(e) => e,
+            Error::Permission { ref role, .. } => {
+                BackendError::permission(e.to_string(), role.clone())
+            }
+            e => BackendError::from_error(e.kind(), &e),
         }
     }
 }

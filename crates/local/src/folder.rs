@@ -6,10 +6,12 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tablero_core::store::{Bucket, ObjectInfo, ObjectKey, ObjectStore, Page};
+use tablero_core::ports::{self, ArchiveRestore, BackendError, ObjectStore, TrashEntry};
+use tablero_core::store::{Bucket, ObjectInfo, ObjectKey, Page};
 
 use crate::error::{Error, Result};
 
@@ -58,6 +60,12 @@ impl FolderStore {
             .join(format!("{}.json", key.as_str()))
     }
 
+    /// Removes an object's metadata file (after removing a half-registered
+    /// object).
+    pub(crate) fn remove_meta(&self, b: Bucket, key: &ObjectKey) {
+        let _ = fs::remove_file(self.meta_path(b, key));
+    }
+
     /// A fresh staging file path on the same file system as the buckets.
     pub fn staging_path(&self) -> PathBuf {
         let n = STAGING_COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -76,7 +84,7 @@ impl FolderStore {
     }
 
     /// Moves an object (and its metadata) into the trash; returns where.
-    pub fn trash(&self, b: Bucket, key: &ObjectKey) -> Result<PathBuf> {
+    pub fn move_to_trash(&self, b: Bucket, key: &ObjectKey) -> Result<PathBuf> {
         let src = self.path_of(b, key);
         if !src.is_file() {
             return Err(Error::NotFound {
@@ -307,16 +315,100 @@ pub(crate) fn write_atomic(
     result
 }
 
-impl ObjectStore for FolderStore {
-    type Error = Error;
+/// The trash folder's time stamp as RFC 3339.
+fn stamp_time(stamp: &str) -> String {
+    chrono::NaiveDateTime::parse_from_str(stamp.trim_end_matches('Z'), "%Y%m%dT%H%M%S%.f")
+        .map(|t| {
+            t.and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
+        .unwrap_or_else(|_| stamp.to_string())
+}
 
+/// Bytes written to the staging file between progress reports.
+const CHUNK: usize = 1 << 20;
+
+impl FolderStore {
+    fn entry(&self, bucket: Bucket, stamp: &str, key: &str, size: u64) -> TrashEntry {
+        TrashEntry {
+            id: format!("{bucket}/{stamp}/{key}"),
+            path: self
+                .trash_dir(bucket, stamp)
+                .join(key)
+                .display()
+                .to_string(),
+            deleted_at: stamp_time(stamp),
+            bucket,
+            key: key.to_string(),
+            size,
+        }
+    }
+
+    /// Streams `body` into a staging file; returns it and its size. On any
+    /// failure or abort the staging file is gone.
+    fn stage(
+        &self,
+        body: &mut dyn Read,
+        len: u64,
+        progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+    ) -> ports::Result<PathBuf> {
+        let staging = self.staging_path();
+        let result = (|| -> ports::Result<()> {
+            let mut f = File::create(&staging).map_err(Error::io(&staging))?;
+            let mut buf = vec![0u8; CHUNK];
+            let mut written = 0u64;
+            loop {
+                let n = match body.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(BackendError::refused(format!(
+                        "reading the upload failed after {written} bytes: {e}; nothing was stored"
+                    ))),
+                };
+                f.write_all(&buf[..n]).map_err(Error::io(&staging))?;
+                written += n as u64;
+                if written > len {
+                    break;
+                }
+                if progress(written, len).is_break() {
+                    return Err(BackendError::cancelled(
+                        "upload cancelled; nothing was stored",
+                    ));
+                }
+            }
+            if written != len {
+                return Err(BackendError::refused(format!(
+                    "the upload announced {len} bytes but sent {}{written}; nothing was stored",
+                    if written > len { "more than " } else { "" }
+                )));
+            }
+            if len == 0 && progress(0, 0).is_break() {
+                return Err(BackendError::cancelled(
+                    "upload cancelled; nothing was stored",
+                ));
+            }
+            f.sync_all().map_err(Error::io(&staging))?;
+            Ok(())
+        })();
+        match result {
+            Ok(()) => Ok(staging),
+            Err(e) => {
+                let _ = fs::remove_file(&staging);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl ObjectStore for FolderStore {
     fn list(
         &self,
         bucket: Bucket,
         prefix: &str,
         token: Option<&str>,
         limit: usize,
-    ) -> Result<Page> {
+    ) -> ports::Result<Page> {
         let mut keys = Vec::new();
         self.collect_keys(&self.bucket_dir(bucket), "", prefix, &mut keys)?;
         keys.sort_unstable();
@@ -333,7 +425,7 @@ impl ObjectStore for FolderStore {
                 Ok(info) => objects.push(info),
                 // Deleted between the listing and the stat: skip it.
                 Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         let next_token = (end < keys.len()).then(|| keys[end - 1].clone());
@@ -343,29 +435,39 @@ impl ObjectStore for FolderStore {
         })
     }
 
-    fn head(&self, bucket: Bucket, key: &ObjectKey) -> Result<ObjectInfo> {
+    fn head(&self, bucket: Bucket, key: &ObjectKey) -> ports::Result<ObjectInfo> {
         let path = self.path_of(bucket, key);
         if !path.is_file() {
             return Err(Error::NotFound {
                 bucket: bucket.name().into(),
                 key: key.to_string(),
-            });
+            }
+            .into());
         }
-        self.info(bucket, key.as_str(), &path)
+        Ok(self.info(bucket, key.as_str(), &path)?)
     }
 
-    fn read(&self, bucket: Bucket, key: &ObjectKey) -> Result<Vec<u8>> {
+    fn read(&self, bucket: Bucket, key: &ObjectKey) -> ports::Result<Vec<u8>> {
         let path = self.path_of(bucket, key);
-        fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::NotFound {
-                bucket: bucket.name().into(),
-                key: key.to_string(),
-            },
-            _ => Error::Io { path, source: e },
+        fs::read(&path).map_err(|e| {
+            match e.kind() {
+                std::io::ErrorKind::NotFound => Error::NotFound {
+                    bucket: bucket.name().into(),
+                    key: key.to_string(),
+                },
+                _ => Error::Io { path, source: e },
+            }
+            .into()
         })
     }
 
-    fn read_range(&self, bucket: Bucket, key: &ObjectKey, start: u64, len: u64) -> Result<Vec<u8>> {
+    fn read_range(
+        &self,
+        bucket: Bucket,
+        key: &ObjectKey,
+        start: u64,
+        len: u64,
+    ) -> ports::Result<Vec<u8>> {
         let path = self.path_of(bucket, key);
         let mut f = File::open(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::NotFound {
@@ -389,24 +491,80 @@ impl ObjectStore for FolderStore {
         &self,
         bucket: Bucket,
         key: &ObjectKey,
-        bytes: &[u8],
+        body: &mut dyn Read,
+        len: u64,
         metadata: &BTreeMap<String, String>,
-        progress: &dyn Fn(u64, u64),
-    ) -> Result<ObjectInfo> {
-        let meta_path = self.meta_path(bucket, key);
-        if metadata.is_empty() {
-            let _ = fs::remove_file(&meta_path);
-        } else {
-            let json =
-                serde_json::to_vec_pretty(metadata).map_err(|e| Error::Refused(e.to_string()))?;
-            write_atomic(&self.staging_path(), &meta_path, &json, &|_, _| {})?;
+        progress: &mut dyn FnMut(u64, u64) -> ControlFlow<()>,
+    ) -> ports::Result<ObjectInfo> {
+        // The bytes first, staged: an abort or a failure changes nothing.
+        let staged = self.stage(body, len, progress)?;
+        let result = (|| -> Result<ObjectInfo> {
+            let meta_path = self.meta_path(bucket, key);
+            if metadata.is_empty() {
+                let _ = fs::remove_file(&meta_path);
+            } else {
+                let json = serde_json::to_vec_pretty(metadata)
+                    .map_err(|e| Error::Refused(e.to_string()))?;
+                write_atomic(&self.staging_path(), &meta_path, &json, &|_, _| {})?;
+            }
+            let dest = self.path_of(bucket, key);
+            if let Some(p) = dest.parent() {
+                fs::create_dir_all(p).map_err(Error::io(p))?;
+            }
+            fs::rename(&staged, &dest).map_err(Error::io(&dest))?;
+            self.info(bucket, key.as_str(), &dest)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&staged);
         }
-        let dest = self.path_of(bucket, key);
-        write_atomic(&self.staging_path(), &dest, bytes, progress)?;
-        self.info(bucket, key.as_str(), &dest)
+        Ok(result?)
     }
 
-    fn delete(&self, bucket: Bucket, key: &ObjectKey) -> Result<()> {
-        self.trash(bucket, key).map(|_| ())
+    fn delete(&self, bucket: Bucket, key: &ObjectKey) -> ports::Result<TrashEntry> {
+        let size = self.head(bucket, key)?.size;
+        let dest = self.move_to_trash(bucket, key)?;
+        let stamp = dest
+            .strip_prefix(self.root.join("trash").join(bucket.name()))
+            .ok()
+            .and_then(|rel| rel.components().next())
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(self.entry(bucket, &stamp, key.as_str(), size))
+    }
+
+    fn trash(&self) -> ports::Result<Vec<TrashEntry>> {
+        Ok(self
+            .trashed()?
+            .into_iter()
+            .map(|(bucket, stamp, key, size)| self.entry(bucket, &stamp, &key, size))
+            .collect())
+    }
+
+    fn restore_deleted(&self, id: &str) -> ports::Result<ObjectInfo> {
+        let mut parts = id.splitn(3, '/');
+        let (Some(bucket), Some(stamp), Some(key)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Error::Refused(format!(
+                "{id:?} is not a trash id (<bucket>/<time>/<key>); list them with `tablero data trash`"
+            ))
+            .into());
+        };
+        let bucket: Bucket = bucket.parse()?;
+        let key = ObjectKey::new(key)?;
+        self.untrash(bucket, stamp, &key)?;
+        self.head(bucket, &key)
+    }
+
+    fn restore_archived(
+        &self,
+        bucket: Bucket,
+        key: &ObjectKey,
+        _days: u32,
+    ) -> ports::Result<ArchiveRestore> {
+        self.head(bucket, key)?;
+        Err(BackendError::unsupported(
+            "restoring an archived object",
+            "a local workspace keeps every object readable (storage class STANDARD); there is nothing to restore",
+        ))
     }
 }

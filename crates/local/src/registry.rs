@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use tablero_core::job::ObjectRef;
-use tablero_core::registry::{ApprovalStatus, ModelVersion, Registry};
-use tablero_core::store::{Bucket, ObjectKey, ObjectStore};
-use tablero_core::train::model::ModelCard;
+use tablero_core::ports::{self, put_bytes, BackendError, ObjectStore, Registry};
+use tablero_core::registry::{ApprovalStatus, ModelVersion};
+use tablero_core::store::{Bucket, ObjectKey};
+use tablero_core::train::model::{ModelArtifact, ModelCard};
 use tablero_core::train::models::Algorithm;
 use tablero_core::train::{Holdout, LeakageFlag};
 
@@ -102,8 +103,9 @@ impl Workspace {
     /// Registers a trained model as the next version of `group`, as
     /// `PendingManualApproval`: writes the artifact and card to the models
     /// bucket and records the version in one transaction. On failure nothing
-    /// is registered and the written objects are removed.
-    pub(crate) fn register(
+    /// is registered and the written objects are removed. The audit entry
+    /// names the card's trainer.
+    pub(crate) fn register_version(
         &self,
         group: &str,
         mut card: ModelCard,
@@ -136,9 +138,9 @@ impl Workspace {
             let card_key = ObjectKey::new(&format!("{group}/v{version}/card.json"))?;
             let card_json = serde_json::to_vec_pretty(&card).map_err(|e| Error::Refused(e.to_string()))?;
             let meta = BTreeMap::from([("model_version".to_string(), format!("{group}/{version}"))]);
-            self.store().put(Bucket::Models, &artifact_key, artifact, &meta, &|_, _| {})?;
+            put_bytes(self.store(), Bucket::Models, &artifact_key, artifact, &meta)?;
             written.borrow_mut().push(artifact_key.clone());
-            self.store().put(Bucket::Models, &card_key, &card_json, &meta, &|_, _| {})?;
+            put_bytes(self.store(), Bucket::Models, &card_key, &card_json, &meta)?;
             written.borrow_mut().push(card_key.clone());
             conn.execute(
                 "INSERT INTO model_versions (group_name, version, status, created_by, created_at, artifact_key,
@@ -159,8 +161,8 @@ impl Workspace {
             )?;
             insert_audit(
                 conn,
-                self.actor(),
-                &crate::workspace::os_user(),
+                &card.trained_by,
+                self.os_user(),
                 "model.register",
                 &format!("{group}/v{version}"),
                 None,
@@ -172,6 +174,7 @@ impl Workspace {
         if result.is_err() {
             for key in written.borrow().iter() {
                 let _ = std::fs::remove_file(self.store().path_of(Bucket::Models, key));
+                self.store().remove_meta(Bucket::Models, key);
             }
         }
         result
@@ -181,11 +184,11 @@ impl Workspace {
     /// or `None` when they may (a leakage flag still needs accepting). The
     /// same checks `approve` and `reject` make; the panel uses them to
     /// disable its buttons and say why.
-    pub fn decision_refusal(&self, v: &ModelVersion, approve: bool) -> Option<Error> {
+    pub fn refusal_of_decision(&self, v: &ModelVersion, approve: bool) -> Option<Error> {
         if let Err(e) = self.require_role(Role::MlLead, decision_action(approve)) {
             return Some(e);
         }
-        state_refusal(v, approve, self.config().policy.four_eyes, self.actor())
+        state_refusal(v, approve, self.config().policy.four_eyes, &self.actor())
     }
 
     fn decide(
@@ -202,7 +205,7 @@ impl Workspace {
                 "a comment is required (--comment \"why\")".into(),
             ));
         }
-        let actor = self.actor().to_string();
+        let actor = self.actor();
         let four_eyes = self.config().policy.four_eyes;
         self.db().immediate(|conn| {
             let v = find(conn, group, version)?;
@@ -229,7 +232,7 @@ impl Workspace {
             insert_audit(
                 conn,
                 &actor,
-                &crate::workspace::os_user(),
+                self.os_user(),
                 if approve { "model.approve" } else { "model.reject" },
                 &format!("{group}/v{version}"),
                 Some(v.status.name()),
@@ -241,11 +244,14 @@ impl Workspace {
     }
 }
 
-impl Registry for Workspace {
-    type Error = Error;
-
-    fn versions(&self, group: &str, status: Option<ApprovalStatus>) -> Result<Vec<ModelVersion>> {
-        let conn = self.db().conn();
+impl Workspace {
+    /// Versions of a group, newest first, optionally by status.
+    pub(crate) fn list_versions(
+        &self,
+        group: &str,
+        status: Option<ApprovalStatus>,
+    ) -> Result<Vec<ModelVersion>> {
+        let conn = self.db().conn()?;
         let mut st = conn.prepare(&format!(
             "{SELECT} WHERE group_name = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY version DESC"
         ))?;
@@ -253,14 +259,16 @@ impl Registry for Workspace {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn version(&self, group: &str, version: u32) -> Result<ModelVersion> {
-        find(self.db().conn(), group, version)
+    /// One version.
+    pub(crate) fn find_version(&self, group: &str, version: u32) -> Result<ModelVersion> {
+        find(&*self.db().conn()?, group, version)
     }
 
-    fn card(&self, group: &str, version: u32) -> Result<ModelCard> {
+    /// A version's model card.
+    pub(crate) fn card_of(&self, group: &str, version: u32) -> Result<ModelCard> {
         let text: String = self
             .db()
-            .conn()
+            .conn()?
             .query_row(
                 "SELECT card FROM model_versions WHERE group_name = ?1 AND version = ?2",
                 params![group, version],
@@ -275,6 +283,45 @@ impl Registry for Workspace {
         serde_json::from_str(&text)
             .map_err(|e| Error::Refused(format!("stored model card is unreadable: {e}")))
     }
+}
+
+impl Registry for Workspace {
+    fn register(
+        &self,
+        group: &str,
+        card: ModelCard,
+        artifact: &[u8],
+    ) -> ports::Result<ModelVersion> {
+        Ok(self.register_version(group, card, artifact)?)
+    }
+
+    fn versions(
+        &self,
+        group: &str,
+        status: Option<ApprovalStatus>,
+    ) -> ports::Result<Vec<ModelVersion>> {
+        Ok(self.list_versions(group, status)?)
+    }
+
+    fn version(&self, group: &str, version: u32) -> ports::Result<ModelVersion> {
+        Ok(self.find_version(group, version)?)
+    }
+
+    fn card(&self, group: &str, version: u32) -> ports::Result<ModelCard> {
+        Ok(self.card_of(group, version)?)
+    }
+
+    fn artifact(&self, group: &str, version: u32) -> ports::Result<ModelArtifact> {
+        let v = self.find_version(group, version)?;
+        let bytes = self
+            .store()
+            .read(Bucket::Models, &ObjectKey::new(&v.artifact.key)?)?;
+        Ok(ModelArtifact::from_bytes(&bytes)?)
+    }
+
+    fn decision_refusal(&self, v: &ModelVersion, approve: bool) -> Option<BackendError> {
+        self.refusal_of_decision(v, approve).map(BackendError::from)
+    }
 
     fn approve(
         &self,
@@ -282,12 +329,12 @@ impl Registry for Workspace {
         version: u32,
         comment: &str,
         accept_leakage_risk: bool,
-    ) -> Result<ModelVersion> {
-        self.decide(group, version, comment, true, accept_leakage_risk)
+    ) -> ports::Result<ModelVersion> {
+        Ok(self.decide(group, version, comment, true, accept_leakage_risk)?)
     }
 
-    fn reject(&self, group: &str, version: u32, comment: &str) -> Result<ModelVersion> {
-        self.decide(group, version, comment, false, false)
+    fn reject(&self, group: &str, version: u32, comment: &str) -> ports::Result<ModelVersion> {
+        Ok(self.decide(group, version, comment, false, false)?)
     }
 }
 

@@ -6,32 +6,50 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 use tablero_core::clean::Preset;
 use tablero_core::ingest::{parse_mapping, Canonical, CsvOptions, Encoding, IngestError};
-use tablero_core::job::{JobRequest, JobRunner, JobStatus};
+
+use tablero_app::data::Upload;
+use tablero_core::job::{JobRequest, JobStatus};
+use tablero_core::ports::{Audit, Backend, BackendError, ErrorKind, JobRunner};
 use tablero_core::store::Bucket;
 use tablero_core::table;
-use tablero_local::{Error, Workspace};
+use tablero_local::Workspace;
 
 struct Fixture {
     _dir: tempfile::TempDir,
-    ws: Workspace,
+    ws: Arc<Workspace>,
+    b: Backend,
     files: PathBuf,
 }
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let ws = Workspace::init(&dir.path().join("ws")).unwrap();
+    let ws = Arc::new(Workspace::init(&dir.path().join("ws")).unwrap());
+    let b = Workspace::backend(&ws);
     let files = dir.path().join("files");
     std::fs::create_dir_all(&files).unwrap();
     Fixture {
         _dir: dir,
         ws,
+        b,
         files,
     }
 }
 
 impl Fixture {
+    /// Uploads a file through the backend, as `data upload` does.
+    fn upload(
+        &self,
+        file: &Path,
+        key: Option<&str>,
+        opts: &CsvOptions,
+        replace: bool,
+    ) -> Result<Upload, BackendError> {
+        tablero_app::data::upload(&self.b, file, key, opts, replace, &|_, _| {}, &|| false)
+    }
+
     fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
         let p = self.files.join(name);
         std::fs::write(&p, bytes).unwrap();
@@ -62,7 +80,7 @@ impl Fixture {
     }
 
     fn audit_len(&self) -> usize {
-        self.ws.audit_log("1970-01-01T00:00:00Z").unwrap().len()
+        self.ws.audit_since("1970-01-01T00:00:00Z").unwrap().len()
     }
 
     fn clean(&self, key: &str) -> (tablero_core::job::Job, Option<table::DataFrame>) {
@@ -336,13 +354,11 @@ fn every_ingestion_variant_reads_as_the_same_transactions() {
     let fx = fixture();
     let reference_csv = Variant::reference().render();
     let up = fx
-        .ws
         .upload(
             &fx.file("reference.csv", reference_csv.as_bytes()),
             None,
             &CsvOptions::default(),
             false,
-            &|_, _| {},
         )
         .unwrap();
     assert_eq!(up.rows, 8);
@@ -406,24 +422,22 @@ fn every_ingestion_variant_reads_as_the_same_transactions() {
     ];
     for (name, variant, opts, with_time) in cases {
         let up = fx
-            .ws
             .upload(
                 &fx.file(name, variant.render().as_bytes()),
                 None,
                 &opts,
                 false,
-                &|_, _| {},
             )
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(up.rows, 8, "{name}");
         assert_eq!(up.ingest.delimiter, variant.delimiter.to_string(), "{name}");
         // The mapping is stored with the object.
-        let info = fx
-            .ws
-            .list(Bucket::Raw, name, None, 10)
-            .unwrap()
-            .objects
-            .remove(0);
+        let info =
+            fx.b.store
+                .list(Bucket::Raw, name, None, 10)
+                .unwrap()
+                .objects
+                .remove(0);
         let stored: tablero_core::ingest::IngestSpec =
             serde_json::from_str(&info.metadata["ingest"]).unwrap();
         assert_eq!(stored, up.ingest, "{name}");
@@ -461,13 +475,11 @@ fn every_ingestion_variant_reads_as_the_same_transactions() {
         .collect();
     assert!(std::str::from_utf8(&latin1).is_err());
     let up = fx
-        .ws
         .upload(
             &fx.file("latin1.csv", &latin1),
             None,
             &CsvOptions::default(),
             false,
-            &|_, _| {},
         )
         .unwrap();
     assert_eq!(up.ingest.encoding, Encoding::Latin1);
@@ -483,13 +495,11 @@ fn bad_values_inside_a_valid_file_are_counted_as_unparseable() {
     csv.push_str("536400,X1,BAD DATE,1,31/31/2011 25:00,1.0,17850.0,United Kingdom\n");
     csv.push_str("536401,X2,BAD QTY,lots,2011-01-05 10:00:00,1.0,17850.0,United Kingdom\n");
     let up = fx
-        .ws
         .upload(
             &fx.file("mixed.csv", csv.as_bytes()),
             None,
             &CsvOptions::default(),
             false,
-            &|_, _| {},
         )
         .unwrap();
     assert_eq!((up.rows, up.unparseable), (10, 2));
@@ -510,24 +520,21 @@ fn bad_values_inside_a_valid_file_are_counted_as_unparseable() {
     assert_eq!(report.rows_in, 10);
 }
 
-/// Uploads `bytes` and returns the refusal, checking nothing changed.
-fn refused(fx: &Fixture, name: &str, bytes: &[u8], opts: &CsvOptions) -> Error {
+/// Uploads `bytes` and returns why it was refused, checking that nothing
+/// changed and that the refusal is the validation's (`invalid_input`, with
+/// the validation's own message).
+fn refused(fx: &Fixture, name: &str, bytes: &[u8], opts: &CsvOptions) -> IngestError {
     let before = fx.snapshot();
     let audit = fx.audit_len();
     let err = fx
-        .ws
-        .upload(&fx.file(name, bytes), None, opts, false, &|_, _| {})
+        .upload(&fx.file(name, bytes), None, opts, false)
         .unwrap_err();
     assert_eq!(fx.snapshot(), before, "{name}: the workspace changed");
     assert_eq!(fx.audit_len(), audit, "{name}: audit log changed");
-    err
-}
-
-fn ingest_error(e: Error) -> IngestError {
-    match e {
-        Error::Core(tablero_core::Error::Ingest(i)) => i,
-        other => panic!("expected an ingest error, got {other}"),
-    }
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{name}: {err}");
+    let why = tablero_core::ingest::inspect(bytes, opts).unwrap_err();
+    assert_eq!(err.to_string(), why.to_string(), "{name}");
+    why
 }
 
 #[test]
@@ -537,26 +544,18 @@ fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
     let header = good.lines().next().unwrap().to_string();
     let d = CsvOptions::default();
 
+    assert_eq!(refused(&fx, "empty.csv", b"", &d), IngestError::Empty);
     assert_eq!(
-        ingest_error(refused(&fx, "empty.csv", b"", &d)),
-        IngestError::Empty
-    );
-    assert_eq!(
-        ingest_error(refused(&fx, "blank.csv", b"\xEF\xBB\xBF \n\n", &d)),
+        refused(&fx, "blank.csv", b"\xEF\xBB\xBF \n\n", &d),
         IngestError::Empty
     );
 
-    let e = ingest_error(refused(
-        &fx,
-        "header.csv",
-        format!("{header}\n").as_bytes(),
-        &d,
-    ));
+    let e = refused(&fx, "header.csv", format!("{header}\n").as_bytes(), &d);
     assert_eq!(e, IngestError::NoRows { columns: 8 });
     assert!(e.to_string().contains("no data rows"));
 
     let no_customer = good.replace("CustomerID", "Shopper");
-    let e = ingest_error(refused(&fx, "nocust.csv", no_customer.as_bytes(), &d));
+    let e = refused(&fx, "nocust.csv", no_customer.as_bytes(), &d);
     let msg = e.to_string();
     assert!(
         matches!(&e, IngestError::MissingColumns { missing, .. } if missing == &vec!["customer_id".to_string()])
@@ -571,7 +570,7 @@ fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
         ..Variant::reference()
     }
     .render();
-    let e = ingest_error(refused(
+    let e = refused(
         &fx,
         "wrongdelim.csv",
         semi.as_bytes(),
@@ -579,13 +578,13 @@ fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
             delimiter: Some(b','),
             ..d.clone()
         },
-    ));
+    );
     assert!(
         matches!(&e, IngestError::SingleColumn { delimiter, .. } if delimiter == ","),
         "{e}"
     );
     assert!(e.to_string().contains("single column"));
-    let e = ingest_error(refused(&fx, "onecol.csv", b"customers\n1\n2\n", &d));
+    let e = refused(&fx, "onecol.csv", b"customers\n1\n2\n", &d);
     assert!(matches!(e, IngestError::SingleColumn { .. }));
 
     let latin1: Vec<u8> = good
@@ -593,7 +592,7 @@ fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
         .map(|c| u8::try_from(u32::from(c)).unwrap())
         .collect();
     let offset = latin1.iter().position(|&b| b == 0xC9).unwrap();
-    let e = ingest_error(refused(
+    let e = refused(
         &fx,
         "latin1-as-utf8.csv",
         &latin1,
@@ -601,7 +600,7 @@ fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
             encoding: Some(Encoding::Utf8),
             ..d.clone()
         },
-    ));
+    );
     assert_eq!(
         e,
         IngestError::Encoding {
@@ -613,7 +612,7 @@ fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
     assert!(e.to_string().contains(&format!("offset {offset}")));
     let mut c1 = good.replace('É', "E").into_bytes();
     c1.extend_from_slice(b"536999,X,BAD \x81 BYTE,1,2011-01-01 10:00:00,1.0,1.0,France\n");
-    let e = ingest_error(refused(&fx, "c1.csv", &c1, &d));
+    let e = refused(&fx, "c1.csv", &c1, &d);
     assert!(
         matches!(
             e,
@@ -628,7 +627,7 @@ fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
 
     let mut ragged = good.clone();
     ragged = ragged.replacen("\n536366,", "\n536366,EXTRA,", 1);
-    let e = ingest_error(refused(&fx, "ragged.csv", ragged.as_bytes(), &d));
+    let e = refused(&fx, "ragged.csv", ragged.as_bytes(), &d);
     assert_eq!(
         e,
         IngestError::Ragged {
@@ -646,7 +645,7 @@ fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
             i + 1
         ));
     }
-    let e = ingest_error(refused(&fx, "noqty.csv", no_qty.as_bytes(), &d));
+    let e = refused(&fx, "noqty.csv", no_qty.as_bytes(), &d);
     assert!(
         matches!(&e, IngestError::NoParseableValue { canonical: Canonical::Quantity, column, .. } if column == "Quantity"),
         "{e}"
@@ -657,7 +656,7 @@ fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
     for i in 0..5 {
         no_date.push_str(&format!("5{i},A,X,1,someday,1.0,1{i}.0,France\n"));
     }
-    let e = ingest_error(refused(&fx, "nodate.csv", no_date.as_bytes(), &d));
+    let e = refused(&fx, "nodate.csv", no_date.as_bytes(), &d);
     assert!(
         matches!(
             e,
@@ -669,7 +668,7 @@ fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
         "{e}"
     );
 
-    let e = ingest_error(refused(
+    let e = refused(
         &fx,
         "badmap.csv",
         good.as_bytes(),
@@ -677,15 +676,15 @@ fn bad_files_are_refused_with_a_specific_message_and_change_nothing() {
             mapping: parse_mapping("Klant=customer_id").unwrap(),
             ..d.clone()
         },
-    ));
+    );
     assert!(e.to_string().contains("no column \"Klant\""), "{e}");
 
-    let e = ingest_error(refused(
+    let e = refused(
         &fx,
         "quote.csv",
         format!("{header}\n1,\"unclosed,1,2011-01-01 10:00:00,1,1,UK\n").as_bytes(),
         &d,
-    ));
+    );
     assert!(
         matches!(
             e,
@@ -702,18 +701,21 @@ fn files_over_the_workspace_limit_are_refused_before_reading() {
     let text = std::fs::read_to_string(&cfg).unwrap();
     let text = text.replace("max_upload_bytes = 4294967296", "max_upload_bytes = 100");
     std::fs::write(&cfg, text).unwrap();
-    let ws = Workspace::open(fx.ws.root()).unwrap();
     let before = fx.snapshot();
-    let err = ws
+    let err = fx
         .upload(
             &fx.file("big.csv", Variant::reference().render().as_bytes()),
             None,
             &CsvOptions::default(),
             false,
-            &|_, _| {},
         )
         .unwrap_err();
-    assert!(matches!(err, Error::TooLarge { limit: 100, .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Refused, "{err}");
+    assert!(
+        err.to_string()
+            .contains("over the workspace limit of 100 bytes"),
+        "{err}"
+    );
     assert!(err.to_string().contains("max_upload_bytes"));
     assert_eq!(fx.snapshot(), before);
 }
@@ -722,16 +724,16 @@ fn files_over_the_workspace_limit_are_refused_before_reading() {
 fn an_existing_key_is_not_overwritten_unless_replaced() {
     let fx = fixture();
     let path = fx.file("sales.csv", Variant::reference().render().as_bytes());
-    fx.ws
-        .upload(&path, None, &CsvOptions::default(), false, &|_, _| {})
+    fx.upload(&path, None, &CsvOptions::default(), false)
         .unwrap();
     let err = fx
-        .ws
-        .upload(&path, None, &CsvOptions::default(), false, &|_, _| {})
+        .upload(&path, None, &CsvOptions::default(), false)
         .unwrap_err();
-    assert!(matches!(err, Error::Exists { .. }), "{err}");
-    fx.ws
-        .upload(&path, None, &CsvOptions::default(), true, &|_, _| {})
+    assert!(
+        err.to_string().contains("raw/sales.csv already exists"),
+        "{err}"
+    );
+    fx.upload(&path, None, &CsvOptions::default(), true)
         .unwrap();
     // The replaced version is kept in the trash.
     let trash = fx.ws.root().join("trash/raw");
@@ -743,7 +745,7 @@ fn inspecting_a_file_reads_its_head_and_writes_nothing() {
     let fx = fixture();
     let before = fx.snapshot();
     let good = fx.file("good.csv", Variant::reference().render().as_bytes());
-    let seen = fx.ws.inspect_file(&good, &CsvOptions::default()).unwrap();
+    let seen = tablero_app::data::inspect_file(&fx.b, &good, &CsvOptions::default()).unwrap();
     assert!(seen.problems.is_empty(), "{:?}", seen.problems);
     assert!(seen.whole_file);
     let spec = seen.ingest.unwrap();
@@ -759,7 +761,7 @@ fn inspecting_a_file_reads_its_head_and_writes_nothing() {
         "odd.csv",
         b"Buyer,When,Qty,Price\n1,2011-01-01 10:00:00,2,1.5\n",
     );
-    let seen = fx.ws.inspect_file(&odd, &CsvOptions::default()).unwrap();
+    let seen = tablero_app::data::inspect_file(&fx.b, &odd, &CsvOptions::default()).unwrap();
     assert!(seen.ingest.is_none());
     assert_eq!(seen.columns, ["Buyer", "When", "Qty", "Price"]);
     assert!(
@@ -773,7 +775,7 @@ fn inspecting_a_file_reads_its_head_and_writes_nothing() {
             .unwrap(),
         ..CsvOptions::default()
     };
-    let seen = fx.ws.inspect_file(&odd, &opts).unwrap();
+    let seen = tablero_app::data::inspect_file(&fx.b, &odd, &opts).unwrap();
     assert!(seen.problems.is_empty(), "{:?}", seen.problems);
     assert_eq!(fx.snapshot(), before, "inspection writes nothing");
 }
@@ -785,35 +787,31 @@ fn a_cancelled_upload_stores_nothing() {
     let file = fx.file("good.csv", Variant::reference().render().as_bytes());
     let asked = std::cell::Cell::new(0);
     // Cancelled at the second checkpoint (after validation).
-    let err = fx
-        .ws
-        .upload_cancellable(
-            &file,
-            None,
-            &CsvOptions::default(),
-            false,
-            &|_, _| {},
-            &|| {
-                asked.set(asked.get() + 1);
-                asked.get() >= 2
-            },
-        )
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::Core(tablero_core::Error::Cancelled)),
-        "{err}"
-    );
+    let err = tablero_app::data::upload(
+        &fx.b,
+        &file,
+        None,
+        &CsvOptions::default(),
+        false,
+        &|_, _| {},
+        &|| {
+            asked.set(asked.get() + 1);
+            asked.get() >= 2
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
     assert_eq!(fx.snapshot(), before, "nothing stored, nothing audited");
     // Not cancelled: stored.
-    fx.ws
-        .upload_cancellable(
-            &file,
-            None,
-            &CsvOptions::default(),
-            false,
-            &|_, _| {},
-            &|| false,
-        )
-        .unwrap();
+    tablero_app::data::upload(
+        &fx.b,
+        &file,
+        None,
+        &CsvOptions::default(),
+        false,
+        &|_, _| {},
+        &|| false,
+    )
+    .unwrap();
     assert_ne!(fx.snapshot(), before);
 }

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use tablero_core::clean::Preset;
 use tablero_core::ingest::CsvOptions;
-use tablero_core::job::{JobRequest, JobRunner, JobStatus};
-use tablero_core::registry::{ApprovalStatus, Registry};
+use tablero_core::job::{JobRequest, JobStatus};
+use tablero_core::ports::{Audit, BackendError, JobRunner, Registry};
+use tablero_core::registry::ApprovalStatus;
 use tablero_core::train::models::Algorithm;
 use tablero_core::train::TrainConfig;
-use tablero_local::{Error, Workspace};
+use tablero_local::Workspace;
 
 fn sample() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../assets/sample/online_retail_sample.csv")
@@ -34,12 +35,15 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
     )
     .unwrap();
     let ws = Workspace::open(&root).unwrap();
-    ws.upload(
+    let backend = Workspace::open(&root).unwrap().into_backend();
+    tablero_app::data::upload(
+        &backend,
         &sample(),
         Some("s.csv"),
         &CsvOptions::default(),
         false,
         &|_, _| {},
+        &|| false,
     )
     .unwrap();
     for preset in [Preset::Standard, Preset::Parity] {
@@ -153,7 +157,7 @@ fn every_transition_and_refusal() {
             JobStatus::Succeeded
         );
     }
-    let refused = |r: Result<tablero_core::registry::ModelVersion, Error>| match r {
+    let refused = |r: Result<tablero_core::registry::ModelVersion, BackendError>| match r {
         Err(e) => e.to_string(),
         Ok(v) => panic!("expected a refusal, got {v:?}"),
     };
@@ -213,7 +217,7 @@ fn every_transition_and_refusal() {
     let v4 = train(&alice, "s/features.parquet").report.unwrap()["version"]
         .as_u64()
         .unwrap() as u32;
-    let mut lead = as_user(&root, "bob");
+    let lead = as_user(&root, "bob");
     lead.set_four_eyes(false).unwrap();
     let alice = as_user(&root, "alice");
     assert_eq!(
@@ -224,7 +228,7 @@ fn every_transition_and_refusal() {
         ApprovalStatus::Approved
     );
 
-    let log = alice.audit_log("1970-01-01T00:00:00Z").unwrap();
+    let log = alice.audit_since("1970-01-01T00:00:00Z").unwrap();
     // Editing tablero.toml by hand (as this test's set-up did) is audited too.
     assert!(log.iter().any(|e| e.action == "policy.edited"));
     let decisions: Vec<(String, String, Option<String>, Option<String>)> = log
@@ -346,7 +350,7 @@ fn two_concurrent_approvals_end_in_one_consistent_state() {
         assert_eq!(v.decided_by.as_ref(), Some(winners[0]));
         assert_eq!(v.comment, Some(format!("approved by {}", winners[0])));
         let approvals = as_user(&root, "bob")
-            .audit_log("1970-01-01T00:00:00Z")
+            .audit_since("1970-01-01T00:00:00Z")
             .unwrap()
             .into_iter()
             .filter(|e| e.action == "model.approve" && e.target == format!("default/v{version}"))

@@ -17,8 +17,7 @@ use std::time::{Duration, Instant};
 
 use tablero_core::clean::Preset;
 use tablero_core::ingest::CsvOptions;
-use tablero_core::job::{JobRequest, JobRunner, JobStatus};
-use tablero_core::registry::Registry;
+use tablero_core::job::{JobRequest, JobStatus};
 use tablero_core::train::models::Algorithm;
 use tablero_core::train::TrainConfig;
 use tablero_local::Workspace;
@@ -39,7 +38,11 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().join("ws");
     let (key, body, winner) = prepare(&root, only);
-    let app = tablero_serve::App::open(&root).expect("open workspace");
+    let backend = Workspace::open(&root)
+        .expect("open workspace")
+        .into_backend();
+    let app = tablero_serve::App::new(tablero_serve::Sources::from_backend(&backend))
+        .expect("load the model");
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -158,20 +161,22 @@ fn prepare(root: &std::path::Path, only: Option<Algorithm>) -> (String, String, 
         .expect("config")
         .replace("four_eyes = true", "four_eyes = false");
     std::fs::write(ws.config_path(), text).expect("config");
-    let ws = Workspace::open(root).expect("open");
+    let ws = Workspace::open(root).expect("open").into_backend();
     let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../assets/sample/online_retail_sample.csv");
-    ws.upload(
+    tablero_app::data::upload(
+        &ws,
         &sample,
         Some("s.csv"),
         &CsvOptions::default(),
         false,
         &|_, _| {},
+        &|| false,
     )
     .expect("upload");
     let run = |r| {
-        let j = ws.submit(r).expect("submit");
-        let j = ws.run(&j.id, &|_| {}).expect("run");
+        let j = ws.jobs.submit(r).expect("submit");
+        let j = ws.jobs.run(&j.id, &|_| {}).expect("run");
         assert_eq!(j.status, JobStatus::Succeeded, "{:?}", j.error);
     };
     run(JobRequest::Clean {
@@ -195,10 +200,12 @@ fn prepare(root: &std::path::Path, only: Option<Algorithm>) -> (String, String, 
         group: "default".into(),
         config,
     });
-    ws.approve("default", 1, "bench", false).expect("approve");
-    ws.promote("default", 1).expect("promote");
-    let key = ws.create_key("bench", 1e9).expect("key");
-    let card = ws.card("default", 1).expect("card");
+    ws.registry
+        .approve("default", 1, "bench", false)
+        .expect("approve");
+    ws.deployer.promote("default", 1, &|_| {}).expect("promote");
+    let key = ws.keys.create_key("bench", 1e9).expect("key");
+    let card = ws.registry.card("default", 1).expect("card");
     let mut record = serde_json::Map::new();
     for f in &card.feature_schema {
         let value = match f {

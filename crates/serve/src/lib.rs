@@ -10,11 +10,11 @@
 //! a half-loaded model.
 
 pub mod api;
-pub mod lifecycle;
+pub mod source;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -27,11 +27,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value as Json_};
+use tablero_core::monitor::{LiveSlot, MetricWindow};
+use tablero_core::ports::{key_hash, BackendError, Serving};
 use tablero_core::train::dataset::{FeatureSpec, Value};
 use tablero_core::train::model::{FeatureBaseline, Model, Prediction};
-use tablero_local::deploy::{key_hash, LOCAL_ENDPOINT};
-use tablero_local::monitor::MetricWindow;
-use tablero_local::Workspace;
+
+pub use source::{KeyInfo, Sources};
 
 /// Body limit of the JSON routes.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -53,12 +54,6 @@ pub struct Served {
     pub version: u32,
     /// The model.
     pub model: Model,
-}
-
-#[derive(Clone)]
-struct KeyInfo {
-    name: String,
-    rate: f64,
 }
 
 struct TokenBucket {
@@ -141,7 +136,7 @@ pub struct ScoredCsv {
 
 /// The server's shared state.
 pub struct App {
-    workspace: Mutex<Workspace>,
+    sources: Sources,
     served: ArcSwapOption<Served>,
     keys: ArcSwap<HashMap<String, KeyInfo>>,
     buckets: Mutex<HashMap<String, TokenBucket>>,
@@ -158,7 +153,8 @@ pub struct App {
 
 /// A uniform sample of the live records (algorithm R), kept so a
 /// candidate's training data can be compared with real traffic before it is
-/// promoted. Slots changed since the last flush are written to the workspace.
+/// promoted. Slots changed since the last flush are written to the metrics
+/// sink.
 struct Reservoir {
     capacity: usize,
     seen: u64,
@@ -169,12 +165,12 @@ struct Reservoir {
 }
 
 impl Reservoir {
-    fn new(capacity: usize, stored: Vec<(usize, String, String)>) -> Reservoir {
+    fn new(capacity: usize, stored: Vec<LiveSlot>) -> Reservoir {
         let mut seed = [0u8; 8];
         let _ = getrandom::fill(&mut seed);
         let mut slots: Vec<(String, String)> = Vec::new();
-        for (_, record, at) in stored.into_iter().take(capacity) {
-            slots.push((record, at));
+        for s in stored.into_iter().take(capacity) {
+            slots.push((s.record, s.seen_at));
         }
         Reservoir {
             capacity,
@@ -281,13 +277,19 @@ impl Reservoir {
         }
     }
 
-    fn take_dirty(&mut self) -> Vec<(usize, String, String)> {
+    fn take_dirty(&mut self) -> Vec<LiveSlot> {
         let mut dirty = std::mem::take(&mut self.dirty);
         dirty.sort_unstable();
         dirty.dedup();
         dirty
             .into_iter()
-            .filter_map(|i| self.slots.get(i).map(|(r, at)| (i, r.clone(), at.clone())))
+            .filter_map(|i| {
+                self.slots.get(i).map(|(r, at)| LiveSlot {
+                    slot: i,
+                    record: r.clone(),
+                    seen_at: at.clone(),
+                })
+            })
             .collect()
     }
 }
@@ -506,7 +508,7 @@ impl Window {
     }
 
     /// The window as stored, or `None` when nothing happened in it.
-    fn finish(mut self) -> Option<MetricWindow> {
+    fn finish(mut self, endpoint: &str) -> Option<MetricWindow> {
         let (group, version) = self.served.clone()?;
         if self.requests == 0 {
             return None;
@@ -517,7 +519,7 @@ impl Window {
                 .then(|| tablero_core::stats::quantile_sorted(&self.latencies_ms, q))
         };
         Some(MetricWindow {
-            endpoint: tablero_local::deploy::LOCAL_ENDPOINT.into(),
+            endpoint: endpoint.to_string(),
             group,
             version,
             window_start: self
@@ -559,15 +561,18 @@ fn reject(status: StatusCode, message: impl Into<String>) -> Box<Response> {
 }
 
 impl App {
-    /// Opens the workspace, loads the deployed model (if any) and the keys.
-    pub fn open(workspace: &Path) -> Result<Arc<App>, tablero_local::Error> {
-        let ws = Workspace::open(workspace)?;
-        let sample = Reservoir::new(ws.config().limits.live_sample, ws.live_sample(None)?);
+    /// The server over its three seams: loads the model to serve (if any)
+    /// and the keys, and continues the stored live sample.
+    pub fn new(sources: Sources) -> Result<Arc<App>, BackendError> {
+        let sample = Reservoir::new(
+            sources.metrics.sample_capacity(),
+            sources.metrics.stored_sample()?,
+        );
         let mut token = [0u8; 24];
         getrandom::fill(&mut token)
-            .map_err(|e| tablero_local::Error::Refused(format!("no randomness: {e}")))?;
+            .map_err(|e| BackendError::refused(format!("no randomness: {e}")))?;
         let app = Arc::new(App {
-            workspace: Mutex::new(ws),
+            sources,
             served: ArcSwapOption::empty(),
             keys: ArcSwap::from_pointee(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
@@ -612,57 +617,26 @@ impl App {
             .map(|s| (s.group.clone(), s.version))
     }
 
-    fn with_workspace<T>(
-        &self,
-        f: impl FnOnce(&Workspace) -> Result<T, tablero_local::Error>,
-    ) -> Result<T, tablero_local::Error> {
-        let ws = self
-            .workspace
-            .lock()
-            .map_err(|_| tablero_local::Error::Refused("workspace lock poisoned".into()))?;
-        f(&ws)
-    }
-
     /// Re-reads the active API keys.
-    pub fn reload_keys(&self) -> Result<(), tablero_local::Error> {
-        let keys = self.with_workspace(|ws| ws.keys())?;
-        let map: HashMap<String, KeyInfo> = keys
-            .into_iter()
-            .filter(|k| k.revoked_at.is_none())
-            .map(|k| {
-                (
-                    k.sha256,
-                    KeyInfo {
-                        name: k.name,
-                        rate: k.rate,
-                    },
-                )
-            })
-            .collect();
-        self.keys.store(Arc::new(map));
+    pub fn reload_keys(&self) -> Result<(), BackendError> {
+        let keys = self.sources.keys.keys()?;
+        self.keys.store(Arc::new(keys));
         Ok(())
     }
 
-    /// Loads the deployed version and swaps it in (nothing changes on error).
-    pub fn reload_model(&self) -> Result<Option<(String, u32)>, tablero_local::Error> {
-        let loaded = self.with_workspace(|ws| match ws.deployed()? {
-            Some(d) => {
-                let current = self.serving();
-                if current == Some((d.group.clone(), d.version)) {
-                    return Ok(None);
-                }
-                let artifact = ws.load_artifact(&d.group, d.version)?;
-                Ok(Some(Served {
-                    group: d.group,
-                    version: d.version,
-                    model: artifact.model,
-                }))
+    /// Loads the version to serve and swaps it in (nothing changes on error).
+    pub fn reload_model(&self) -> Result<Option<(String, u32)>, BackendError> {
+        if let Some(wanted) = self.sources.model.wanted()? {
+            if self.serving() != Some((wanted.group.clone(), wanted.version)) {
+                let model = self.sources.model.load(&wanted)?;
+                let Serving { group, version } = wanted;
+                tracing::info!(group = %group, version, "serving model");
+                self.served.store(Some(Arc::new(Served {
+                    group,
+                    version,
+                    model,
+                })));
             }
-            None => Ok(None),
-        })?;
-        if let Some(s) = loaded {
-            tracing::info!(group = %s.group, version = s.version, "serving model");
-            self.served.store(Some(Arc::new(s)));
         }
         Ok(self.serving())
     }
@@ -674,7 +648,9 @@ impl App {
         let key = current.as_ref().map(|s| (s.group.clone(), s.version));
         if w.served != key {
             let old = std::mem::replace(&mut *w, Window::new(current.as_deref()));
-            if let (Some(done), Ok(mut f)) = (old.finish(), self.finished.lock()) {
+            if let (Some(done), Ok(mut f)) =
+                (old.finish(&self.sources.endpoint), self.finished.lock())
+            {
                 f.push(done);
             }
         }
@@ -724,8 +700,9 @@ impl App {
         }
     }
 
-    /// Closes the current window and writes every finished one to the workspace.
-    pub fn flush_metrics(&self) -> Result<usize, tablero_local::Error> {
+    /// Closes the current window and writes every finished one, with the
+    /// changed slots of the live sample, to the metrics sink.
+    pub fn flush_metrics(&self) -> Result<usize, BackendError> {
         let mut done: Vec<MetricWindow> = self
             .finished
             .lock()
@@ -734,7 +711,7 @@ impl App {
         if let Ok(mut w) = self.window.lock() {
             let current = self.served.load_full();
             let old = std::mem::replace(&mut *w, Window::new(current.as_deref()));
-            done.extend(old.finish());
+            done.extend(old.finish(&self.sources.endpoint));
         }
         let n = done.len();
         let sampled = self
@@ -742,18 +719,9 @@ impl App {
             .lock()
             .map(|mut s| s.take_dirty())
             .unwrap_or_default();
-        self.with_workspace(|ws| {
-            ws.store_live_sample(LOCAL_ENDPOINT, &sampled)?;
-            for w in &done {
-                ws.record_metrics(w)?;
-            }
-            if n > 0 {
-                for change in ws.evaluate_alarms()? {
-                    tracing::warn!(rule = %change.rule, state = %change.state, value = ?change.value, "alarm");
-                }
-            }
-            Ok(())
-        })?;
+        for change in self.sources.metrics.write(&done, &sampled)? {
+            tracing::warn!(rule = %change.rule, state = %change.state, value = ?change.value, "alarm");
+        }
         Ok(n)
     }
 
@@ -1570,28 +1538,24 @@ async fn models(State(app): State<Arc<App>>) -> Response {
         .serving()
         .map(|(g, _)| g)
         .unwrap_or_else(|| "default".into());
-    let listed = app.with_workspace(|ws| {
-        use tablero_core::registry::Registry;
-        let versions = ws.versions(&group, None)?;
-        let mut out = Vec::new();
-        for v in versions {
-            let path = ws.store().path_of(
-                tablero_core::store::Bucket::Models,
-                &tablero_core::store::ObjectKey::new(&v.artifact.key)?,
-            );
-            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            out.push(json!({
-                "filename": format!("{}/v{}", v.group, v.version),
-                "size_bytes": size,
-                "created_timestamp": v.created_at,
-                "modified_timestamp": v.decided_at.clone().unwrap_or_else(|| v.created_at.clone()),
-                "status": v.status.name(),
-            }));
-        }
-        Ok(out)
-    });
+    let listed = {
+        let app = app.clone();
+        tokio::task::spawn_blocking(move || app.sources.model.catalogue(&group)).await
+    };
     match listed {
-        Ok(models) => {
+        Ok(Ok(listed)) => {
+            let models: Vec<Json_> = listed
+                .into_iter()
+                .map(|m| {
+                    json!({
+                        "filename": m.name,
+                        "size_bytes": m.size_bytes,
+                        "created_timestamp": m.created,
+                        "modified_timestamp": m.modified,
+                        "status": m.status,
+                    })
+                })
+                .collect();
             let latest = models
                 .first()
                 .map(|m| m["filename"].clone())
@@ -1599,6 +1563,7 @@ async fn models(State(app): State<Arc<App>>) -> Response {
             Json(json!({"total_models": models.len(), "latest_model": latest, "models": models}))
                 .into_response()
         }
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -1730,24 +1695,38 @@ pub async fn serve(
     result
 }
 
-/// Where the running endpoint records itself: `<workspace>/endpoint.json`.
-pub fn state_file(workspace: &Path) -> PathBuf {
-    workspace.join("endpoint.json")
-}
-
 /// Default length of a metrics window.
 pub const METRICS_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Runs the endpoint for a workspace until SIGINT/SIGTERM or an admin
-/// shutdown: JSON logs on stdout, `<workspace>/endpoint.json` (pid, URL,
-/// admin token) while it runs. What `tablero-serve` and `tablero endpoint
-/// start` run.
-pub fn run(
-    workspace: &Path,
-    host: &str,
-    port: u16,
-    metrics_interval: Duration,
-) -> anyhow::Result<()> {
+/// How to run the endpoint.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Address to bind (`127.0.0.1`: loopback only).
+    pub host: String,
+    /// Port (0 picks a free one).
+    pub port: u16,
+    /// Length of a metrics window.
+    pub metrics_interval: Duration,
+    /// Where to record the running endpoint (pid, URL, admin token) while
+    /// it runs, if anywhere (`<workspace>/endpoint.json` locally).
+    pub state_file: Option<PathBuf>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            metrics_interval: METRICS_INTERVAL,
+            state_file: None,
+        }
+    }
+}
+
+/// Runs the endpoint until SIGINT/SIGTERM or an admin shutdown: JSON logs
+/// on stdout, the state file while it runs. What `tablero-serve`, `tablero
+/// endpoint serve` and `tablero-desktop serve-endpoint` run.
+pub fn run(sources: Sources, options: RunOptions) -> anyhow::Result<()> {
     use anyhow::Context;
     let _ = tracing_subscriber::fmt()
         .json()
@@ -1757,23 +1736,30 @@ pub fn run(
         .enable_all()
         .build()
         .context("starting the runtime")?;
+    let RunOptions {
+        host,
+        port,
+        metrics_interval,
+        state_file,
+    } = options;
     runtime.block_on(async {
-        let app = App::open(workspace).context("opening the workspace")?;
-        let listener = tokio::net::TcpListener::bind((host, port))
+        let app = App::new(sources).context("loading the model and keys")?;
+        let listener = tokio::net::TcpListener::bind((host.as_str(), port))
             .await
             .with_context(|| format!("binding {host}:{port}"))?;
         let addr = listener.local_addr()?;
-        let state = json!({
-            "pid": std::process::id(),
-            "url": format!("http://{addr}"),
-            "port": addr.port(),
-            "admin_token": app.admin_token(),
-            "started_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        });
-        let file = state_file(workspace);
-        let tmp = file.with_extension("json.part");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&state)?)?;
-        std::fs::rename(&tmp, &file)?;
+        if let Some(file) = &state_file {
+            let state = json!({
+                "pid": std::process::id(),
+                "url": format!("http://{addr}"),
+                "port": addr.port(),
+                "admin_token": app.admin_token(),
+                "started_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            });
+            let tmp = file.with_extension("json.part");
+            std::fs::write(&tmp, serde_json::to_vec_pretty(&state)?)?;
+            std::fs::rename(&tmp, file)?;
+        }
         tracing::info!(url = %format!("http://{addr}"), serving = ?app.serving(), "listening");
         let stop = async {
             let ctrl_c = tokio::signal::ctrl_c();
@@ -1799,7 +1785,9 @@ pub fn run(
             metrics_interval,
         )
         .await;
-        let _ = std::fs::remove_file(&file);
+        if let Some(file) = &state_file {
+            let _ = std::fs::remove_file(file);
+        }
         tracing::info!("stopped");
         result.context("serving")
     })

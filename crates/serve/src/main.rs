@@ -1,10 +1,17 @@
 //! `tablero-serve --workspace DIR [--port 8080] [--host 127.0.0.1]`: serves the
 //! workspace's deployed model. Writes `<workspace>/endpoint.json` (pid, port,
 //! admin token) while it runs; stops on SIGINT/SIGTERM or `POST /admin/shutdown`.
+//!
+//! This is the binary's composition point: the one place in `tablero-serve`
+//! that names a backend. It builds the backend once and gives the server its
+//! three seams over the backend's ports.
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::Parser;
+use tablero_core::ports::BackendKind;
+use tablero_serve::{RunOptions, Sources};
 
 #[derive(Parser)]
 #[command(
@@ -16,6 +23,9 @@ struct Args {
     /// Workspace folder.
     #[arg(long, env = "TABLERO_WORKSPACE")]
     workspace: PathBuf,
+    /// Backend (default: the workspace's `[backend] kind`, else local).
+    #[arg(long)]
+    backend: Option<String>,
     /// Port (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     port: u16,
@@ -29,10 +39,21 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let env = std::env::var("TABLERO_BACKEND").ok();
+    let kind =
+        tablero_local::choose_backend(&args.workspace, args.backend.as_deref(), env.as_deref())?;
+    let backend = match kind {
+        BackendKind::Local => tablero_local::Workspace::open(&args.workspace)
+            .context("opening the workspace")?
+            .into_backend(),
+    };
     tablero_serve::run(
-        &args.workspace,
-        &args.host,
-        args.port,
-        std::time::Duration::from_secs(args.metrics_interval.max(1)),
+        Sources::from_backend(&backend),
+        RunOptions {
+            host: args.host,
+            port: args.port,
+            metrics_interval: std::time::Duration::from_secs(args.metrics_interval.max(1)),
+            state_file: Some(tablero_local::endpoint::state_file(&args.workspace)),
+        },
     )
 }

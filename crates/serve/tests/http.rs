@@ -9,20 +9,113 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use tablero_app::data::Upload;
+use tablero_core::charts::Chart;
 use tablero_core::clean::Preset;
 use tablero_core::ingest::CsvOptions;
-use tablero_core::job::{JobRequest, JobRunner, JobStatus};
-use tablero_core::registry::Registry;
+use tablero_core::job::{JobRequest, JobStatus};
+use tablero_core::monitor::{FeatureDrift, PromotionDiff};
+use tablero_core::ports::{ApiKeys, BackendError, Deployer, Deployment, JobRunner, Registry};
 use tablero_core::train::models::Algorithm;
 use tablero_core::train::TrainConfig;
 use tablero_local::Workspace;
+
+/// What these tests do to a workspace besides serving it, through its
+/// backend (as the CLI would).
+trait Ops {
+    fn upload(
+        &self,
+        file: &Path,
+        key: Option<&str>,
+        opts: &CsvOptions,
+        replace: bool,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<Upload, BackendError>;
+    fn promote_now(&self, group: &str, version: u32) -> Result<Deployment, BackendError>;
+    fn roll_back(&self) -> Result<Deployment, BackendError>;
+    fn live_sample(
+        &self,
+        since: Option<&str>,
+    ) -> Result<Vec<(usize, String, String)>, BackendError>;
+    fn drift_since(
+        &self,
+        group: &str,
+        version: u32,
+        since: &str,
+    ) -> Result<Vec<FeatureDrift>, BackendError>;
+    fn promotion_diff(
+        &self,
+        group: &str,
+        version: u32,
+        since: &str,
+    ) -> Result<PromotionDiff, BackendError>;
+    fn endpoint_charts(&self, since: &str) -> Result<Vec<(String, Chart)>, BackendError>;
+}
+
+impl Ops for Workspace {
+    fn upload(
+        &self,
+        file: &Path,
+        key: Option<&str>,
+        opts: &CsvOptions,
+        replace: bool,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<Upload, BackendError> {
+        let b = Workspace::open(self.root()).unwrap().into_backend();
+        tablero_app::data::upload(&b, file, key, opts, replace, progress, &|| false)
+    }
+
+    fn promote_now(&self, group: &str, version: u32) -> Result<Deployment, BackendError> {
+        Ok(Deployer::promote(self, group, version, &|_| {})?.deployment)
+    }
+
+    fn roll_back(&self) -> Result<Deployment, BackendError> {
+        Ok(Deployer::rollback(self, &|_| {})?.deployment)
+    }
+
+    fn live_sample(
+        &self,
+        since: Option<&str>,
+    ) -> Result<Vec<(usize, String, String)>, BackendError> {
+        Ok(self
+            .sampled(since)?
+            .into_iter()
+            .map(|s| (s.slot, s.record, s.seen_at))
+            .collect())
+    }
+
+    fn drift_since(
+        &self,
+        group: &str,
+        version: u32,
+        since: &str,
+    ) -> Result<Vec<FeatureDrift>, BackendError> {
+        let b = Workspace::open(self.root()).unwrap().into_backend();
+        tablero_app::monitor::drift_since(&b, group, version, since)
+    }
+
+    fn promotion_diff(
+        &self,
+        group: &str,
+        version: u32,
+        since: &str,
+    ) -> Result<PromotionDiff, BackendError> {
+        let b = Workspace::open(self.root()).unwrap().into_backend();
+        tablero_app::monitor::promotion_diff(&b, group, version, since)
+    }
+
+    fn endpoint_charts(&self, since: &str) -> Result<Vec<(String, Chart)>, BackendError> {
+        let b = Workspace::open(self.root()).unwrap().into_backend();
+        tablero_app::monitor::endpoint_charts(&b, since)
+    }
+}
 
 /// [`workspace`] with an API key and version 1 deployed.
 fn serving(key_name: &str, rate: f64) -> (tempfile::TempDir, PathBuf, Workspace, String) {
     let (dir, root) = workspace();
     let ws = Workspace::open(&root).unwrap();
     let key = ws.create_key(key_name, rate).unwrap();
-    ws.promote("default", 1).unwrap();
+    ws.promote_now("default", 1).unwrap();
     (dir, root, ws, key)
 }
 
@@ -91,7 +184,8 @@ struct Server {
 
 impl Server {
     fn start(root: &Path) -> Server {
-        let app = tablero_serve::App::open(root).unwrap();
+        let backend = Workspace::open(root).unwrap().into_backend();
+        let app = tablero_serve::App::new(tablero_serve::Sources::from_backend(&backend)).unwrap();
         let admin = app.admin_token().to_string();
         let shared = app.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -229,7 +323,7 @@ fn readiness_auth_rate_limits_and_validation() {
     // Nothing deployed: not ready, predictions refused with 503.
     assert_eq!(get(&format!("{}/readyz", server.url)).0, 503);
     assert_eq!(post(&predict, Some(&key), &body).0, 503);
-    ws.promote("default", 1).unwrap();
+    ws.promote_now("default", 1).unwrap();
     assert_eq!(admin(&server, "/admin/reload")["serving"]["version"], 1);
     assert_eq!(get(&format!("{}/readyz", server.url)).0, 200);
 
@@ -382,11 +476,11 @@ fn promotion_under_load_fails_no_request_and_rollback_returns_to_the_previous_de
         })
         .collect();
     std::thread::sleep(Duration::from_millis(150));
-    let d = ws.promote("default", 2).unwrap();
+    let d = ws.promote_now("default", 2).unwrap();
     assert_eq!((d.version, d.from_version), (2, Some(1)));
     assert_eq!(admin(&server, "/admin/reload")["serving"]["version"], 2);
     std::thread::sleep(Duration::from_millis(150));
-    let d = ws.rollback().unwrap();
+    let d = ws.roll_back().unwrap();
     assert_eq!(
         (d.version, d.from_version, d.action.as_str()),
         (1, Some(2), "rollback")
@@ -432,7 +526,7 @@ fn promotion_under_load_fails_no_request_and_rollback_returns_to_the_previous_de
         })
         .unwrap();
     ws.run(&j.id, &|_| {}).unwrap();
-    let err = ws.promote("default", 3).unwrap_err().to_string();
+    let err = ws.promote_now("default", 3).unwrap_err().to_string();
     assert!(
         err.contains("only Approved versions can be promoted"),
         "{err}"
@@ -869,7 +963,7 @@ fn live_sample_is_bounded_and_feeds_the_promotion_diff_and_charts() {
     std::fs::write(ws.config_path(), text).unwrap();
     let ws = Workspace::open(&root).unwrap();
     let key = ws.create_key("sample", 1_000_000.0).unwrap();
-    ws.promote("default", 1).unwrap();
+    ws.promote_now("default", 1).unwrap();
     let t0 = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let server = Server::start(&root);
     let predict = format!("{}/v1/predict", server.url);

@@ -13,11 +13,11 @@ at: string,
  */
 actor: string, 
 /**
- * The OS user running the command.
+ * The OS user (or cloud identity) running the command.
  */
 os_user: string, 
 /**
- * What: `upload`, `delete`, `job.start`, …
+ * What: `upload`, `delete`, `job.submit`, …
  */
 action: string, 
 /**

@@ -2,8 +2,7 @@
 import type { IngestSpec } from "./IngestSpec";
 
 /**
- * How a local CSV would be read, from its head (see
- * [`Workspace::inspect_file`]).
+ * How a local CSV would be read, from its head (see [`inspect_file`]).
  */
 export type FileInspection = { 
 /**

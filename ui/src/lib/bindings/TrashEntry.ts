@@ -2,11 +2,13 @@
 import type { Bucket } from "./Bucket";
 
 /**
- * A deleted object kept in the workspace trash.
+ * A deleted object the store keeps and can put back (the workspace trash
+ * locally; a noncurrent version on a versioned bucket).
  */
 export type TrashEntry = { 
 /**
- * `<bucket>/<time>/<key>`: what `restore` takes.
+ * What [`ObjectStore::restore_deleted`] takes (`<bucket>/<time>/<key>`
+ * locally).
  */
 id: string, 
 /**
@@ -26,6 +28,6 @@ deleted_at: string,
  */
 size: number, 
 /**
- * The file in the trash.
+ * Where it is kept (a file in the workspace trash locally).
  */
 path: string, };

@@ -6,7 +6,8 @@
 export type UiError = { 
 /**
  * `permission`, `not_found`, `invalid_input`, `invalid_key`,
- * `refused`, `not_initialised`.
+ * `refused`, `not_initialised`, `cancelled`, `unsupported`, `offline`
+ * (the kinds of docs/cli.md).
  */
 kind: string, 
 /**

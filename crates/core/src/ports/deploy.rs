@@ -1,0 +1,142 @@
+//! The deployer port: which approved version the endpoint serves,
+//! promotion and rollback with their rollout, and the endpoint itself.
+
+use serde::{Deserialize, Serialize};
+
+use super::{BackendError, Result};
+use crate::registry::ModelVersion;
+
+/// One promotion or rollback.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Deployment {
+    /// Sequence number.
+    pub seq: i64,
+    /// Endpoint name.
+    pub endpoint: String,
+    /// Model group.
+    pub group: String,
+    /// Version now served.
+    pub version: u32,
+    /// Version served before.
+    pub from_version: Option<u32>,
+    /// `promote` or `rollback`.
+    pub action: String,
+    /// Who.
+    pub actor: String,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+}
+
+/// A model version being served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Serving {
+    /// Model group.
+    pub group: String,
+    /// Version.
+    pub version: u32,
+}
+
+/// How far a promotion or rollback has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutPhase {
+    /// The deployment is recorded; the endpoint has not switched yet.
+    Recorded,
+    /// The endpoint serves the new version.
+    Completed,
+    /// Recorded, and no endpoint runs: it will serve the version when it starts.
+    NotRunning,
+}
+
+/// A promotion or rollback and its rollout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Rollout {
+    /// The recorded deployment.
+    pub deployment: Deployment,
+    /// How far the endpoint has got.
+    pub phase: RolloutPhase,
+    /// What the endpoint serves now, as it says itself (when it runs).
+    pub serving: Option<Serving>,
+}
+
+/// How to start an endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointOptions {
+    /// Port (0 picks a free one).
+    pub port: u16,
+    /// Address to bind (`127.0.0.1` by default).
+    pub host: String,
+    /// Seconds per metrics window.
+    pub metrics_interval: u64,
+}
+
+impl Default for EndpointOptions {
+    fn default() -> Self {
+        EndpointOptions {
+            port: 8080,
+            host: "127.0.0.1".into(),
+            metrics_interval: 60,
+        }
+    }
+}
+
+/// The endpoint, as it reports itself.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EndpointStatus {
+    /// Whether it answers.
+    pub running: bool,
+    /// Its base URL.
+    pub url: Option<String>,
+    /// Its process id (local).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub pid: Option<u64>,
+    /// What it serves.
+    pub serving: Option<Serving>,
+    /// Seconds since it started.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub uptime_seconds: Option<u64>,
+    /// Its log (local: a file in the workspace).
+    pub log: Option<String>,
+}
+
+/// What stopping the endpoint did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EndpointStopped {
+    /// Always false afterwards.
+    pub running: bool,
+    /// Whether an endpoint was running and stopped.
+    pub stopped: bool,
+    /// The URL it answered on.
+    pub url: Option<String>,
+}
+
+/// Promotion, rollback, history, and the endpoint's lifecycle. A backend
+/// that cannot do one of these answers `unsupported` with the reason.
+pub trait Deployer: Send + Sync {
+    /// The latest deployment: what the endpoint should serve.
+    fn deployed(&self) -> Result<Option<Deployment>>;
+    /// Promotions and rollbacks, newest first.
+    fn deployments(&self) -> Result<Vec<Deployment>>;
+    /// Why the acting identity may not promote `v` now, or `None`.
+    fn promotion_refusal(&self, v: &ModelVersion) -> Option<BackendError>;
+    /// Why the acting identity may not roll back now, or `None`.
+    fn rollback_refusal(&self) -> Option<BackendError>;
+    /// Deploys an Approved version; `progress` sees each phase of the
+    /// rollout, the returned one is the last.
+    fn promote(&self, group: &str, version: u32, progress: &dyn Fn(&Rollout)) -> Result<Rollout>;
+    /// Returns to the previously deployed version (the previous
+    /// deployment, not version N−1).
+    fn rollback(&self, progress: &dyn Fn(&Rollout)) -> Result<Rollout>;
+    /// Starts the endpoint and waits until it answers.
+    fn start_endpoint(&self, options: &EndpointOptions) -> Result<EndpointStatus>;
+    /// Stops it; in-flight requests finish first.
+    fn stop_endpoint(&self) -> Result<EndpointStopped>;
+    /// Whether it runs, and what it serves.
+    fn endpoint_status(&self) -> Result<EndpointStatus>;
+}

@@ -1,0 +1,36 @@
+//! The model registry port: SQLite locally, SageMaker Model Registry on AWS.
+
+use super::{BackendError, Result};
+use crate::registry::{ApprovalStatus, ModelVersion};
+use crate::train::model::{ModelArtifact, ModelCard};
+
+/// Versions of model groups, their cards and artifacts, and their approval.
+pub trait Registry: Send + Sync {
+    /// Registers a trained model as the next version of `group`, as
+    /// `PendingManualApproval`, with its card (`card.trained_by` is its
+    /// creator) and artifact. On failure nothing is registered. This is how
+    /// a training job, here or remote, hands over its result.
+    fn register(&self, group: &str, card: ModelCard, artifact: &[u8]) -> Result<ModelVersion>;
+    /// Versions of a group, newest first, optionally by status.
+    fn versions(&self, group: &str, status: Option<ApprovalStatus>) -> Result<Vec<ModelVersion>>;
+    /// One version.
+    fn version(&self, group: &str, version: u32) -> Result<ModelVersion>;
+    /// A version's model card.
+    fn card(&self, group: &str, version: u32) -> Result<ModelCard>;
+    /// A version's artifact, loaded.
+    fn artifact(&self, group: &str, version: u32) -> Result<ModelArtifact>;
+    /// Why the acting identity may not approve (or reject) `v` now, or
+    /// `None` when it may (a leakage flag still needs accepting).
+    fn decision_refusal(&self, v: &ModelVersion, approve: bool) -> Option<BackendError>;
+    /// Approves a pending version (ML lead; not its trainer under
+    /// four-eyes; leakage flags need `accept_leakage_risk`).
+    fn approve(
+        &self,
+        group: &str,
+        version: u32,
+        comment: &str,
+        accept_leakage_risk: bool,
+    ) -> Result<ModelVersion>;
+    /// Rejects a pending version.
+    fn reject(&self, group: &str, version: u32, comment: &str) -> Result<ModelVersion>;
+}
