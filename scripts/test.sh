@@ -25,6 +25,15 @@ echo "==> cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo nextest run"
 cargo nextest run --workspace --locked --no-fail-fast
+# Tests on the full dataset live in test binaries named full_dataset and are
+# ignored unless asked for: they run when ../shared/data has the file, and
+# show as skipped otherwise.
+if [ -f ../shared/data/online_retail.csv.gz ] || [ -n "${TABLERO_FULL_DATASET:-}" ]; then
+    echo "==> cargo nextest run: the full-dataset tests (../shared/data is present)"
+    cargo nextest run --workspace --locked --no-fail-fast --run-ignored only -E 'binary(full_dataset)'
+else
+    echo "==> the full-dataset tests are skipped: ../shared/data/online_retail.csv.gz is absent"
+fi
 echo "==> doc tests"
 cargo test --workspace --doc --locked
 echo "==> TypeScript bindings generated from the Rust types are up to date"

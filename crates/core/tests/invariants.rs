@@ -78,3 +78,87 @@ fn only_the_desktop_crate_knows_tauri() {
         assert!(tauri.is_empty(), "{package} depends on {tauri:?}");
     }
 }
+
+/// The files of the three composition points: the only product code
+/// outside `crates/local` that may name the local backend.
+const COMPOSITION_POINTS: [&str; 3] = [
+    "crates/cli/src/backend.rs",
+    "src-tauri/src/backend.rs",
+    "crates/serve/src/main.rs",
+];
+
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn only_the_composition_points_name_the_local_backend() {
+    // Product code: every crate's `src/`. (Tests and benchmarks build their
+    // fixtures with the local backend, as the conformance suite does.)
+    let root = repo();
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(root.join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("src"))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.push(root.join("src-tauri/src"));
+    let mut files = Vec::new();
+    for d in &dirs {
+        rust_files(d, &mut files);
+    }
+    let allowed = |rel: &str| rel.starts_with("crates/local/") || COMPOSITION_POINTS.contains(&rel);
+    let mut offenders = Vec::new();
+    let mut seen_in_points = 0;
+    for f in &files {
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(f).unwrap();
+        if text.contains("tablero_local") {
+            if allowed(&rel) {
+                seen_in_points += usize::from(COMPOSITION_POINTS.contains(&rel.as_str()));
+            } else {
+                offenders.push(rel);
+            }
+        }
+    }
+    assert!(
+        files.len() > 40,
+        "the walk sees the sources: {}",
+        files.len()
+    );
+    assert_eq!(
+        seen_in_points, 3,
+        "each composition point builds the backend"
+    );
+    assert!(
+        offenders.is_empty(),
+        "only {COMPOSITION_POINTS:?} (and crates/local) may name tablero_local; also: {offenders:?}"
+    );
+}
+
+#[test]
+fn the_use_case_layer_knows_no_backend() {
+    let names = tree("tablero-app");
+    assert!(names.contains("tablero-core"), "{names:?}");
+    let mut bad: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| forbidden(n) || *n == "tablero-local")
+        .collect();
+    bad.sort_unstable();
+    assert!(bad.is_empty(), "tablero-app depends on {bad:?}");
+}

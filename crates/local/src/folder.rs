@@ -362,9 +362,11 @@ impl FolderStore {
                     Ok(0) => break,
                     Ok(n) => n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(BackendError::refused(format!(
+                    Err(e) => {
+                        return Err(BackendError::refused(format!(
                         "reading the upload failed after {written} bytes: {e}; nothing was stored"
-                    ))),
+                    )))
+                    }
                 };
                 f.write_all(&buf[..n]).map_err(Error::io(&staging))?;
                 written += n as u64;
