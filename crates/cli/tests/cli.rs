@@ -908,3 +908,57 @@ fn demo_runs_the_whole_product_on_a_fresh_workspace() {
     let again = run(&["demo", "--seconds", "1", "--port", "0", "--json"]);
     assert_eq!(again.status.code(), Some(1));
 }
+
+#[test]
+fn the_backend_is_chosen_by_flag_environment_or_workspace_and_unknown_ones_are_refused() {
+    let cli = Cli::new();
+    let (code, init) = cli.json(&["init"]);
+    assert_eq!(code, 0);
+    assert_eq!(init["backend"], "local");
+    let config = std::fs::read_to_string(cli.ws().join("tablero.toml")).unwrap();
+    assert!(config.contains("[backend]\nkind = \"local\""), "{config}");
+    assert_eq!(cli.json(&["data", "ls", "raw", "--backend", "local"]).0, 0);
+
+    // An unknown kind, from the flag or the environment, is refused in words.
+    let (code, err) = cli.json(&["data", "ls", "raw", "--backend", "cloud"]);
+    assert_eq!(code, 1);
+    assert_eq!(err["error"]["kind"], "refused");
+    let msg = err["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("unknown backend \"cloud\" (--backend)") && msg.contains("local"),
+        "{msg}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tablero"))
+        .args(["data", "ls", "raw", "--json"])
+        .env("TABLERO_WORKSPACE", cli.ws())
+        .env("TABLERO_BACKEND", "cloud")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("(TABLERO_BACKEND)"));
+
+    // The workspace's own choice, and a file without [backend] means local.
+    std::fs::write(
+        cli.ws().join("tablero.toml"),
+        config.replace("kind = \"local\"", "kind = \"cloud\""),
+    )
+    .unwrap();
+    let (code, err) = cli.json(&["data", "ls", "raw"]);
+    assert_eq!(code, 1);
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("[backend] kind in"));
+    // The flag wins over the file.
+    assert_eq!(cli.json(&["data", "ls", "raw", "--backend", "local"]).0, 0);
+    std::fs::write(
+        cli.ws().join("tablero.toml"),
+        config.replace("[backend]\nkind = \"local\"\n", ""),
+    )
+    .unwrap();
+    assert_eq!(cli.json(&["data", "ls", "raw"]).0, 0);
+}

@@ -12,7 +12,8 @@
 //! use tablero_conformance::shape::{breaks, shape};
 //! let recorded = shape(&json!({"id": "job-1", "progress": 0.5, "output": null}));
 //! assert!(breaks(&recorded, &shape(&json!({"id": "job-2", "progress": 1, "output": {"key": "k"}, "new": true}))).is_empty());
-//! assert_eq!(breaks(&recorded, &shape(&json!({"id": 7, "progress": 1}))).len(), 1);
+//! // `id` retyped, `output` removed:
+//! assert_eq!(breaks(&recorded, &shape(&json!({"id": 7, "progress": 1}))).len(), 2);
 //! ```
 
 use std::collections::BTreeMap;

@@ -185,7 +185,11 @@ struct Server {
 impl Server {
     fn start(root: &Path) -> Server {
         let backend = Workspace::open(root).unwrap().into_backend();
-        let app = tablero_serve::App::new(tablero_serve::Sources::from_backend(&backend)).unwrap();
+        Server::on(tablero_serve::Sources::from_backend(&backend))
+    }
+
+    fn on(sources: tablero_serve::Sources) -> Server {
+        let app = tablero_serve::App::new(sources).unwrap();
         let admin = app.admin_token().to_string();
         let shared = app.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -1190,4 +1194,123 @@ fn a_request_over_the_timeout_is_answered_503() {
         .call()
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
+}
+
+mod seams {
+    //! The server on its three seams alone: no workspace behind it, as in
+    //! a container (the model given, keys checked elsewhere, metrics kept).
+
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use tablero_core::monitor::{AlarmChange, LiveSlot, MetricWindow};
+    use tablero_core::ports::{key_hash, Result, Serving};
+    use tablero_core::train::model::Model;
+    use tablero_serve::source::{KeyInfo, KeySource, Listed, MetricsSink, ModelSource};
+    use tablero_serve::Sources;
+
+    use super::*;
+
+    struct Given(Model);
+
+    impl ModelSource for Given {
+        fn wanted(&self) -> Result<Option<Serving>> {
+            Ok(Some(Serving {
+                group: "churn".into(),
+                version: 7,
+            }))
+        }
+        fn load(&self, _: &Serving) -> Result<Model> {
+            Ok(self.0.clone())
+        }
+        fn catalogue(&self, _: &str) -> Result<Vec<Listed>> {
+            Ok(Vec::new())
+        }
+    }
+
+    struct OneKey(String);
+
+    impl KeySource for OneKey {
+        fn keys(&self) -> Result<HashMap<String, KeyInfo>> {
+            Ok(HashMap::from([(
+                key_hash(&self.0),
+                KeyInfo {
+                    name: "gateway".into(),
+                    rate: 1000.0,
+                },
+            )]))
+        }
+    }
+
+    /// Keeps what it is given, shared with the test.
+    #[derive(Clone, Default)]
+    struct Kept(Arc<Mutex<(Vec<MetricWindow>, Vec<LiveSlot>)>>);
+
+    impl MetricsSink for Kept {
+        fn write(&self, windows: &[MetricWindow], sample: &[LiveSlot]) -> Result<Vec<AlarmChange>> {
+            let mut kept = self.0.lock().unwrap();
+            kept.0.extend_from_slice(windows);
+            kept.1.extend_from_slice(sample);
+            Ok(Vec::new())
+        }
+        fn sample_capacity(&self) -> usize {
+            10
+        }
+        fn stored_sample(&self) -> Result<Vec<LiveSlot>> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[test]
+    fn the_server_runs_on_its_three_seams_without_a_workspace() {
+        // A model trained in a workspace that is then removed entirely.
+        let (dir, root) = workspace();
+        let model = Workspace::open(&root)
+            .unwrap()
+            .artifact("default", 1)
+            .unwrap()
+            .model;
+        let card = Workspace::open(&root).unwrap().card("default", 1).unwrap();
+        drop(dir);
+        assert!(!root.exists());
+
+        let kept = Kept::default();
+        let server = Server::on(Sources {
+            model: Arc::new(Given(model)),
+            keys: Arc::new(OneKey("k-123".into())),
+            metrics: Arc::new(kept.clone()),
+            endpoint: "container".into(),
+        });
+        assert_eq!(get(&format!("{}/readyz", server.url)).0, 200);
+        let mut record = serde_json::Map::new();
+        for f in &card.feature_schema {
+            let value = match f {
+                tablero_core::train::dataset::FeatureSpec::Numeric { mean, .. } => json!(mean),
+                tablero_core::train::dataset::FeatureSpec::Categorical { categories, .. } => {
+                    json!(categories.first())
+                }
+            };
+            record.insert(f.name().to_string(), value);
+        }
+        let body = json!({ "records": [record] }).to_string();
+        let url = format!("{}/v1/predict", server.url);
+        let (code, _, reply) = post(&url, Some("k-123"), &body);
+        assert_eq!(code, 200, "{reply}");
+        assert_eq!(reply["model_version"], 7);
+        assert_eq!(post(&url, Some("another"), &body).0, 401);
+        let (code, text) = get(&format!("{}/models", server.url));
+        assert_eq!(code, 200);
+        assert!(text.contains("\"total_models\":0"), "{text}");
+
+        server.app.flush_metrics().unwrap();
+        let kept = kept.0.lock().unwrap();
+        assert_eq!(kept.0.len(), 1);
+        let w = &kept.0[0];
+        assert_eq!(
+            (w.endpoint.as_str(), w.group.as_str(), w.version),
+            ("container", "churn", 7)
+        );
+        assert_eq!((w.requests, w.errors, w.predictions), (2, 0, 1));
+        assert_eq!(kept.1.len(), 1, "the scored record joins the live sample");
+    }
 }
