@@ -74,15 +74,9 @@ pub fn serve_endpoint(
             .map_err(BackendError::from)?
             .into_backend(),
     };
-    tablero_serve::run(
-        Sources::from_backend(&backend),
-        RunOptions {
-            host: host.to_string(),
-            port,
-            metrics_interval: std::time::Duration::from_secs(metrics_interval.max(1)),
-            state_file: Some(tablero_local::endpoint::state_file(root)),
-        },
-    )
+    let state = tablero_local::endpoint::state_file(root);
+    let options = RunOptions::new(host, port, metrics_interval, Some(state));
+    tablero_serve::run(Sources::from_backend(&backend), options)
 }
 
 /// The platform's default workspace folder.

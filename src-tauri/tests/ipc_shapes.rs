@@ -205,15 +205,8 @@ fn every_command_keeps_its_json_shape() {
 
     // Traffic.
     let card = s.ok("model_show", json!({ "version": 1 }));
-    let mut record = serde_json::Map::new();
-    for f in card["card"]["feature_schema"].as_array().unwrap() {
-        let value = if f["kind"] == "numeric" {
-            f["mean"].clone()
-        } else {
-            f["categories"][0].clone()
-        };
-        record.insert(f["name"].as_str().unwrap().to_string(), value);
-    }
+    let record = tablero_conformance::typical_record(&card);
+    assert!(!record.is_empty());
     let body = json!({ "records": [record] }).to_string();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

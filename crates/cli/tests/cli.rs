@@ -649,15 +649,8 @@ fn endpoint_keys_promotion_and_rollback_through_the_cli() {
         .build()
         .into();
     let card: Value = cli.json(&["models", "show", "1"]).1;
-    let mut record = serde_json::Map::new();
-    for f in card["card"]["feature_schema"].as_array().unwrap() {
-        let value = if f["kind"] == "numeric" {
-            f["mean"].clone()
-        } else {
-            f["categories"][0].clone()
-        };
-        record.insert(f["name"].as_str().unwrap().to_string(), value);
-    }
+    let record = tablero_conformance::typical_record(&card);
+    assert!(!record.is_empty());
     let body = serde_json::json!({"records": [record]}).to_string();
     let mut resp = agent
         .post(format!("{url}/v1/predict"))

@@ -10,3 +10,28 @@
 
 pub mod shape;
 pub mod suite;
+
+/// A feature record a model accepts: each numeric feature at its training
+/// mean, each categorical one at its first category, from a model card as
+/// `models show --json` and the desktop's `model_show` return it
+/// (`{"card": {"feature_schema": [...]}}` or the card itself).
+pub fn typical_record(card: &serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    let schema = card
+        .get("card")
+        .unwrap_or(card)
+        .get("feature_schema")
+        .and_then(serde_json::Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    schema
+        .iter()
+        .filter_map(|f| {
+            let value = if f["kind"] == "numeric" {
+                f["mean"].clone()
+            } else {
+                f["categories"][0].clone()
+            };
+            Some((f["name"].as_str()?.to_string(), value))
+        })
+        .collect()
+}

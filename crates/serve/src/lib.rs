@@ -1712,6 +1712,24 @@ pub struct RunOptions {
     pub state_file: Option<PathBuf>,
 }
 
+impl RunOptions {
+    /// Bind `host:port`, write a metrics window every `metrics_interval`
+    /// seconds (at least 1), record the running endpoint in `state_file`.
+    pub fn new(
+        host: &str,
+        port: u16,
+        metrics_interval: u64,
+        state_file: Option<PathBuf>,
+    ) -> RunOptions {
+        RunOptions {
+            host: host.to_string(),
+            port,
+            metrics_interval: Duration::from_secs(metrics_interval.max(1)),
+            state_file,
+        }
+    }
+}
+
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {

@@ -47,13 +47,7 @@ fn main() -> anyhow::Result<()> {
             .context("opening the workspace")?
             .into_backend(),
     };
-    tablero_serve::run(
-        Sources::from_backend(&backend),
-        RunOptions {
-            host: args.host,
-            port: args.port,
-            metrics_interval: std::time::Duration::from_secs(args.metrics_interval.max(1)),
-            state_file: Some(tablero_local::endpoint::state_file(&args.workspace)),
-        },
-    )
+    let state = tablero_local::endpoint::state_file(&args.workspace);
+    let options = RunOptions::new(&args.host, args.port, args.metrics_interval, Some(state));
+    tablero_serve::run(Sources::from_backend(&backend), options)
 }
