@@ -205,21 +205,7 @@ fn every_command_keeps_its_json_shape() {
 
     // Traffic.
     let card = s.ok("model_show", json!({ "version": 1 }));
-    let record = tablero_conformance::typical_record(&card);
-    assert!(!record.is_empty());
-    let body = json!({ "records": [record] }).to_string();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    for _ in 0..5 {
-        let resp = agent
-            .post(format!("{url}/v1/predict"))
-            .header("x-api-key", &key)
-            .send(body.as_str())
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 200);
-    }
+    tablero_conformance::send_typical_traffic(&url, &key, &card, 5);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let m = s.ok("monitor", json!({ "range": "1h" }));

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use tablero_conformance::shape::Contract;
 
 struct Scenario {
@@ -202,21 +202,7 @@ fn every_command_keeps_its_json_shape() {
 
     // Traffic, then what the endpoint saw.
     let card = s.ok("models show", &["models", "show", "1"]);
-    let record = tablero_conformance::typical_record(&card);
-    assert!(!record.is_empty());
-    let body = json!({"records": [record]}).to_string();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    for _ in 0..5 {
-        let resp = agent
-            .post(format!("{url}/v1/predict"))
-            .header("x-api-key", &key)
-            .send(body.as_str())
-            .unwrap();
-        assert_eq!(resp.status().as_u16(), 200);
-    }
+    tablero_conformance::send_typical_traffic(&url, &key, &card, 5);
     // Windows of one second: wait for the endpoint to write them.
     let mut seen = false;
     for _ in 0..100 {

@@ -35,3 +35,23 @@ pub fn typical_record(card: &serde_json::Value) -> serde_json::Map<String, serde
         })
         .collect()
 }
+
+/// Sends `times` prediction requests of [`typical_record`] to an
+/// endpoint's `/v1/predict` at `url` with `key`; each must be answered 200.
+pub fn send_typical_traffic(url: &str, key: &str, card: &serde_json::Value, times: usize) {
+    let record = typical_record(card);
+    assert!(!record.is_empty(), "the card has a feature schema: {card}");
+    let body = serde_json::json!({ "records": [record] }).to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for _ in 0..times {
+        let resp = agent
+            .post(format!("{url}/v1/predict"))
+            .header("x-api-key", key)
+            .send(body.as_str())
+            .expect("the endpoint answers");
+        assert_eq!(resp.status().as_u16(), 200, "a typical record is scored");
+    }
+}
