@@ -13,8 +13,7 @@ use tablero_core::clean::Preset;
 use tablero_core::ingest::{parse_mapping, CsvOptions};
 use tablero_core::job::JobRequest;
 use tablero_core::monitor::alarm_states;
-use tablero_core::ports::{Backend, BackendError, EndpointOptions, EndpointStatus, TrashEntry};
-use tablero_core::registry::ApprovalStatus;
+use tablero_core::ports::{Backend, EndpointOptions, EndpointStatus, TrashEntry};
 use tablero_core::store::{Bucket, ObjectInfo};
 use tablero_core::train::metrics::Metric;
 use tablero_core::train::models::Algorithm;
@@ -228,12 +227,9 @@ pub async fn workspace_open(panel: State<'_, Panel>, path: String) -> Reply<Sess
 pub async fn notifications(panel: State<'_, Panel>) -> Reply<Notifications> {
     panel
         .with(|b| {
-            let pending = b
-                .registry
-                .versions("default", Some(ApprovalStatus::PendingManualApproval))?
-                .into_iter()
-                .filter(|v| b.registry.decision_refusal(v, true).is_none())
-                .map(|v| json_of(&v))
+            let pending = tablero_app::models::pending_for_me(b, "default")?
+                .iter()
+                .map(json_of)
                 .collect();
             let alarms = alarm_states(&b.monitor.alarm_history()?);
             Ok(Notifications {
@@ -396,7 +392,9 @@ async fn start_job<R: Runtime>(
     request: JobRequest,
 ) -> Reply<JobStarted> {
     let opened = panel.opened();
-    let job = panel.with(move |b| Ok(b.jobs.submit(request)?)).await?;
+    let job = panel
+        .with(move |b| Ok(tablero_app::jobs::submit(b, request)?))
+        .await?;
     let id = job.id.clone();
     let current = panel.current_handle();
     std::thread::spawn(move || {
@@ -456,11 +454,10 @@ pub async fn etl_features<R: Runtime>(
     out: Option<String>,
 ) -> Reply<JobStarted> {
     let cutoff = match cutoff.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c) => Some(tablero_core::dates::parse_user_timestamp(c).ok_or_else(|| {
-            UiError::refused(format!(
-                "cut-off {c:?} is not a date: use YYYY-MM-DD or 'YYYY-MM-DD HH:MM:SS'"
-            ))
-        })?),
+        Some(c) => Some(
+            tablero_app::jobs::parse_cutoff(c)
+                .map_err(|e| UiError::refused(format!("cut-off {e}")))?,
+        ),
         None => None,
     };
     let request = JobRequest::Features {
@@ -608,13 +605,6 @@ pub async fn models_compare(
         .await
 }
 
-fn allowed(refusal: Option<BackendError>) -> Allowed {
-    Allowed {
-        allowed: refusal.is_none(),
-        reason: refusal.map(|e| e.to_string()),
-    }
-}
-
 #[tauri::command]
 pub async fn model_actions(
     panel: State<'_, Panel>,
@@ -623,14 +613,7 @@ pub async fn model_actions(
 ) -> Reply<ModelActions> {
     let group = group_or_default(group);
     panel
-        .with(move |b| {
-            let v = b.registry.version(&group, version)?;
-            Ok(ModelActions {
-                approve: allowed(b.registry.decision_refusal(&v, true)),
-                reject: allowed(b.registry.decision_refusal(&v, false)),
-                promote: allowed(b.deployer.promotion_refusal(&v)),
-            })
-        })
+        .with(move |b| Ok(tablero_app::models::actions(b, &group, version)?))
         .await
 }
 
@@ -645,7 +628,8 @@ pub async fn model_approve(
     let group = group_or_default(group);
     panel
         .with(move |b| {
-            let v = b.registry.approve(
+            let v = tablero_app::models::approve(
+                b,
                 &group,
                 version,
                 &comment,
@@ -665,7 +649,11 @@ pub async fn model_reject(
 ) -> Reply<Value> {
     let group = group_or_default(group);
     panel
-        .with(move |b| Ok(json_of(&b.registry.reject(&group, version, &comment)?)))
+        .with(move |b| {
+            Ok(json_of(&tablero_app::models::reject(
+                b, &group, version, &comment,
+            )?))
+        })
         .await
 }
 
@@ -694,11 +682,14 @@ pub async fn endpoint_start(
                         .and_then(|v| v.parse().ok())
                 })
                 .unwrap_or(60);
-            b.deployer.start_endpoint(&EndpointOptions {
-                port: port.unwrap_or(8080),
-                metrics_interval: interval,
-                ..EndpointOptions::default()
-            })?;
+            tablero_app::deploy::start_endpoint(
+                b,
+                &EndpointOptions {
+                    port: port.unwrap_or(8080),
+                    metrics_interval: interval,
+                    ..EndpointOptions::default()
+                },
+            )?;
             Ok(endpoint_state(b.deployer.endpoint_status()?))
         })
         .await
@@ -708,7 +699,7 @@ pub async fn endpoint_start(
 pub async fn endpoint_stop(panel: State<'_, Panel>) -> Reply<Value> {
     panel
         .with(|b| {
-            let v = b.deployer.stop_endpoint()?;
+            let v = tablero_app::deploy::stop_endpoint(b)?;
             Ok(json!({ "stopped": v.stopped }))
         })
         .await
@@ -753,7 +744,7 @@ pub async fn deploy_promote(
     panel
         .with(move |b| {
             Ok(json_of(
-                &b.deployer.promote(&group, version, &|_| {})?.deployment,
+                &tablero_app::deploy::promote(b, &group, version, &|_| {})?.deployment,
             ))
         })
         .await
@@ -762,7 +753,11 @@ pub async fn deploy_promote(
 #[tauri::command]
 pub async fn deploy_rollback(panel: State<'_, Panel>) -> Reply<Value> {
     panel
-        .with(|b| Ok(json_of(&b.deployer.rollback(&|_| {})?.deployment)))
+        .with(|b| {
+            Ok(json_of(
+                &tablero_app::deploy::rollback(b, &|_| {})?.deployment,
+            ))
+        })
         .await
 }
 
@@ -772,7 +767,7 @@ pub async fn deploy_history(panel: State<'_, Panel>) -> Reply<DeployHistory> {
         .with(|b| {
             Ok(DeployHistory {
                 deployments: b.deployer.deployments()?,
-                rollback: allowed(b.deployer.rollback_refusal()),
+                rollback: Allowed::from_refusal(tablero_app::deploy::rollback_refusal(b)),
             })
         })
         .await

@@ -79,25 +79,7 @@ pub struct UploadProgress {
     pub total: u64,
 }
 
-/// Whether an action is allowed now, and why not.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct Allowed {
-    /// Allowed.
-    pub allowed: bool,
-    /// Why not, in words for the user.
-    pub reason: Option<String>,
-}
-
-/// What the acting user may do with a model version.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct ModelActions {
-    /// Approve.
-    pub approve: Allowed,
-    /// Reject.
-    pub reject: Allowed,
-    /// Promote to the endpoint.
-    pub promote: Allowed,
-}
+pub use tablero_app::models::{Allowed, ModelActions};
 
 /// The deployment history and whether the acting user may roll back now.
 #[derive(Debug, Clone, Serialize, TS)]

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tablero_core::clean::Preset;
 use tablero_core::ingest::{self, CsvOptions, IngestSpec, INGEST_META};
-use tablero_core::ports::{AuditEvent, Backend, BackendError, ErrorKind, Result, Role, TrashEntry};
+use tablero_core::ports::{
+    Action, AuditEvent, Backend, BackendError, ErrorKind, Result, TrashEntry,
+};
 use tablero_core::preview::{self, Preview};
 use tablero_core::report::RowExample;
 use tablero_core::store::{Bucket, ObjectInfo, ObjectKey};
@@ -168,9 +170,7 @@ pub fn upload(
 ) -> Result<Upload> {
     let stopped = || BackendError::from(tablero_core::Error::Cancelled);
     let check = || if cancelled() { Err(stopped()) } else { Ok(()) };
-    backend
-        .identity
-        .authorize(&[Role::Analyst], "upload data")?;
+    backend.identity.authorize(Action::Upload)?;
     let size = fs::metadata(file).map_err(|e| io_error(file, &e))?.len();
     let limit = backend.identity.limits().max_upload_bytes;
     if size > limit {
@@ -406,9 +406,7 @@ fn write_file_atomic(out: &Path, bytes: &[u8]) -> Result<()> {
 /// Deletes an object (analyst): it goes to the trash, from which
 /// [`restore`] takes it back. Audited.
 pub fn delete(backend: &Backend, bucket: Bucket, key: &str) -> Result<TrashEntry> {
-    backend
-        .identity
-        .authorize(&[Role::Analyst], "delete data")?;
+    backend.identity.authorize(Action::Delete)?;
     let key = ObjectKey::new(key)?;
     let info = backend.store.head(bucket, &key)?;
     let entry = backend.store.delete(bucket, &key)?;
@@ -424,9 +422,7 @@ pub fn delete(backend: &Backend, bucket: Bucket, key: &str) -> Result<TrashEntry
 /// metadata (analyst). Refused when another object has that key now.
 /// Audited.
 pub fn restore(backend: &Backend, id: &str) -> Result<ObjectInfo> {
-    backend
-        .identity
-        .authorize(&[Role::Analyst], "restore data")?;
+    backend.identity.authorize(Action::Restore)?;
     let info = backend.store.restore_deleted(id)?;
     backend.audit.append_audit(
         &AuditEvent::new("restore", format!("{}/{}", info.bucket, info.key))

@@ -6,11 +6,16 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use serde_json::{json, Value};
 use tablero_core::clean::Preset;
 use tablero_core::ingest::CsvOptions;
 use tablero_core::job::{JobRequest, JobStatus};
+use tablero_core::monitor::{AlarmChange, FeatureDrift};
 use tablero_core::ports::{Backend, EndpointOptions};
+use tablero_core::stages::StageReport;
+use tablero_core::train::models::Algorithm;
+use tablero_core::train::LeaderboardEntry;
 use tablero_core::train::TrainConfig;
 
 use crate::{backend, Failure};
@@ -28,7 +33,7 @@ fn step(quiet: bool, text: &str) {
 }
 
 fn run_job(b: &Backend, request: JobRequest) -> Result<tablero_core::job::Job, Failure> {
-    let job = b.jobs.submit(request)?;
+    let job = tablero_app::jobs::submit(b, request)?;
     let job = b.jobs.run(&job.id, &|_| {})?;
     if job.status != JobStatus::Succeeded {
         return Err(Failure::refused(format!(
@@ -47,7 +52,7 @@ pub fn run(
     seconds: u64,
     port: u16,
     quiet: bool,
-) -> Result<Value, Failure> {
+) -> Result<DemoReport, Failure> {
     if root.exists()
         && std::fs::read_dir(root)
             .map(|mut d| d.next().is_some())
@@ -121,24 +126,40 @@ pub fn run(
             config: TrainConfig::default(),
         },
     )?;
-    let report = train.report.unwrap_or(Value::Null);
-    let version = report["version"].as_u64().unwrap_or(1) as u32;
+    let report = match train.report {
+        Some(StageReport::Train(report)) => *report,
+        _ => {
+            return Err(Failure::refused(format!(
+                "{} did not report a trained version",
+                train.id
+            )))
+        }
+    };
+    let version = report.version;
     step(
         quiet,
         &format!("approving version {version} as {LEAD} (four eyes)"),
     );
     let lead = backend::open(root, kind, Some(LEAD))?;
-    lead.registry
-        .approve("default", version, "demo: CV metrics reviewed", false)?;
+    tablero_app::models::approve(
+        &lead,
+        "default",
+        version,
+        "demo: CV metrics reviewed",
+        false,
+    )?;
 
     step(quiet, "starting the endpoint and promoting");
-    let key = ws.keys.create_key("demo", 100_000.0)?;
-    let started = ws.deployer.start_endpoint(&EndpointOptions {
-        port,
-        metrics_interval: 2,
-        ..EndpointOptions::default()
-    })?;
-    ws.deployer.promote("default", version, &|_| {})?;
+    let key = tablero_app::keys::create(&ws, "demo", 100_000.0)?;
+    let started = tablero_app::deploy::start_endpoint(
+        &ws,
+        &EndpointOptions {
+            port,
+            metrics_interval: 2,
+            ..EndpointOptions::default()
+        },
+    )?;
+    tablero_app::deploy::promote(&ws, "default", version, &|_| {})?;
     let url = started.url.unwrap_or_default();
 
     step(
@@ -206,19 +227,79 @@ pub fn run(
                 .map_err(|e| Failure::refused(format!("{}: {e}", path.display())))?;
         }
     }
-    Ok(json!({
-        "charts": charts_dir,
-        "workspace": root,
-        "leaderboard": report["leaderboard"],
-        "winner": report["winner"],
-        "version": version,
-        "approved_by": LEAD,
-        "endpoint": {"url": url, "api_key": key},
-        "traffic": {"requests": sent, "succeeded": ok},
-        "latency_ms": {"p50_median": p50s.get(p50s.len() / 2), "p99_worst": p99},
-        "drift": drift.iter().take(5).collect::<Vec<_>>(),
-        "alarms": alarms,
-    }))
+    Ok(DemoReport {
+        charts: charts_dir.display().to_string(),
+        workspace: root.display().to_string(),
+        leaderboard: report.leaderboard,
+        winner: report.winner,
+        version,
+        approved_by: LEAD.to_string(),
+        endpoint: DemoEndpoint { url, api_key: key },
+        traffic: Traffic {
+            requests: sent,
+            succeeded: ok,
+        },
+        latency_ms: Latency {
+            p50_median: p50s.get(p50s.len() / 2).copied(),
+            p99_worst: p99,
+        },
+        drift: drift.into_iter().take(5).collect(),
+        alarms,
+    })
+}
+
+/// What the demo did and where to look.
+#[derive(Debug, Serialize)]
+pub struct DemoReport {
+    /// The charts' folder.
+    pub charts: String,
+    /// The demo workspace.
+    pub workspace: String,
+    /// The training leaderboard.
+    pub leaderboard: Vec<LeaderboardEntry>,
+    /// The winner.
+    pub winner: Algorithm,
+    /// The version trained, approved and deployed.
+    pub version: u32,
+    /// The second ML lead who approved it.
+    pub approved_by: String,
+    /// The endpoint and its key.
+    pub endpoint: DemoEndpoint,
+    /// The traffic sent.
+    pub traffic: Traffic,
+    /// Its latency.
+    pub latency_ms: Latency,
+    /// The five largest drifts.
+    pub drift: Vec<FeatureDrift>,
+    /// Alarm state changes.
+    pub alarms: Vec<AlarmChange>,
+}
+
+/// The demo's endpoint.
+#[derive(Debug, Serialize)]
+pub struct DemoEndpoint {
+    /// Its URL.
+    pub url: String,
+    /// The key made for the demo.
+    pub api_key: String,
+}
+
+/// Requests the demo sent.
+#[derive(Debug, Serialize)]
+pub struct Traffic {
+    /// Sent.
+    pub requests: u64,
+    /// Answered 200.
+    pub succeeded: u64,
+}
+
+/// The endpoint's latency during the demo.
+#[derive(Debug, Serialize)]
+pub struct Latency {
+    /// Median of the windows' p50.
+    pub p50_median: Option<f64>,
+    /// Worst p99.
+    pub p99_worst: f64,
 }
 
 fn feature_records(ws: &Backend) -> Result<Vec<Value>, Failure> {

@@ -6,6 +6,7 @@ use tablero_core::ports::AuditEntry;
 use tablero_core::preview::Preview;
 use tablero_core::registry::{Comparison, ModelVersion};
 use tablero_core::report::{CleanReport, ColumnSummary, FeatureReport};
+use tablero_core::stages::StageReport;
 use tablero_core::store::ObjectInfo;
 use tablero_core::train::model::ModelCard;
 use tablero_core::train::LeaderboardEntry;
@@ -240,36 +241,29 @@ pub fn job(j: &Job, logs: &[LogLine]) {
     if let Some(e) = &j.error {
         println!("  error: {e}");
     }
-    if let Some(report) = &j.report {
-        if let Some(board) = report.get("leaderboard") {
-            if let Ok(board) = serde_json::from_value::<Vec<LeaderboardEntry>>(board.clone()) {
-                leaderboard(&board);
-            }
+    match &j.report {
+        Some(StageReport::Train(t)) => {
+            leaderboard(&t.leaderboard);
             println!(
                 "  registered {} version {} as {}",
-                report["group"].as_str().unwrap_or(""),
-                report["version"],
-                report["status"].as_str().unwrap_or("")
+                t.group,
+                t.version,
+                t.status.name()
             );
-            if let Some(h) = report.get("holdout") {
-                println!(
-                    "  holdout: accuracy {:.4}, auc {:.4}",
-                    h["accuracy"].as_f64().unwrap_or(0.0),
-                    h["auc"].as_f64().unwrap_or(0.0)
-                );
-            }
-            for l in report["leakage"].as_array().into_iter().flatten() {
+            println!(
+                "  holdout: accuracy {:.4}, auc {:.4}",
+                t.holdout.accuracy, t.holdout.auc
+            );
+            for l in &t.leakage {
                 println!(
                     "  LEAKAGE: {} alone predicts the target (AUC {:.4}); approval needs --accept-leakage-risk",
-                    l["feature"].as_str().unwrap_or(""),
-                    l["auc"].as_f64().unwrap_or(0.0)
+                    l.feature, l.auc
                 );
             }
-        } else if let Ok(r) = serde_json::from_value::<CleanReport>(report.clone()) {
-            clean_report(&r);
-        } else if let Ok(r) = serde_json::from_value::<FeatureReport>(report.clone()) {
-            feature_report(&r);
         }
+        Some(StageReport::Clean(r)) => clean_report(r),
+        Some(StageReport::Features(r)) => feature_report(r),
+        None => {}
     }
     if !logs.is_empty() {
         println!("  log:");
@@ -707,57 +701,44 @@ pub fn alarms(v: &tablero_app::monitor::Alarms) {
     println!("{} state change(s) recorded", v.history.len());
 }
 
-pub fn demo(v: &serde_json::Value) {
+pub fn demo(v: &crate::demo::DemoReport) {
     println!();
-    if let Ok(board) = serde_json::from_value::<Vec<LeaderboardEntry>>(v["leaderboard"].clone()) {
-        println!("Leaderboard (10-fold CV on the sample's standard features):");
-        leaderboard(&board);
-    }
+    println!("Leaderboard (10-fold CV on the sample's standard features):");
+    leaderboard(&v.leaderboard);
     println!();
     println!(
         "Deployed: default version {} ({}), approved by {}",
-        v["version"],
-        v["winner"].as_str().unwrap_or(""),
-        v["approved_by"].as_str().unwrap_or("")
+        v.version,
+        v.winner.id(),
+        v.approved_by
     );
     println!(
         "Endpoint: {} (API key {})",
-        v["endpoint"]["url"].as_str().unwrap_or(""),
-        v["endpoint"]["api_key"].as_str().unwrap_or("")
+        v.endpoint.url, v.endpoint.api_key
     );
     println!(
         "Traffic:  {} requests, {} succeeded",
-        v["traffic"]["requests"], v["traffic"]["succeeded"]
+        v.traffic.requests, v.traffic.succeeded
     );
     println!(
         "Latency:  p50 {:.2} ms, worst p99 {:.2} ms",
-        v["latency_ms"]["p50_median"].as_f64().unwrap_or(0.0),
-        v["latency_ms"]["p99_worst"].as_f64().unwrap_or(0.0)
+        v.latency_ms.p50_median.unwrap_or(0.0),
+        v.latency_ms.p99_worst
     );
     println!("Drift (largest PSI first):");
-    for d in v["drift"].as_array().into_iter().flatten() {
-        println!(
-            "  {:<24} {:.4} {}",
-            d["feature"].as_str().unwrap_or(""),
-            d["psi"].as_f64().unwrap_or(0.0),
-            d["level"].as_str().unwrap_or("")
-        );
+    for d in &v.drift {
+        println!("  {:<24} {:.4} {}", d.feature, d.psi, d.level);
     }
-    for a in v["alarms"].as_array().into_iter().flatten() {
-        println!(
-            "Alarm: {} is {} ({})",
-            a["rule"].as_str().unwrap_or(""),
-            a["state"].as_str().unwrap_or(""),
-            a["message"].as_str().unwrap_or("")
-        );
+    for a in &v.alarms {
+        println!("Alarm: {} is {} ({})", a.rule, a.state, a.message);
     }
-    let ws = v["workspace"].as_str().unwrap_or("");
+    let ws = &v.workspace;
     println!();
     println!(
         "Charts (SVG and PNG): {} — roc, leaderboard, confusion, importance, requests, latency, score, drift",
-        v["charts"].as_str().unwrap_or("")
+        v.charts
     );
-    println!("Look further with TABLERO_WORKSPACE={ws} and: tablero models show {}, tablero monitor metrics, tablero monitor drift, tablero monitor alarms, tablero audit.", v["version"]);
+    println!("Look further with TABLERO_WORKSPACE={ws} and: tablero models show {}, tablero monitor metrics, tablero monitor drift, tablero monitor alarms, tablero audit.", v.version);
     println!(
         "The endpoint keeps running; stop it with: TABLERO_WORKSPACE={ws} tablero endpoint stop"
     );

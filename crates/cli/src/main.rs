@@ -18,7 +18,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use tablero_app::data::FileFormat;
 use tablero_core::clean::Preset;
-use tablero_core::dates;
 use tablero_core::ingest::{self, CsvOptions, Encoding};
 use tablero_core::job::{Job, JobRequest, JobStatus};
 use tablero_core::ports::{Backend, BackendError, EndpointOptions};
@@ -26,7 +25,6 @@ use tablero_core::registry::{self, ApprovalStatus};
 use tablero_core::store::Bucket;
 use tablero_core::train::metrics::Metric;
 use tablero_core::train::models::Algorithm;
-use tablero_core::train::TrainConfig;
 
 #[derive(Parser)]
 #[command(
@@ -647,12 +645,17 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
                     port,
                     host,
                     metrics_interval,
-                } => serde_json::to_value(b.deployer.start_endpoint(&EndpointOptions {
-                    port: *port,
-                    host: host.clone(),
-                    metrics_interval: *metrics_interval,
-                })?),
-                EndpointCommand::Stop => serde_json::to_value(b.deployer.stop_endpoint()?),
+                } => serde_json::to_value(tablero_app::deploy::start_endpoint(
+                    &b,
+                    &EndpointOptions {
+                        port: *port,
+                        host: host.clone(),
+                        metrics_interval: *metrics_interval,
+                    },
+                )?),
+                EndpointCommand::Stop => {
+                    serde_json::to_value(tablero_app::deploy::stop_endpoint(&b)?)
+                }
                 EndpointCommand::Status => serde_json::to_value(b.deployer.endpoint_status()?),
                 EndpointCommand::Serve { .. } => {
                     return Err(Failure::usage("serve runs the endpoint in the foreground"))
@@ -742,7 +745,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             let b = open(cli)?;
             match cmd {
                 KeysCommand::Create { name, rate } => {
-                    let key = b.keys.create_key(name, *rate)?;
+                    let key = tablero_app::keys::create(&b, name, *rate)?;
                     emit(
                         cli,
                         &json!({"name": name, "key": key, "rate": rate}),
@@ -756,7 +759,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
                     emit(cli, &json!({"keys": keys}), || human::keys(&keys));
                 }
                 KeysCommand::Revoke { name } => {
-                    b.keys.revoke_key(name)?;
+                    tablero_app::keys::revoke(&b, name)?;
                     emit(cli, &json!({"revoked": name}), || {
                         println!("Revoked {name}")
                     });
@@ -766,7 +769,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         }
         Command::Policy(PolicyCommand::FourEyes { state }) => {
             let b = open(cli)?;
-            b.identity.set_four_eyes(state == "on")?;
+            tablero_app::policy::set_four_eyes(&b, state == "on")?;
             emit(cli, &json!({"four_eyes": state == "on"}), || {
                 println!("four-eyes rule is {state}")
             });
@@ -785,28 +788,7 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
 }
 
 fn parse_since(s: &str) -> Result<String, Failure> {
-    let s = s.trim();
-    let now = chrono::Utc::now();
-    let dur = |n: &str, unit: i64| -> Option<chrono::DateTime<chrono::Utc>> {
-        n.parse::<i64>()
-            .ok()
-            .map(|n| now - chrono::Duration::seconds(n * unit))
-    };
-    let t = if let Some(n) = s.strip_suffix('h') {
-        dur(n, 3600)
-    } else if let Some(n) = s.strip_suffix('d') {
-        dur(n, 86_400)
-    } else if let Some(n) = s.strip_suffix('m') {
-        dur(n, 60)
-    } else {
-        dates::parse_user_timestamp(s).map(chrono::DateTime::from_timestamp_nanos)
-    };
-    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .ok_or_else(|| {
-            Failure::usage(format!(
-                "--since {s:?}: use 1h, 24h, 7d or 'YYYY-MM-DD[ HH:MM:SS]'"
-            ))
-        })
+    tablero_app::time::since(s).map_err(|e| Failure::usage(format!("--since {e}")))
 }
 
 fn parse_delimiter(s: &str) -> Result<u8, Failure> {
@@ -990,11 +972,10 @@ fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
             clean_key: clean_key.clone(),
             preset: (*preset).into(),
             cutoff: match cutoff {
-                Some(c) => Some(dates::parse_user_timestamp(c).ok_or_else(|| {
-                    Failure::usage(format!(
-                        "--cutoff {c:?}: use 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'"
-                    ))
-                })?),
+                Some(c) => Some(
+                    tablero_app::jobs::parse_cutoff(c)
+                        .map_err(|e| Failure::usage(format!("--cutoff {e}")))?,
+                ),
                 None => None,
             },
             horizon_days: *horizon_days,
@@ -1007,7 +988,7 @@ fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
 /// Submits a job, runs it here with a progress bar, and prints it. Ctrl-C
 /// asks the job to stop (it writes nothing); a second Ctrl-C exits at once.
 fn run_job(cli: &Cli, b: &Backend, request: JobRequest) -> Result<u8, Failure> {
-    let job = b.jobs.submit(request)?;
+    let job = tablero_app::jobs::submit(b, request)?;
     let jobs = b.jobs.clone();
     let id = job.id.clone();
     let pressed = std::sync::atomic::AtomicBool::new(false);
@@ -1052,30 +1033,27 @@ fn train(cli: &Cli, a: &TrainArgs) -> Result<u8, Failure> {
         ))
     })?;
     let candidates = match &a.candidates {
-        None => Algorithm::ALL.to_vec(),
-        Some(list) => {
-            let mut out = Vec::new();
-            for c in list {
-                let alg = Algorithm::from_id(c).ok_or_else(|| {
-                    Failure::usage(format!(
-                        "--candidates: unknown {c:?}; use lr, tree, forest, gbm, knn, nb, et"
-                    ))
-                })?;
-                if !out.contains(&alg) {
-                    out.push(alg);
-                }
-            }
-            out
-        }
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .map(|c| {
+                    Algorithm::from_id(c).ok_or_else(|| {
+                        Failure::usage(format!(
+                            "--candidates: unknown {c:?}; use lr, tree, forest, gbm, knn, nb, et"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
     };
-    let config = TrainConfig {
-        sort,
-        folds: a.folds,
-        test_size: a.test_size,
-        seed: a.seed,
+    let config = tablero_app::jobs::TrainOptions {
+        sort: Some(sort),
+        folds: Some(a.folds),
+        test_size: Some(a.test_size),
+        seed: Some(a.seed),
         candidates,
-        threshold: 0.5,
-    };
+    }
+    .config();
     run_job(
         cli,
         &b,
@@ -1126,7 +1104,8 @@ fn models(cli: &Cli, cmd: &ModelsCommand) -> Result<u8, Failure> {
             accept_leakage_risk,
             group,
         } => {
-            let v = ws.approve(group, *version, comment, *accept_leakage_risk)?;
+            let v =
+                tablero_app::models::approve(&b, group, *version, comment, *accept_leakage_risk)?;
             emit(cli, &v, || {
                 println!(
                     "{} version {} is {} ({})",
@@ -1142,7 +1121,7 @@ fn models(cli: &Cli, cmd: &ModelsCommand) -> Result<u8, Failure> {
             comment,
             group,
         } => {
-            let v = ws.reject(group, *version, comment)?;
+            let v = tablero_app::models::reject(&b, group, *version, comment)?;
             emit(cli, &v, || {
                 println!(
                     "{} version {} is {} ({})",
@@ -1223,9 +1202,9 @@ fn deploy(cli: &Cli, cmd: &DeployCommand) -> Result<u8, Failure> {
             json!({"deployed": deployed, "endpoint": endpoint})
         }
         DeployCommand::Promote { version, group } => {
-            rollout_json(&b.deployer.promote(group, *version, &|_| {})?)
+            rollout_json(&tablero_app::deploy::promote(&b, group, *version, &|_| {})?)
         }
-        DeployCommand::Rollback => rollout_json(&b.deployer.rollback(&|_| {})?),
+        DeployCommand::Rollback => rollout_json(&tablero_app::deploy::rollback(&b, &|_| {})?),
         DeployCommand::History => json!({"history": b.deployer.deployments()?}),
         DeployCommand::Diff {
             version,

@@ -8,40 +8,12 @@ use polars::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::ingest::{Canonical, IngestSpec, Parsed, Transactions};
-use crate::job::Progress;
+use crate::progress::Progress;
 use crate::report::{CleanReport, CountryTier, RuleCount};
 use crate::stats;
 use crate::table::{self, TableMeta};
 
-/// Which flavour of a stage to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "lowercase")]
-pub enum Preset {
-    /// Tablero's own: canonical columns, features without leakage.
-    Standard,
-    /// Reproduces the existing Python pipeline exactly, flaws included.
-    Parity,
-}
-
-impl Preset {
-    /// `standard` or `parity`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::Standard => "standard",
-            Preset::Parity => "parity",
-        }
-    }
-
-    /// Parses `standard` / `parity`.
-    pub fn from_name(s: &str) -> Option<Preset> {
-        match s {
-            "standard" => Some(Preset::Standard),
-            "parity" => Some(Preset::Parity),
-            _ => None,
-        }
-    }
-}
+pub use crate::preset::Preset;
 
 const MAX_EXAMPLES: usize = 5;
 

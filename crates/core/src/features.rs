@@ -10,10 +10,10 @@ use rustc_hash::FxHashMap;
 
 use polars::prelude::*;
 
-use crate::clean::Preset;
 use crate::dates::{self, DAY_NS};
 use crate::error::{Error, Result};
-use crate::job::Progress;
+use crate::preset::Preset;
+use crate::progress::Progress;
 use crate::report::{FeatureReport, NullFeature};
 use crate::stats::{self, KahanSum, Welford};
 use crate::table::{self, FeatureRoles, TableMeta};

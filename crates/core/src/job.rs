@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::store::Bucket;
+pub use crate::progress::{NoProgress, Progress};
+pub use crate::store::ObjectRef;
 
 /// What a job does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,16 +91,6 @@ impl JobStatus {
     }
 }
 
-/// An object in a bucket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ObjectRef {
-    /// Bucket.
-    pub bucket: Bucket,
-    /// Key.
-    pub key: String,
-}
-
 /// A job as shown by `jobs show` and printed by `etl … --json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -125,12 +115,12 @@ pub struct Job {
     pub phase: String,
     /// Its input object.
     pub input: ObjectRef,
-    /// Its parameters (preset, cut-off, horizon…).
-    pub params: serde_json::Value,
+    /// What it runs: the request (stage, input, preset, cut-off, horizon…).
+    pub params: JobRequest,
     /// Its output, once succeeded.
     pub output: Option<ObjectRef>,
     /// Its report, once succeeded.
-    pub report: Option<serde_json::Value>,
+    pub report: Option<crate::stages::StageReport>,
     /// Why it failed.
     pub error: Option<String>,
 }
@@ -149,6 +139,7 @@ pub struct LogLine {
 
 /// A request to run a stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum JobRequest {
     /// Clean a raw object.
@@ -156,7 +147,7 @@ pub enum JobRequest {
         /// Key in the raw bucket.
         raw_key: String,
         /// Preset.
-        preset: crate::clean::Preset,
+        preset: crate::preset::Preset,
         /// Output key in the clean bucket (default derived from the raw key).
         out_key: Option<String>,
     },
@@ -165,7 +156,7 @@ pub enum JobRequest {
         /// Key in the clean bucket.
         clean_key: String,
         /// Preset (must match the clean table's).
-        preset: crate::clean::Preset,
+        preset: crate::preset::Preset,
         /// Cut-off, ns; default the 0.7 quantile of the timestamps.
         cutoff: Option<i64>,
         /// Horizon in days (default 90).
@@ -182,30 +173,4 @@ pub enum JobRequest {
         /// Training parameters.
         config: crate::train::TrainConfig,
     },
-}
-
-/// Receives progress from a running step and may stop it.
-pub trait Progress {
-    /// Reports `fraction` (0..1) done and what is being done. Returns
-    /// [`Error::Cancelled`] when the job should stop.
-    fn update(&self, fraction: f64, phase: &str) -> Result<()>;
-}
-
-/// A `Progress` that ignores updates and never cancels.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn update(&self, _fraction: f64, _phase: &str) -> Result<()> {
-        Ok(())
-    }
-}
-
-impl<F: Fn(f64, &str) -> bool> Progress for F {
-    fn update(&self, fraction: f64, phase: &str) -> Result<()> {
-        if self(fraction, phase) {
-            Ok(())
-        } else {
-            Err(Error::Cancelled)
-        }
-    }
 }

@@ -440,3 +440,89 @@ fn empty_heatmap() -> charts::Chart {
         psi: Vec::new(),
     }
 }
+
+/// One alarm rule evaluated over recent windows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmEvaluation {
+    /// `error_rate`, `latency_p99` or `feature_drift`.
+    pub rule: &'static str,
+    /// Whether it fires.
+    pub firing: bool,
+    /// The value that decided it.
+    pub value: Option<f64>,
+    /// What it compares.
+    pub message: String,
+}
+
+impl AlarmEvaluation {
+    /// `ALARM` or `OK`.
+    pub fn state(&self) -> &'static str {
+        if self.firing {
+            "ALARM"
+        } else {
+            "OK"
+        }
+    }
+}
+
+/// The alarm rules over `windows` (the last `rules.window_minutes` of
+/// traffic): error rate above the threshold, worst p99 latency above it,
+/// and the largest feature PSI of the deployed version (`deployed`, its
+/// card) at or above it. The thresholds are defined once, in
+/// [`AlarmRules`], so a cloud alarm can be checked against them.
+pub fn evaluate_alarms(
+    rules: &AlarmRules,
+    windows: &[MetricWindow],
+    deployed: Option<&ModelCard>,
+) -> Vec<AlarmEvaluation> {
+    let requests: u64 = windows.iter().map(|w| w.requests).sum();
+    let errors: u64 = windows.iter().map(|w| w.errors).sum();
+    let p99 = windows
+        .iter()
+        .filter_map(|w| w.p99_ms)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    let rate = (requests > 0).then(|| errors as f64 / requests as f64);
+    let mut worst: Option<(String, f64)> = None;
+    if let Some(card) = deployed {
+        for f in drift(card, windows)
+            .into_iter()
+            .filter(|f| f.feature != "score")
+        {
+            if worst.as_ref().is_none_or(|(_, p)| f.psi > *p) {
+                worst = Some((f.feature, f.psi));
+            }
+        }
+    }
+    vec![
+        AlarmEvaluation {
+            rule: "error_rate",
+            firing: rate.is_some_and(|r| r > rules.error_rate),
+            value: rate,
+            message: format!(
+                "error rate over {} min vs {}",
+                rules.window_minutes, rules.error_rate
+            ),
+        },
+        AlarmEvaluation {
+            rule: "latency_p99",
+            firing: p99.is_some_and(|p| p > rules.p99_ms),
+            value: p99,
+            message: format!(
+                "worst p99 latency (ms) over {} min vs {}",
+                rules.window_minutes, rules.p99_ms
+            ),
+        },
+        AlarmEvaluation {
+            rule: "feature_drift",
+            firing: worst.as_ref().is_some_and(|(_, p)| *p >= rules.feature_psi),
+            value: worst.as_ref().map(|(_, p)| *p),
+            message: match &worst {
+                Some((f, _)) => format!(
+                    "largest feature PSI ({f}) over {} min vs {}",
+                    rules.window_minutes, rules.feature_psi
+                ),
+                None => "no traffic".into(),
+            },
+        },
+    ]
+}

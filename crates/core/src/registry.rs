@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::job::ObjectRef;
+use crate::ports::BackendError;
+use crate::store::ObjectRef;
 use crate::train::dataset::FeatureSpec;
 use crate::train::metrics::Metric;
 use crate::train::model::ModelCard;
@@ -202,4 +203,95 @@ pub fn compare(cards: &[ModelCard]) -> Comparison {
         algorithms: cards.iter().map(|c| c.evaluation.winner).collect(),
         datasets: cards.iter().map(|c| c.dataset.uri.clone()).collect(),
     }
+}
+
+/// Checks a model group name: 1 to 64 letters, digits, `-` and `_`.
+pub fn check_group(group: &str) -> Result<(), BackendError> {
+    let valid = !group.is_empty()
+        && group.len() <= 64
+        && group
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(BackendError::refused(format!(
+            "model group {group:?} is not valid: use 1 to 64 letters, digits, '-' or '_'"
+        )))
+    }
+}
+
+/// A decision is explained: an empty comment is refused.
+pub fn check_comment(comment: &str) -> Result<(), BackendError> {
+    if comment.trim().is_empty() {
+        Err(BackendError::refused(
+            "a comment is required (--comment \"why\")",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Why `actor` may not approve (or reject) `v` given its state: only
+/// pending versions are decided, and under the four-eyes rule the trainer
+/// does not approve their own version. `None` when they may.
+pub fn decision_refusal(
+    v: &ModelVersion,
+    approve: bool,
+    four_eyes: bool,
+    actor: &str,
+) -> Option<BackendError> {
+    let (group, version) = (&v.group, v.version);
+    if v.status != ApprovalStatus::PendingManualApproval {
+        return Some(BackendError::refused(format!(
+            "version {version} of {group} is already {}; only PendingManualApproval versions can be approved or rejected",
+            v.status.name()
+        )));
+    }
+    if approve && four_eyes && v.created_by == actor {
+        return Some(BackendError::refused(format!(
+            "four-eyes rule: {actor} trained version {version} and cannot approve it; another ml_lead must \
+             ([policy] four_eyes = true)"
+        )));
+    }
+    None
+}
+
+/// The leakage gate: a version with features flagged as likely target leaks
+/// is approved only when the risk is accepted.
+pub fn leakage_refusal(v: &ModelVersion, accept_leakage_risk: bool) -> Option<BackendError> {
+    if v.leakage.is_empty() || accept_leakage_risk {
+        return None;
+    }
+    let flags: Vec<String> = v
+        .leakage
+        .iter()
+        .map(|l| format!("{} (AUC {:.3})", l.feature, l.auc))
+        .collect();
+    Some(BackendError::refused(format!(
+        "version {} has features that predict the target almost perfectly, a sign of target leakage: {}; \
+         approve with --accept-leakage-risk if that is understood",
+        v.version,
+        flags.join(", ")
+    )))
+}
+
+/// An approval or a rejection, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// `Approved` or `Rejected`.
+    pub status: ApprovalStatus,
+    /// Who decided.
+    pub by: String,
+    /// Why.
+    pub comment: String,
+}
+
+/// What recording a decision did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decided {
+    /// Recorded: the version as it is now.
+    Recorded(ModelVersion),
+    /// Someone decided first: the version as they left it.
+    AlreadyDecided(ModelVersion),
 }

@@ -153,6 +153,16 @@ pub struct Page {
     pub next_token: Option<String>,
 }
 
+/// An object in a bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ObjectRef {
+    /// Bucket.
+    pub bucket: Bucket,
+    /// Key.
+    pub key: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,9 +7,9 @@ use std::io::Cursor;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::clean::Preset;
 use crate::dates;
 use crate::error::{Error, Result};
+use crate::preset::Preset;
 use crate::report::ColumnSummary;
 
 /// The Parquet key-value metadata key holding a [`TableMeta`] as JSON.

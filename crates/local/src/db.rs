@@ -6,7 +6,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use tablero_core::job::{Job, JobKind, JobStatus, LogLine, ObjectRef};
+use tablero_core::job::{Job, JobKind, JobRequest, JobStatus, LogLine, ObjectRef};
+use tablero_core::ports::AuditEvent;
+use tablero_core::stages::StageReport;
 
 use crate::error::{Error, Result};
 
@@ -172,28 +174,9 @@ impl Db {
             .map_err(|_| Error::Refused("the workspace database is unusable after a crash in another thread; restart Tablero".into()))
     }
 
-    /// Appends to the audit log.
-    #[allow(clippy::too_many_arguments)]
-    pub fn audit(
-        &self,
-        actor: &str,
-        os_user: &str,
-        action: &str,
-        target: &str,
-        before: Option<&str>,
-        after: Option<&str>,
-        comment: Option<&str>,
-    ) -> Result<()> {
-        insert_audit(
-            &*self.conn()?,
-            actor,
-            os_user,
-            action,
-            target,
-            before,
-            after,
-            comment,
-        )
+    /// Appends to the audit log: `actor` (running as `os_user`) did `event`.
+    pub fn audit(&self, actor: &str, os_user: &str, event: &AuditEvent) -> Result<()> {
+        insert_audit(&*self.conn()?, actor, os_user, event)
     }
 
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction: writers queue on the
@@ -263,14 +246,15 @@ impl Db {
         kind: JobKind,
         actor: &str,
         input: &ObjectRef,
-        params: &serde_json::Value,
+        request: &JobRequest,
     ) -> Result<String> {
+        let params = serde_json::to_string(request).map_err(|e| Error::Refused(e.to_string()))?;
         let conn = self.conn()?;
         let tx = conn.unchecked_transaction()?;
         tx.execute(
             "INSERT INTO jobs (id, kind, status, actor, created_at, input_bucket, input_key, params)
              VALUES ('pending-' || hex(randomblob(8)), ?1, 'queued', ?2, ?3, ?4, ?5, ?6)",
-            params![kind.name(), actor, now(), input.bucket.name(), input.key, params.to_string()],
+            params![kind.name(), actor, now(), input.bucket.name(), input.key, params],
         )?;
         let seq = tx.last_insert_rowid();
         let id = format!("job-{seq:06}");
@@ -348,9 +332,13 @@ impl Db {
         id: &str,
         status: JobStatus,
         output: Option<&ObjectRef>,
-        report: Option<&serde_json::Value>,
+        report: Option<&StageReport>,
         error: Option<&str>,
     ) -> Result<()> {
+        let report = report
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Error::Refused(e.to_string()))?;
         self.conn()?.execute(
             "UPDATE jobs SET status = ?2, finished_at = ?3, output_bucket = ?4, output_key = ?5,
                              report = ?6, error = ?7, progress = CASE WHEN ?2 = 'succeeded' THEN 1 ELSE progress END
@@ -361,7 +349,7 @@ impl Db {
                 now(),
                 output.map(|o| o.bucket.name()),
                 output.map(|o| o.key.as_str()),
-                report.map(|r| r.to_string()),
+                report,
                 error
             ],
         )?;
@@ -439,16 +427,11 @@ impl Db {
 }
 
 /// Appends to the audit log on `conn` (inside a caller's transaction).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn insert_audit(
     conn: &Connection,
     actor: &str,
     os_user: &str,
-    action: &str,
-    target: &str,
-    before: Option<&str>,
-    after: Option<&str>,
-    comment: Option<&str>,
+    event: &AuditEvent,
 ) -> Result<()> {
     conn.execute(
         "INSERT INTO audit (at, actor, os_user, action, target, before, after, comment)
@@ -457,11 +440,11 @@ pub(crate) fn insert_audit(
             now(),
             actor,
             os_user,
-            action,
-            target,
-            before,
-            after,
-            comment
+            event.action,
+            event.target,
+            event.before,
+            event.after,
+            event.comment
         ],
     )?;
     Ok(())

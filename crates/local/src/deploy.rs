@@ -3,12 +3,10 @@
 
 use rusqlite::{params, OptionalExtension};
 use tablero_core::ports::{
-    self, key_hash, ApiKey, ApiKeys, BackendError, Deployer, Deployment, EndpointOptions,
-    EndpointStatus, EndpointStopped, Rollout, RolloutPhase,
+    self, key_hash, ApiKey, ApiKeys, AuditEvent, DeployAction, Deployer, Deployment,
+    EndpointOptions, EndpointStatus, EndpointStopped, Rollout, RolloutPhase,
 };
-use tablero_core::registry::{ApprovalStatus, ModelVersion};
 
-use crate::config::Role;
 use crate::db::{insert_audit, now};
 use crate::error::{Error, Result};
 use crate::workspace::Workspace;
@@ -36,25 +34,9 @@ const DEPLOY_SELECT: &str =
     "SELECT seq, endpoint, group_name, version, from_version, action, actor, at FROM deployments";
 
 impl Workspace {
-    /// Creates an API key (ops); returns the key, shown once. Only its
-    /// SHA-256 is stored.
+    /// Creates an API key; returns the key, shown once. Only its SHA-256 is
+    /// stored.
     fn new_key(&self, name: &str, rate: f64) -> Result<String> {
-        self.require_role(Role::Ops, "create API keys")?;
-        if name.is_empty()
-            || name.len() > 64
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(Error::Refused(format!(
-                "key name {name:?}: use 1 to 64 letters, digits, '-' or '_'"
-            )));
-        }
-        if !(rate > 0.0 && rate.is_finite()) {
-            return Err(Error::Refused(
-                "--rate must be a positive number of requests per second".into(),
-            ));
-        }
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes)
             .map_err(|e| Error::Refused(format!("no randomness available: {e}")))?;
@@ -73,7 +55,12 @@ impl Workspace {
                 "INSERT INTO api_keys (name, sha256, rate, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![name, hash, rate, self.actor(), now()],
             )?;
-            insert_audit(conn, &self.actor(), self.os_user(), "key.create", name, None, Some(&format!("{rate} req/s")), None)
+            insert_audit(
+                conn,
+                &self.actor(),
+                self.os_user(),
+                &AuditEvent::new("key.create", name).after(format!("{rate} req/s")),
+            )
         })?;
         Ok(key)
     }
@@ -95,9 +82,8 @@ impl Workspace {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Revokes a key (ops); the endpoint refuses it within a second.
+    /// Revokes a key; the endpoint refuses it within a second.
     fn revoke(&self, name: &str) -> Result<()> {
-        self.require_role(Role::Ops, "revoke API keys")?;
         self.db().immediate(|conn| {
             let n = conn.execute(
                 "UPDATE api_keys SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
@@ -112,11 +98,9 @@ impl Workspace {
                 conn,
                 &self.actor(),
                 self.os_user(),
-                "key.revoke",
-                name,
-                Some("active"),
-                Some("revoked"),
-                None,
+                &AuditEvent::new("key.revoke", name)
+                    .before("active")
+                    .after("revoked"),
             )
         })
     }
@@ -144,59 +128,6 @@ impl Workspace {
             .optional()?)
     }
 
-    /// Promotes an Approved version to the local endpoint (ops).
-    fn promote_version(&self, group: &str, version: u32) -> Result<Deployment> {
-        let v = self.find_version(group, version)?;
-        if let Some(refusal) = self.refusal_of_promotion(&v) {
-            return Err(refusal);
-        }
-        self.record_deployment(group, version, "promote")
-    }
-
-    /// Why the acting user may not promote this version now, or `None`.
-    fn refusal_of_promotion(&self, v: &ModelVersion) -> Option<Error> {
-        if let Err(e) = self.require_role(Role::Ops, "promote models") {
-            return Some(e);
-        }
-        if v.status != ApprovalStatus::Approved {
-            return Some(Error::Refused(format!(
-                "only Approved versions can be promoted; {} version {} is {}",
-                v.group,
-                v.version,
-                v.status.name()
-            )));
-        }
-        match self.current_deployment() {
-            Ok(Some(d)) if d.group == v.group && d.version == v.version => Some(Error::Refused(
-                format!("{} version {} is already deployed", v.group, v.version),
-            )),
-            Ok(_) => None,
-            Err(e) => Some(e),
-        }
-    }
-
-    /// The deployment to leave and the version to return to.
-    fn rollback_target(&self) -> Result<(Deployment, u32)> {
-        self.require_role(Role::Ops, "roll back the endpoint")?;
-        let current = self
-            .current_deployment()?
-            .ok_or_else(|| Error::Refused("nothing is deployed; promote a version first".into()))?;
-        let previous = current.from_version.ok_or_else(|| {
-            Error::Refused(format!(
-                "{} version {} is the first deployment; there is nothing to roll back to",
-                current.group, current.version
-            ))
-        })?;
-        Ok((current, previous))
-    }
-
-    /// Returns to the version deployed before the current one (ops) — the
-    /// previous deployment, not version N−1.
-    fn rollback_deployment(&self) -> Result<Deployment> {
-        let (current, previous) = self.rollback_target()?;
-        self.record_deployment(&current.group, previous, "rollback")
-    }
-
     fn record_deployment(&self, group: &str, version: u32, action: &str) -> Result<Deployment> {
         let actor = self.actor();
         self.db().immediate(|conn| {
@@ -208,25 +139,16 @@ impl Workspace {
                 )
                 .optional()?;
             let from = current.as_ref().filter(|(g, _)| g == group).map(|(_, v)| *v);
-            if from == Some(version) && action == "promote" {
-                return Err(Error::Refused(format!("{group} version {version} is already deployed")));
-            }
             conn.execute(
                 "INSERT INTO deployments (endpoint, group_name, version, from_version, action, actor, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![LOCAL_ENDPOINT, group, version, from, action, actor, now()],
             )?;
             let before = current.map(|(g, v)| format!("{g}/v{v}"));
-            insert_audit(
-                conn,
-                &actor,
-                self.os_user(),
-                &format!("deploy.{action}"),
-                LOCAL_ENDPOINT,
-                before.as_deref(),
-                Some(&format!("{group}/v{version}")),
-                None,
-            )?;
+            let mut event = AuditEvent::new(format!("deploy.{action}"), LOCAL_ENDPOINT)
+                .after(format!("{group}/v{version}"));
+            event.before = before;
+            insert_audit(conn, &actor, self.os_user(), &event)?;
             conn.query_row(
                 &format!("{DEPLOY_SELECT} WHERE endpoint = ?1 ORDER BY seq DESC LIMIT 1"),
                 [LOCAL_ENDPOINT],
@@ -274,26 +196,14 @@ impl Deployer for Workspace {
         Ok(self.history()?)
     }
 
-    fn promotion_refusal(&self, v: &ModelVersion) -> Option<BackendError> {
-        self.refusal_of_promotion(v).map(BackendError::from)
-    }
-
-    fn rollback_refusal(&self) -> Option<BackendError> {
-        self.rollback_target().err().map(BackendError::from)
-    }
-
-    fn promote(
+    fn deploy(
         &self,
         group: &str,
         version: u32,
+        action: DeployAction,
         progress: &dyn Fn(&Rollout),
     ) -> ports::Result<Rollout> {
-        let d = self.promote_version(group, version)?;
-        Ok(roll_out(self, d, progress)?)
-    }
-
-    fn rollback(&self, progress: &dyn Fn(&Rollout)) -> ports::Result<Rollout> {
-        let d = self.rollback_deployment()?;
+        let d = self.record_deployment(group, version, action.name())?;
         Ok(roll_out(self, d, progress)?)
     }
 

@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tablero_core::ports::{EndpointOptions, EndpointStatus, EndpointStopped, Serving};
+use tablero_core::ports::{AuditEvent, EndpointOptions, EndpointStatus, EndpointStopped, Serving};
 
-use crate::config::Role;
 use crate::error::{Error, Result};
 use crate::workspace::Workspace;
 
@@ -102,7 +101,6 @@ pub(crate) fn notify(root: &Path) -> Result<Option<Option<Serving>>> {
 impl Workspace {
     /// Starts the endpoint and waits until it answers.
     pub(crate) fn start(&self, options: &EndpointOptions) -> Result<EndpointStatus> {
-        self.require_role(Role::Ops, "start the endpoint")?;
         let Some(launcher) = self.launcher() else {
             return Err(Error::Port(tablero_core::ports::BackendError::unsupported(
                 "starting the endpoint from this program",
@@ -150,7 +148,7 @@ impl Workspace {
         loop {
             if let Some(r) = running(root) {
                 let status = admin(&r, "GET", "/admin/status")?;
-                self.audit("endpoint.start", "local", None, Some(&r.url))?;
+                self.audit(&AuditEvent::new("endpoint.start", "local").after(&r.url))?;
                 return Ok(EndpointStatus {
                     running: true,
                     url: Some(r.url),
@@ -179,7 +177,6 @@ impl Workspace {
 
     /// Stops the endpoint; in-flight requests finish first.
     pub(crate) fn stop(&self) -> Result<EndpointStopped> {
-        self.require_role(Role::Ops, "stop the endpoint")?;
         let Some(r) = running(self.root()) else {
             return Ok(EndpointStopped {
                 running: false,
@@ -198,7 +195,7 @@ impl Workspace {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        self.audit("endpoint.stop", "local", Some(&r.url), None)?;
+        self.audit(&AuditEvent::new("endpoint.stop", "local").before(&r.url))?;
         Ok(EndpointStopped {
             running: false,
             stopped: true,

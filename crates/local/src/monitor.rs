@@ -17,60 +17,15 @@ impl Workspace {
         let since = (chrono::Utc::now() - chrono::Duration::minutes(rules.window_minutes as i64))
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let windows = self.metrics_since(&since)?;
-        let requests: u64 = windows.iter().map(|w| w.requests).sum();
-        let errors: u64 = windows.iter().map(|w| w.errors).sum();
-        let p99 = windows
-            .iter()
-            .filter_map(|w| w.p99_ms)
-            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-        let mut evaluated: Vec<(&str, bool, Option<f64>, String)> = Vec::new();
-        let rate = (requests > 0).then(|| errors as f64 / requests as f64);
-        evaluated.push((
-            "error_rate",
-            rate.is_some_and(|r| r > rules.error_rate),
-            rate,
-            format!(
-                "error rate over {} min vs {}",
-                rules.window_minutes, rules.error_rate
-            ),
-        ));
-        evaluated.push((
-            "latency_p99",
-            p99.is_some_and(|p| p > rules.p99_ms),
-            p99,
-            format!(
-                "worst p99 latency (ms) over {} min vs {}",
-                rules.window_minutes, rules.p99_ms
-            ),
-        ));
-        let mut worst: Option<(String, f64)> = None;
-        if let Some(d) = self.current_deployment()? {
-            let card = self.card_of(&d.group, d.version)?;
-            for f in monitor::drift(&card, &windows)
-                .into_iter()
-                .filter(|f| f.feature != "score")
-            {
-                if worst.as_ref().is_none_or(|(_, p)| f.psi > *p) {
-                    worst = Some((f.feature, f.psi));
-                }
-            }
-        }
-        evaluated.push((
-            "feature_drift",
-            worst.as_ref().is_some_and(|(_, p)| *p >= rules.feature_psi),
-            worst.as_ref().map(|(_, p)| *p),
-            match &worst {
-                Some((f, _)) => format!(
-                    "largest feature PSI ({f}) over {} min vs {}",
-                    rules.window_minutes, rules.feature_psi
-                ),
-                None => "no traffic".into(),
-            },
-        ));
+        let deployed = match self.current_deployment()? {
+            Some(d) => Some(self.card_of(&d.group, d.version)?),
+            None => None,
+        };
+        let evaluated = monitor::evaluate_alarms(&rules, &windows, deployed.as_ref());
         let mut changes = Vec::new();
         let conn = self.db().conn()?;
-        for (rule, firing, value, message) in evaluated {
-            let state = if firing { "ALARM" } else { "OK" };
+        for e in evaluated {
+            let (rule, state) = (e.rule, e.state());
             let last: Option<String> = conn
                 .query_row(
                     "SELECT state FROM alarms WHERE rule = ?1 ORDER BY seq DESC LIMIT 1",
@@ -82,8 +37,8 @@ impl Workspace {
                 let change = AlarmChange {
                     rule: rule.into(),
                     state: state.into(),
-                    value,
-                    message,
+                    value: e.value,
+                    message: e.message,
                     at: crate::db::now(),
                 };
                 conn.execute(

@@ -8,14 +8,13 @@ use std::collections::BTreeMap;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use tablero_core::job::ObjectRef;
-use tablero_core::ports::{self, put_bytes, BackendError, ObjectStore, Registry};
-use tablero_core::registry::{ApprovalStatus, ModelVersion};
+use tablero_core::ports::{self, put_bytes, AuditEvent, ObjectStore, Registry};
+use tablero_core::registry::{ApprovalStatus, Decided, Decision, ModelVersion};
 use tablero_core::store::{Bucket, ObjectKey};
 use tablero_core::train::model::{ModelArtifact, ModelCard};
 use tablero_core::train::models::Algorithm;
 use tablero_core::train::{Holdout, LeakageFlag};
 
-use crate::config::Role;
 use crate::db::{insert_audit, now};
 use crate::error::{Error, Result};
 use crate::workspace::Workspace;
@@ -28,21 +27,6 @@ struct Summary {
     cv_auc: f64,
     holdout: Holdout,
     leakage: Vec<LeakageFlag>,
-}
-
-/// Checks a model group name: letters, digits, `-` and `_`.
-pub fn check_group(group: &str) -> Result<()> {
-    if group.is_empty()
-        || group.len() > 64
-        || !group
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(Error::Refused(format!(
-            "model group {group:?} is not valid: use 1 to 64 letters, digits, '-' or '_'"
-        )));
-    }
-    Ok(())
 }
 
 const SELECT: &str =
@@ -111,7 +95,7 @@ impl Workspace {
         mut card: ModelCard,
         artifact: &[u8],
     ) -> Result<ModelVersion> {
-        check_group(group)?;
+        tablero_core::registry::check_group(group)?;
         let winner = card
             .evaluation
             .leaderboard
@@ -163,11 +147,8 @@ impl Workspace {
                 conn,
                 &card.trained_by,
                 self.os_user(),
-                "model.register",
-                &format!("{group}/v{version}"),
-                None,
-                Some("PendingManualApproval"),
-                None,
+                &AuditEvent::new("model.register", format!("{group}/v{version}"))
+                    .after("PendingManualApproval"),
             )?;
             find(conn, group, version)
         });
@@ -180,66 +161,30 @@ impl Workspace {
         result
     }
 
-    /// Why the acting user may not approve (or reject) this version now,
-    /// or `None` when they may (a leakage flag still needs accepting). The
-    /// same checks `approve` and `reject` make; the panel uses them to
-    /// disable its buttons and say why.
-    pub fn refusal_of_decision(&self, v: &ModelVersion, approve: bool) -> Option<Error> {
-        if let Err(e) = self.require_role(Role::MlLead, decision_action(approve)) {
-            return Some(e);
-        }
-        state_refusal(v, approve, self.config().policy.four_eyes, &self.actor())
-    }
-
-    fn decide(
-        &self,
-        group: &str,
-        version: u32,
-        comment: &str,
-        approve: bool,
-        accept_leakage_risk: bool,
-    ) -> Result<ModelVersion> {
-        self.require_role(Role::MlLead, decision_action(approve))?;
-        if comment.trim().is_empty() {
-            return Err(Error::Refused(
-                "a comment is required (--comment \"why\")".into(),
-            ));
-        }
-        let actor = self.actor();
-        let four_eyes = self.config().policy.four_eyes;
+    /// Records a decision if the version is still pending, in one
+    /// `BEGIN IMMEDIATE` transaction with its audit entry, so of two racing
+    /// decisions exactly one is recorded.
+    fn record_decision(&self, group: &str, version: u32, decision: &Decision) -> Result<Decided> {
         self.db().immediate(|conn| {
             let v = find(conn, group, version)?;
-            if let Some(refusal) = state_refusal(&v, approve, four_eyes, &actor) {
-                return Err(refusal);
+            if v.status != ApprovalStatus::PendingManualApproval {
+                return Ok(Decided::AlreadyDecided(v));
             }
-            if approve && !v.leakage.is_empty() && !accept_leakage_risk {
-                let flags: Vec<String> = v.leakage.iter().map(|l| format!("{} (AUC {:.3})", l.feature, l.auc)).collect();
-                return Err(Error::Refused(format!(
-                    "version {version} has features that predict the target almost perfectly, a sign of target leakage: {}; \
-                     approve with --accept-leakage-risk if that is understood",
-                    flags.join(", ")
-                )));
-            }
-            let status = if approve { ApprovalStatus::Approved } else { ApprovalStatus::Rejected };
-            let changed = conn.execute(
+            conn.execute(
                 "UPDATE model_versions SET status = ?3, decided_by = ?4, decided_at = ?5, comment = ?6
                  WHERE group_name = ?1 AND version = ?2 AND status = 'PendingManualApproval'",
-                params![group, version, status.name(), actor, now(), comment],
+                params![group, version, decision.status.name(), decision.by, now(), decision.comment],
             )?;
-            if changed != 1 {
-                return Err(Error::Refused(format!("version {version} of {group} changed while deciding; try again")));
-            }
-            insert_audit(
-                conn,
-                &actor,
-                self.os_user(),
-                if approve { "model.approve" } else { "model.reject" },
-                &format!("{group}/v{version}"),
-                Some(v.status.name()),
-                Some(status.name()),
-                Some(comment),
-            )?;
-            find(conn, group, version)
+            let action = match decision.status {
+                ApprovalStatus::Approved => "model.approve",
+                _ => "model.reject",
+            };
+            let mut event = AuditEvent::new(action, format!("{group}/v{version}"))
+                .before(v.status.name())
+                .after(decision.status.name());
+            event.comment = Some(decision.comment.clone());
+            insert_audit(conn, &decision.by, self.os_user(), &event)?;
+            Ok(Decided::Recorded(find(conn, group, version)?))
         })
     }
 }
@@ -319,47 +264,7 @@ impl Registry for Workspace {
         Ok(ModelArtifact::from_bytes(&bytes)?)
     }
 
-    fn decision_refusal(&self, v: &ModelVersion, approve: bool) -> Option<BackendError> {
-        self.refusal_of_decision(v, approve).map(BackendError::from)
+    fn decide(&self, group: &str, version: u32, decision: &Decision) -> ports::Result<Decided> {
+        Ok(self.record_decision(group, version, decision)?)
     }
-
-    fn approve(
-        &self,
-        group: &str,
-        version: u32,
-        comment: &str,
-        accept_leakage_risk: bool,
-    ) -> ports::Result<ModelVersion> {
-        Ok(self.decide(group, version, comment, true, accept_leakage_risk)?)
-    }
-
-    fn reject(&self, group: &str, version: u32, comment: &str) -> ports::Result<ModelVersion> {
-        Ok(self.decide(group, version, comment, false, false)?)
-    }
-}
-
-fn decision_action(approve: bool) -> &'static str {
-    if approve {
-        "approve models"
-    } else {
-        "reject models"
-    }
-}
-
-/// The status and four-eyes checks of a decision.
-fn state_refusal(v: &ModelVersion, approve: bool, four_eyes: bool, actor: &str) -> Option<Error> {
-    let (group, version) = (&v.group, v.version);
-    if v.status != ApprovalStatus::PendingManualApproval {
-        return Some(Error::Refused(format!(
-            "version {version} of {group} is already {}; only PendingManualApproval versions can be approved or rejected",
-            v.status.name()
-        )));
-    }
-    if approve && four_eyes && v.created_by == actor {
-        return Some(Error::Refused(format!(
-            "four-eyes rule: {actor} trained version {version} and cannot approve it; another ml_lead must \
-             ([policy] four_eyes = true)"
-        )));
-    }
-    None
 }

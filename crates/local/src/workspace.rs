@@ -10,18 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use sha2::{Digest, Sha256};
-use tablero_core::clean::{self, Preset};
-use tablero_core::features::{self, FeatureParams};
-use tablero_core::ingest;
 use tablero_core::job::{Job, JobKind, JobRequest, JobStatus, LogLine, ObjectRef, Progress};
 use tablero_core::ports::{
-    put_bytes, Backend, BackendKind, Identity, JobRunner, Limits, ObjectStore, Policy,
+    Action, AuditEvent, Backend, BackendKind, Identity, JobRunner, Limits, ObjectStore, Policy,
 };
-use tablero_core::store::{Bucket, ObjectKey};
-use tablero_core::table;
-use tablero_core::train::model::{DatasetRef, ModelArtifact, ModelCard};
-use tablero_core::train::{self, TrainConfig};
+use tablero_core::stages::{self, StageContext};
+use tablero_core::store::Bucket;
 
 use crate::config::{Config, Role};
 use crate::db::Db;
@@ -72,13 +66,6 @@ pub fn is_workspace(root: &Path) -> bool {
     root.join(CONFIG_FILE).is_file()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 fn stamp_of(path: &Path) -> Option<(SystemTime, u64)> {
     let md = fs::metadata(path).ok()?;
     Some((md.modified().ok()?, md.len()))
@@ -97,15 +84,10 @@ impl Workspace {
             write_atomic(&store.staging_path(), &cfg, text.as_bytes(), &|_, _| {})?;
         }
         let ws = Workspace::open(root)?;
-        ws.db.audit(
-            &ws.actor(),
-            &ws.os_user,
+        ws.audit(&AuditEvent::new(
             "workspace.init",
-            &root.display().to_string(),
-            None,
-            None,
-            None,
-        )?;
+            root.display().to_string(),
+        ))?;
         Ok(ws)
     }
 
@@ -262,10 +244,6 @@ impl Workspace {
         })
     }
 
-    fn require(&self, role: Role, action: &str) -> Result<()> {
-        self.require_any(&[role], action)
-    }
-
     /// Checks that the actor may become `user` and does.
     fn become_user(&self, user: &str) -> Result<()> {
         if user != self.os_user {
@@ -289,9 +267,8 @@ impl Workspace {
         Ok(())
     }
 
-    /// Turns the four-eyes rule on or off (an ML lead's decision, audited).
+    /// Turns the four-eyes rule on or off (audited).
     pub fn set_four_eyes(&self, on: bool) -> Result<()> {
-        self.require(Role::MlLead, "change the four-eyes policy")?;
         let mut config = (*self.config()).clone();
         let before = config.policy.four_eyes;
         config.policy.four_eyes = on;
@@ -309,10 +286,9 @@ impl Workspace {
             };
         }
         self.audit(
-            "policy.four_eyes",
-            "tablero.toml",
-            Some(if before { "on" } else { "off" }),
-            Some(if on { "on" } else { "off" }),
+            &AuditEvent::new("policy.four_eyes", "tablero.toml")
+                .before(if before { "on" } else { "off" })
+                .after(if on { "on" } else { "off" }),
         )?;
         self.remember_policy(&config.policy)
     }
@@ -328,7 +304,11 @@ impl Workspace {
             serde_json::to_string(&config.policy).map_err(|e| Error::Refused(e.to_string()))?;
         match self.db.setting("policy")? {
             Some(before) if before != now => {
-                self.audit("policy.edited", "tablero.toml", Some(&before), Some(&now))?;
+                self.audit(
+                    &AuditEvent::new("policy.edited", "tablero.toml")
+                        .before(before.as_str())
+                        .after(now.as_str()),
+                )?;
                 self.db.set_setting("policy", &now)
             }
             Some(_) => Ok(()),
@@ -336,22 +316,9 @@ impl Workspace {
         }
     }
 
-    pub(crate) fn audit(
-        &self,
-        action: &str,
-        target: &str,
-        before: Option<&str>,
-        after: Option<&str>,
-    ) -> Result<()> {
-        self.db.audit(
-            &self.actor(),
-            &self.os_user,
-            action,
-            target,
-            before,
-            after,
-            None,
-        )
+    /// Appends `event` to the audit log for the acting user.
+    pub(crate) fn audit(&self, event: &AuditEvent) -> Result<()> {
+        self.db.audit(&self.actor(), &self.os_user, event)
     }
 
     /// The OS user running this process.
@@ -362,266 +329,6 @@ impl Workspace {
     fn log(&self, id: &str, level: &str, message: &str) {
         // A log line that cannot be written must not fail the job.
         let _ = self.db.log(id, level, message);
-    }
-
-    fn execute(
-        &self,
-        job: &Job,
-        progress: &dyn Progress,
-    ) -> Result<(ObjectRef, serde_json::Value)> {
-        let request: JobRequest = serde_json::from_value(job.params.clone()).map_err(|e| {
-            Error::Refused(format!("job {} has unreadable parameters: {e}", job.id))
-        })?;
-        match request {
-            JobRequest::Train {
-                features_key,
-                group,
-                config,
-            } => self.execute_train(job, &features_key, &group, &config, progress),
-            JobRequest::Clean {
-                raw_key,
-                preset,
-                out_key,
-            } => {
-                let key = ObjectKey::new(&raw_key)?;
-                progress.update(0.02, "reading raw object")?;
-                let info = self.store.head(Bucket::Raw, &key)?;
-                let spec = ingest::stored_spec(&info)?;
-                let bytes = self.store.read(Bucket::Raw, &key)?;
-                progress.update(0.1, "parsing CSV")?;
-                let parsed = ingest::parse(&bytes, &spec).map_err(tablero_core::Error::from)?;
-                drop(bytes);
-                self.log(
-                    &job.id,
-                    "info",
-                    &format!("read {} rows from raw/{raw_key}", parsed.rows_read),
-                );
-                let (mut df, meta, report) = clean::clean(parsed, &spec, preset, progress)?;
-                for r in &report.rules {
-                    self.log(
-                        &job.id,
-                        "info",
-                        &format!("rule {}: removed {} rows", r.rule, r.removed),
-                    );
-                }
-                let out = match out_key {
-                    Some(k) => ObjectKey::new(&k)?,
-                    None => ObjectKey::new(&default_clean_key(&key, preset))?,
-                };
-                let report =
-                    serde_json::to_value(&report).map_err(|e| Error::Refused(e.to_string()))?;
-                self.commit(&mut df, &meta, &out, &report, &job.actor, progress)?;
-                Ok((
-                    ObjectRef {
-                        bucket: Bucket::Clean,
-                        key: out.to_string(),
-                    },
-                    report,
-                ))
-            }
-            JobRequest::Features {
-                clean_key,
-                preset,
-                cutoff,
-                horizon_days,
-                out_key,
-            } => {
-                let key = ObjectKey::new(&clean_key)?;
-                progress.update(0.02, "reading clean table")?;
-                let bytes = self.store.read(Bucket::Clean, &key)?;
-                if !bytes.starts_with(b"PAR1") {
-                    return Err(Error::Refused(format!(
-                        "clean/{clean_key} is not a Parquet table; give the key of a clean transactions table"
-                    )));
-                }
-                let meta = table::parquet_meta(&bytes)?;
-                let df = table::from_parquet(&bytes)?;
-                drop(bytes);
-                let params = FeatureParams {
-                    preset,
-                    cutoff,
-                    horizon_days,
-                };
-                let (mut out_df, out_meta, report) =
-                    features::features(&df, meta.as_ref(), params, progress)?;
-                self.log(
-                    &job.id,
-                    "info",
-                    &format!(
-                        "{} customers, {} positives, cut-off {}",
-                        report.customers, report.positives, report.cutoff
-                    ),
-                );
-                let out = match out_key {
-                    Some(k) => ObjectKey::new(&k)?,
-                    None => ObjectKey::new(&default_features_key(&key, preset))?,
-                };
-                let report =
-                    serde_json::to_value(&report).map_err(|e| Error::Refused(e.to_string()))?;
-                self.commit(&mut out_df, &out_meta, &out, &report, &job.actor, progress)?;
-                Ok((
-                    ObjectRef {
-                        bucket: Bucket::Clean,
-                        key: out.to_string(),
-                    },
-                    report,
-                ))
-            }
-        }
-    }
-
-    fn execute_train(
-        &self,
-        job: &Job,
-        features_key: &str,
-        group: &str,
-        config: &TrainConfig,
-        progress: &dyn Progress,
-    ) -> Result<(ObjectRef, serde_json::Value)> {
-        let key = ObjectKey::new(features_key)?;
-        progress.update(0.005, "reading features table")?;
-        let bytes = self.store.read(Bucket::Clean, &key)?;
-        let meta = if bytes.starts_with(b"PAR1") {
-            table::parquet_meta(&bytes)?
-        } else {
-            None
-        };
-        let Some(meta) = meta.filter(|m| m.kind == "features") else {
-            return Err(Error::Refused(format!(
-                "clean/{features_key} is not a features table; give the key written by `tablero etl features`"
-            )));
-        };
-        let sha = sha256_hex(&bytes);
-        let df = table::from_parquet(&bytes)?;
-        drop(bytes);
-        let result = train::train(&df, Some(&meta), config, progress)?;
-        for e in &result.evaluation.leaderboard {
-            self.log(
-                &job.id,
-                "info",
-                &format!(
-                    "{:<20} accuracy {:.4} auc {:.4} f1 {:.4}",
-                    e.name, e.accuracy.mean, e.auc.mean, e.f1.mean
-                ),
-            );
-        }
-        for l in &result.evaluation.leakage {
-            self.log(
-                &job.id,
-                "warn",
-                &format!(
-                    "possible target leakage: {} has univariate AUC {:.4}",
-                    l.feature, l.auc
-                ),
-            );
-        }
-        let roles = meta
-            .roles
-            .clone()
-            .ok_or_else(|| Error::Refused("the features table has no column roles".into()))?;
-        let card = ModelCard {
-            group: group.to_string(),
-            version: 0,
-            trained_by: job.actor.clone(),
-            trained_at: crate::db::now(),
-            dataset: DatasetRef {
-                uri: format!("tablero://clean/{features_key}"),
-                sha256: sha,
-                preset: meta.preset.name().into(),
-                target: roles.target.clone(),
-                horizon_days: roles.horizon_days,
-                cutoff: roles.cutoff.clone(),
-            },
-            params: config.clone(),
-            feature_schema: result.model.encoder.features.clone(),
-            evaluation: result.evaluation.clone(),
-            threshold: result.model.threshold,
-            unknown_categories: "encoded as all zeros and counted as a warning".into(),
-            baseline: result.model.baseline.clone(),
-        };
-        let artifact = ModelArtifact::new(result.model).to_bytes()?;
-        // Last chance to stop: after this the version exists.
-        progress.update(0.98, "registering")?;
-        let version = self.register_version(group, card, &artifact)?;
-        self.log(
-            &job.id,
-            "info",
-            &format!(
-                "registered {group} version {} (PendingManualApproval)",
-                version.version
-            ),
-        );
-        let report = serde_json::json!({
-            "version": version.version,
-            "group": group,
-            "status": version.status.name(),
-            "winner": result.evaluation.winner,
-            "leaderboard": result.evaluation.leaderboard,
-            "holdout": result.evaluation.holdout,
-            "leakage": result.evaluation.leakage,
-            "confusion": result.evaluation.confusion,
-            "importance": result.evaluation.importance,
-            "rows": {"train": result.evaluation.rows.0, "test": result.evaluation.rows.1},
-            "positives": {"train": result.positives.0, "test": result.positives.1},
-            "artifact": version.artifact,
-            "card": version.card,
-        });
-        Ok((version.artifact.clone(), report))
-    }
-
-    /// Writes a stage's table and its report (`<key stem>.report.json`).
-    fn commit(
-        &self,
-        df: &mut polars_frame::DataFrame,
-        meta: &table::TableMeta,
-        out: &ObjectKey,
-        report: &serde_json::Value,
-        actor: &str,
-        progress: &dyn Progress,
-    ) -> Result<()> {
-        progress.update(0.96, "writing output")?;
-        let bytes = table::to_parquet(df, meta)?;
-        let report_key = ObjectKey::new(&format!("{}.report.json", out.stem()))?;
-        let report_bytes =
-            serde_json::to_vec_pretty(report).map_err(|e| Error::Refused(e.to_string()))?;
-        // Last chance to stop before anything becomes visible.
-        progress.update(0.98, "committing")?;
-        let meta_map = BTreeMap::from([("produced_by".to_string(), actor.to_string())]);
-        put_bytes(
-            &self.store,
-            Bucket::Clean,
-            &report_key,
-            &report_bytes,
-            &meta_map,
-        )?;
-        put_bytes(&self.store, Bucket::Clean, out, &bytes, &meta_map)?;
-        Ok(())
-    }
-}
-
-/// Re-export of the DataFrame type used at the seam with the core.
-mod polars_frame {
-    pub use tablero_core::table::DataFrame;
-}
-
-/// Default clean output key: `<raw stem>/transactions[.parity].parquet`.
-pub fn default_clean_key(raw: &ObjectKey, preset: Preset) -> String {
-    match preset {
-        Preset::Standard => format!("{}/transactions.parquet", raw.stem()),
-        Preset::Parity => format!("{}/transactions.parity.parquet", raw.stem()),
-    }
-}
-
-/// Default features output key: beside the clean table,
-/// `<folder>/features[.parity].parquet`.
-pub fn default_features_key(clean: &ObjectKey, preset: Preset) -> String {
-    let name = match preset {
-        Preset::Standard => "features.parquet",
-        Preset::Parity => "features.parity.parquet",
-    };
-    match clean.parent() {
-        "" => format!("{}.{name}", clean.stem()),
-        dir => format!("{dir}/{name}"),
     }
 }
 
@@ -662,13 +369,6 @@ impl Progress for JobProgress<'_> {
 
 impl JobRunner for Workspace {
     fn submit(&self, request: JobRequest) -> tablero_core::ports::Result<Job> {
-        match &request {
-            JobRequest::Train { group, .. } => {
-                self.require_any(&[Role::Analyst, Role::MlLead], "train models")?;
-                crate::registry::check_group(group)?;
-            }
-            _ => self.require(Role::Analyst, "run ETL jobs")?,
-        }
         let (kind, input) = match &request {
             JobRequest::Clean { raw_key, .. } => (
                 JobKind::Clean,
@@ -693,18 +393,13 @@ impl JobRunner for Workspace {
             ),
         };
         // Refuse a missing input now rather than queue a job bound to fail.
-        self.store.head(
+        let id = self.db.insert_job(kind, &self.actor(), &input, &request)?;
+        self.audit(&AuditEvent::new("job.submit", id.as_str()).after(format!(
+            "{} {}/{}",
+            kind.name(),
             input.bucket,
-            &ObjectKey::new(&input.key).map_err(Error::from)?,
-        )?;
-        let params = serde_json::to_value(&request).map_err(|e| Error::Refused(e.to_string()))?;
-        let id = self.db.insert_job(kind, &self.actor(), &input, &params)?;
-        self.audit(
-            "job.submit",
-            &id,
-            None,
-            Some(&format!("{} {}/{}", kind.name(), input.bucket, input.key)),
-        )?;
+            input.key
+        )))?;
         Ok(self.db.job(&id)?)
     }
 
@@ -724,14 +419,27 @@ impl JobRunner for Workspace {
             observe,
             last: RefCell::new((-1.0, String::new())),
         };
-        match self.execute(&job, &progress) {
-            Ok((output, report)) => {
-                self.db
-                    .finish_job(id, JobStatus::Succeeded, Some(&output), Some(&report), None)?;
+        let log = |level: &str, message: &str| self.log(id, level, message);
+        let ctx = StageContext {
+            store: &self.store,
+            registry: self,
+            actor: &job.actor,
+            progress: &progress,
+            log: &log,
+        };
+        match stages::run(&job.params, &ctx) {
+            Ok(done) => {
+                self.db.finish_job(
+                    id,
+                    JobStatus::Succeeded,
+                    Some(&done.output),
+                    Some(&done.report),
+                    None,
+                )?;
                 self.log(
                     id,
                     "info",
-                    &format!("wrote {}/{}", output.bucket, output.key),
+                    &format!("wrote {}/{}", done.output.bucket, done.output.key),
                 );
             }
             Err(e) if e.kind() == tablero_core::ports::ErrorKind::Cancelled => {
@@ -781,10 +489,9 @@ impl JobRunner for Workspace {
         }
         let after = self.db.request_cancel(id)?;
         self.audit(
-            "job.cancel",
-            id,
-            Some(before.status.name()),
-            Some(after.name()),
+            &AuditEvent::new("job.cancel", id)
+                .before(before.status.name())
+                .after(after.name()),
         )?;
         Ok(self.db.job(id)?)
     }
@@ -795,15 +502,7 @@ impl tablero_core::ports::Audit for Workspace {
         &self,
         event: &tablero_core::ports::AuditEvent,
     ) -> tablero_core::ports::Result<()> {
-        Ok(self.db.audit(
-            &self.actor(),
-            &self.os_user,
-            &event.action,
-            &event.target,
-            event.before.as_deref(),
-            event.after.as_deref(),
-            event.comment.as_deref(),
-        )?)
+        Ok(self.audit(event)?)
     }
 
     fn audit_since(
@@ -835,8 +534,8 @@ impl Identity for Workspace {
         self.config().limits.clone()
     }
 
-    fn authorize(&self, roles: &[Role], action: &str) -> tablero_core::ports::Result<()> {
-        Ok(self.require_any(roles, action)?)
+    fn authorize(&self, action: Action) -> tablero_core::ports::Result<()> {
+        Ok(self.require_any(action.roles(), action.describe())?)
     }
 
     fn switch_user(&self, user: &str) -> tablero_core::ports::Result<()> {

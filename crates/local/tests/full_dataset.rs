@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use tablero_core::clean::Preset;
 use tablero_core::ingest::CsvOptions;
 use tablero_core::job::{JobRequest, JobStatus};
-use tablero_core::report::{CleanReport, FeatureReport};
+use tablero_core::stages::StageReport;
 use tablero_local::Workspace;
 
 fn shared_dataset() -> Option<PathBuf> {
@@ -65,7 +65,9 @@ fn full_online_retail_dataset_matches_the_acceptance_numbers() {
         preset: Preset::Standard,
         out_key: None,
     });
-    let report: CleanReport = serde_json::from_value(clean.report.clone().unwrap()).unwrap();
+    let Some(StageReport::Clean(report)) = clean.report.clone() else {
+        panic!("a clean report")
+    };
     let counts: Vec<(&str, u64)> = report
         .rules
         .iter()
@@ -88,7 +90,9 @@ fn full_online_retail_dataset_matches_the_acceptance_numbers() {
         preset: Preset::Parity,
         out_key: None,
     });
-    let report: CleanReport = serde_json::from_value(parity.report.clone().unwrap()).unwrap();
+    let Some(StageReport::Clean(report)) = parity.report.clone() else {
+        panic!("a clean report")
+    };
     assert_eq!(report.rows_out, 383_446);
 
     let features = |clean_key: String, preset| {
@@ -99,7 +103,10 @@ fn full_online_retail_dataset_matches_the_acceptance_numbers() {
             horizon_days: 90,
             out_key: None,
         });
-        serde_json::from_value::<FeatureReport>(job.report.unwrap()).unwrap()
+        match job.report {
+            Some(StageReport::Features(r)) => *r,
+            other => panic!("a features report: {other:?}"),
+        }
     };
     let standard = features(clean.output.unwrap().key, Preset::Standard);
     assert_eq!((standard.customers, standard.positives), (3_703, 1_797));

@@ -447,8 +447,9 @@ fn every_ingestion_variant_reads_as_the_same_transactions() {
         assert_eq!(df.height(), 7, "{name}");
         assert_same_transactions(&df, &reference, with_time);
         if name == "no-invoice.csv" {
-            let report: tablero_core::report::CleanReport =
-                serde_json::from_value(job.report.unwrap()).unwrap();
+            let Some(tablero_core::stages::StageReport::Clean(report)) = job.report else {
+                panic!("a clean report")
+            };
             let rule = |r: &str| report.rules.iter().find(|x| x.rule == r).unwrap().removed;
             assert_eq!(
                 (rule("cancellation"), rule("non_positive")),
@@ -511,8 +512,9 @@ fn bad_values_inside_a_valid_file_are_counted_as_unparseable() {
         vec![10, 11]
     );
     let (job, df) = fx.clean("mixed.csv");
-    let report: tablero_core::report::CleanReport =
-        serde_json::from_value(job.report.unwrap()).unwrap();
+    let Some(tablero_core::stages::StageReport::Clean(report)) = job.report else {
+        panic!("a clean report")
+    };
     assert_eq!(report.rules[0].rule, "unparseable");
     assert_eq!(report.rules[0].removed, 2);
     assert_eq!(report.rules[0].examples[1].values["quantity"], "lots");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use tablero_core::clean::Preset;
 use tablero_core::ingest::CsvOptions;
 use tablero_core::job::{JobRequest, JobStatus};
-use tablero_core::ports::{Audit, BackendError, JobRunner, Registry};
+use tablero_core::ports::{Backend, BackendError, JobRunner};
 use tablero_core::registry::ApprovalStatus;
 use tablero_core::train::models::Algorithm;
 use tablero_core::train::TrainConfig;
@@ -69,9 +69,10 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
-fn as_user(root: &Path, user: &str) -> Workspace {
+/// The backend acting as `user`, as the CLI builds it for `--as user`.
+fn as_user(root: &Path, user: &str) -> Backend {
     match Workspace::open(root).unwrap().act_as(user) {
-        Ok(ws) => ws,
+        Ok(ws) => ws.into_backend(),
         Err(e) => panic!("act as {user}: {e}"),
     }
 }
@@ -84,15 +85,22 @@ fn quick() -> TrainConfig {
     }
 }
 
-fn train(ws: &Workspace, features: &str) -> tablero_core::job::Job {
-    let job = ws
-        .submit(JobRequest::Train {
+fn train(ws: &Backend, features: &str) -> tablero_core::job::Job {
+    let job = tablero_app::jobs::submit(
+        ws,
+        JobRequest::Train {
             features_key: features.into(),
             group: "default".into(),
             config: quick(),
-        })
-        .unwrap();
-    ws.run(&job.id, &|_| {}).unwrap()
+        },
+    )
+    .unwrap();
+    ws.jobs.run(&job.id, &|_| {}).unwrap()
+}
+
+/// A job's report as the CLI prints it.
+fn report_of(job: &tablero_core::job::Job) -> serde_json::Value {
+    serde_json::to_value(job.report.as_ref().expect("a report")).unwrap()
 }
 
 #[test]
@@ -101,7 +109,7 @@ fn training_registers_a_pending_version_with_its_card_and_artifact() {
     let alice = as_user(&root, "alice");
     let job = train(&alice, "s/features.parquet");
     assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
-    let report = job.report.unwrap();
+    let report = report_of(&job);
     assert_eq!(report["version"], 1);
     assert_eq!(report["leaderboard"].as_array().unwrap().len(), 3);
     for field in [
@@ -123,22 +131,23 @@ fn training_registers_a_pending_version_with_its_card_and_artifact() {
     assert_eq!(report["leakage"], serde_json::json!([]));
     assert_eq!(job.output.unwrap().key, "default/v1/model.json");
 
-    let v = alice.version("default", 1).unwrap();
+    let v = alice.registry.version("default", 1).unwrap();
     assert_eq!(v.status, ApprovalStatus::PendingManualApproval);
     assert_eq!(v.created_by, "alice");
     assert_eq!(v.dataset_uri, "tablero://clean/s/features.parquet");
     assert_eq!(v.dataset_sha256.len(), 64);
-    let card = alice.card("default", 1).unwrap();
+    let card = alice.registry.card("default", 1).unwrap();
     assert_eq!((card.group.as_str(), card.version), ("default", 1));
     assert_eq!(card.params.folds, 3);
     assert!(root.join("buckets/models/default/v1/model.json").is_file());
     assert!(root.join("buckets/models/default/v1/card.json").is_file());
     // The next training is version 2.
     assert_eq!(
-        train(&alice, "s/features.parquet").report.unwrap()["version"],
+        report_of(&train(&alice, "s/features.parquet"))["version"],
         2
     );
     let listed: Vec<u32> = alice
+        .registry
         .versions("default", None)
         .unwrap()
         .iter()
@@ -163,72 +172,105 @@ fn every_transition_and_refusal() {
     };
 
     // Four eyes: the trainer cannot approve.
-    let msg = refused(alice.approve("default", 1, "looks good", false));
+    let msg = refused(tablero_app::models::approve(
+        &alice,
+        "default",
+        1,
+        "looks good",
+        false,
+    ));
     assert!(
         msg.contains("four-eyes") && msg.contains("alice trained version 1"),
         "{msg}"
     );
     // Wrong role: an analyst cannot approve or reject.
     let dave = as_user(&root, "dave");
-    let msg = refused(dave.approve("default", 1, "ok", false));
+    let msg = refused(tablero_app::models::approve(
+        &dave, "default", 1, "ok", false,
+    ));
     assert!(
         msg.contains("dave cannot approve models: it needs the ml_lead role"),
         "{msg}"
     );
-    assert!(refused(dave.reject("default", 1, "no")).contains("ml_lead"));
+    assert!(refused(tablero_app::models::reject(&dave, "default", 1, "no")).contains("ml_lead"));
     // A comment is required.
     let bob = as_user(&root, "bob");
-    assert!(refused(bob.approve("default", 1, "  ", false)).contains("comment is required"));
+    assert!(refused(tablero_app::models::approve(
+        &bob, "default", 1, "  ", false
+    ))
+    .contains("comment is required"));
     // Unknown version.
-    assert!(refused(bob.approve("default", 99, "ok", false)).contains("does not exist"));
+    assert!(refused(tablero_app::models::approve(
+        &bob, "default", 99, "ok", false
+    ))
+    .contains("does not exist"));
 
-    let v = bob.approve("default", 1, "metrics fine", false).unwrap();
+    let v = tablero_app::models::approve(&bob, "default", 1, "metrics fine", false).unwrap();
     assert_eq!(v.status, ApprovalStatus::Approved);
     assert_eq!(v.decided_by.as_deref(), Some("bob"));
     assert_eq!(v.comment.as_deref(), Some("metrics fine"));
-    let msg = refused(as_user(&root, "carol").approve("default", 1, "again", false));
+    let msg = refused(tablero_app::models::approve(
+        &as_user(&root, "carol"),
+        "default",
+        1,
+        "again",
+        false,
+    ));
     assert!(msg.contains("already Approved"), "{msg}");
-    assert!(refused(bob.reject("default", 1, "changed my mind")).contains("already Approved"));
+    assert!(refused(tablero_app::models::reject(
+        &bob,
+        "default",
+        1,
+        "changed my mind"
+    ))
+    .contains("already Approved"));
 
-    let v = bob.reject("default", 2, "worse than v1").unwrap();
+    let v = tablero_app::models::reject(&bob, "default", 2, "worse than v1").unwrap();
     assert_eq!(v.status, ApprovalStatus::Rejected);
-    assert!(
-        refused(as_user(&root, "carol").approve("default", 2, "ok", false))
-            .contains("already Rejected")
-    );
+    assert!(refused(tablero_app::models::approve(
+        &as_user(&root, "carol"),
+        "default",
+        2,
+        "ok",
+        false
+    ))
+    .contains("already Rejected"));
     // The trainer may reject their own version.
     assert_eq!(
-        alice.reject("default", 3, "mislabelled").unwrap().status,
+        tablero_app::models::reject(&alice, "default", 3, "mislabelled")
+            .unwrap()
+            .status,
         ApprovalStatus::Rejected
     );
 
     let pending = bob
+        .registry
         .versions("default", Some(ApprovalStatus::PendingManualApproval))
         .unwrap();
     assert!(pending.is_empty());
     assert_eq!(
-        bob.versions("default", Some(ApprovalStatus::Rejected))
+        bob.registry
+            .versions("default", Some(ApprovalStatus::Rejected))
             .unwrap()
             .len(),
         2
     );
 
     // Four eyes off (an audited decision): the trainer may then approve.
-    let v4 = train(&alice, "s/features.parquet").report.unwrap()["version"]
+    let v4 = report_of(&train(&alice, "s/features.parquet"))["version"]
         .as_u64()
         .unwrap() as u32;
     let lead = as_user(&root, "bob");
-    lead.set_four_eyes(false).unwrap();
+    tablero_app::policy::set_four_eyes(&lead, false).unwrap();
     let alice = as_user(&root, "alice");
     assert_eq!(
-        alice
-            .approve("default", v4, "own model, policy off", false)
+        tablero_app::models::approve(&alice, "default", v4, "own model, policy off", false)
             .unwrap()
             .status,
         ApprovalStatus::Approved
     );
 
-    let log = alice.audit_since("1970-01-01T00:00:00Z").unwrap();
+    let log = alice.audit.audit_since("1970-01-01T00:00:00Z").unwrap();
     // Editing tablero.toml by hand (as this test's set-up did) is audited too.
     assert!(log.iter().any(|e| e.action == "policy.edited"));
     let decisions: Vec<(String, String, Option<String>, Option<String>)> = log
@@ -283,7 +325,7 @@ fn leaky_versions_need_an_explicit_acceptance() {
     let (_d, root) = workspace();
     let alice = as_user(&root, "alice");
     let job = train(&alice, "s/features.parity.parquet");
-    let leakage = job.report.unwrap()["leakage"].clone();
+    let leakage = report_of(&job)["leakage"].clone();
     let flagged: Vec<&str> = leakage
         .as_array()
         .unwrap()
@@ -295,8 +337,7 @@ fn leaky_versions_need_an_explicit_acceptance() {
         "parity Recency leaks: {flagged:?}"
     );
     let bob = as_user(&root, "bob");
-    let err = bob
-        .approve("default", 1, "ok", false)
+    let err = tablero_app::models::approve(&bob, "default", 1, "ok", false)
         .unwrap_err()
         .to_string();
     assert!(
@@ -304,11 +345,11 @@ fn leaky_versions_need_an_explicit_acceptance() {
         "{err}"
     );
     assert_eq!(
-        bob.version("default", 1).unwrap().status,
+        bob.registry.version("default", 1).unwrap().status,
         ApprovalStatus::PendingManualApproval
     );
     assert_eq!(
-        bob.approve("default", 1, "parity check only", true)
+        tablero_app::models::approve(&bob, "default", 1, "parity check only", true)
             .unwrap()
             .status,
         ApprovalStatus::Approved
@@ -333,9 +374,15 @@ fn two_concurrent_approvals_end_in_one_consistent_state() {
                     s.spawn(move || {
                         let ws = as_user(root, user);
                         barrier.wait();
-                        ws.approve("default", version, &format!("approved by {user}"), false)
-                            .map(|v| v.decided_by.unwrap_or_default())
-                            .map_err(|e| e.to_string())
+                        tablero_app::models::approve(
+                            &ws,
+                            "default",
+                            version,
+                            &format!("approved by {user}"),
+                            false,
+                        )
+                        .map(|v| v.decided_by.unwrap_or_default())
+                        .map_err(|e| e.to_string())
                     })
                 })
                 .collect();
@@ -345,11 +392,15 @@ fn two_concurrent_approvals_end_in_one_consistent_state() {
         let losers: Vec<&String> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
         assert_eq!(winners.len(), 1, "round {round}: {outcomes:?}");
         assert!(losers[0].contains("already Approved"), "{}", losers[0]);
-        let v = as_user(&root, "bob").version("default", version).unwrap();
+        let v = as_user(&root, "bob")
+            .registry
+            .version("default", version)
+            .unwrap();
         assert_eq!(v.status, ApprovalStatus::Approved);
         assert_eq!(v.decided_by.as_ref(), Some(winners[0]));
         assert_eq!(v.comment, Some(format!("approved by {}", winners[0])));
         let approvals = as_user(&root, "bob")
+            .audit
             .audit_since("1970-01-01T00:00:00Z")
             .unwrap()
             .into_iter()
@@ -368,6 +419,7 @@ fn a_cancelled_training_registers_nothing() {
         ..TrainConfig::default()
     };
     let job = alice
+        .jobs
         .submit(JobRequest::Train {
             features_key: "s/features.parquet".into(),
             group: "default".into(),
@@ -379,6 +431,7 @@ fn a_cancelled_training_registers_nothing() {
     // Another process (here another connection) asks the job to stop as soon
     // as it has started comparing candidates.
     let job = alice
+        .jobs
         .run(&id, &|j| {
             if j.progress > 0.02 && !asked.get() {
                 asked.set(true);
@@ -389,7 +442,7 @@ fn a_cancelled_training_registers_nothing() {
     assert!(asked.get());
     assert_eq!(job.status, JobStatus::Cancelled);
     assert!(job.output.is_none());
-    assert!(alice.versions("default", None).unwrap().is_empty());
+    assert!(alice.registry.versions("default", None).unwrap().is_empty());
     assert!(!root.join("buckets/models/default").exists());
 }
 
@@ -400,13 +453,15 @@ fn training_refuses_what_is_not_a_features_table() {
     let job = train(&ws, "s/transactions.parquet");
     assert_eq!(job.status, JobStatus::Failed);
     assert!(job.error.unwrap().contains("not a features table"));
-    let err = ws
-        .submit(JobRequest::Train {
+    let err = tablero_app::jobs::submit(
+        &ws,
+        JobRequest::Train {
             features_key: "s/features.parquet".into(),
             group: "no spaces".into(),
             config: quick(),
-        })
-        .unwrap_err();
+        },
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("model group"), "{err}");
     // An analyst-only user may train; an ml_lead-only user too; ops-only may not.
     let bob = as_user(&root, "bob");

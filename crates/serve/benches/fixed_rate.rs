@@ -200,10 +200,8 @@ fn prepare(root: &std::path::Path, only: Option<Algorithm>) -> (String, String, 
         group: "default".into(),
         config,
     });
-    ws.registry
-        .approve("default", 1, "bench", false)
-        .expect("approve");
-    ws.deployer.promote("default", 1, &|_| {}).expect("promote");
+    tablero_app::models::approve(&ws, "default", 1, "bench", false).expect("approve");
+    tablero_app::deploy::promote(&ws, "default", 1, &|_| {}).expect("promote");
     let key = ws.keys.create_key("bench", 1e9).expect("key");
     let card = ws.registry.card("default", 1).expect("card");
     let mut record = serde_json::Map::new();

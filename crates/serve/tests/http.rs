@@ -66,11 +66,13 @@ impl Ops for Workspace {
     }
 
     fn promote_now(&self, group: &str, version: u32) -> Result<Deployment, BackendError> {
-        Ok(Deployer::promote(self, group, version, &|_| {})?.deployment)
+        let b = Workspace::open(self.root()).unwrap().into_backend();
+        Ok(tablero_app::deploy::promote(&b, group, version, &|_| {})?.deployment)
     }
 
     fn roll_back(&self) -> Result<Deployment, BackendError> {
-        Ok(Deployer::rollback(self, &|_| {})?.deployment)
+        let b = Workspace::open(self.root()).unwrap().into_backend();
+        Ok(tablero_app::deploy::rollback(&b, &|_| {})?.deployment)
     }
 
     fn live_sample(
@@ -169,8 +171,9 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
             config,
         });
     }
-    ws.approve("default", 1, "test", false).unwrap();
-    ws.approve("default", 2, "test", false).unwrap();
+    let b = Workspace::open(&root).unwrap().into_backend();
+    tablero_app::models::approve(&b, "default", 1, "test", false).unwrap();
+    tablero_app::models::approve(&b, "default", 2, "test", false).unwrap();
     (dir, root)
 }
 

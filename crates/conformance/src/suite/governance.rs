@@ -1,6 +1,6 @@
 //! Audit, API keys and identity.
 
-use tablero_core::ports::{key_hash, AuditEvent, ErrorKind, Role};
+use tablero_core::ports::{key_hash, Action, AuditEvent, ErrorKind};
 use tablero_core::train::models::Algorithm;
 
 use super::{features, refused, train, Harness, Persona};
@@ -19,16 +19,11 @@ pub fn the_audit_trail_is_complete_and_append_only(h: &dyn Harness) {
     let features_key = features(&trainer);
     let v1 = train(&trainer, &features_key, Algorithm::Lr);
     let approver = h.backend(Persona::Approver);
-    approver
-        .registry
-        .approve("default", v1, "fine", false)
-        .expect("approve");
+    tablero_app::models::approve(&approver, "default", v1, "fine", false).expect("approve");
     let ops = h.backend(Persona::Ops);
-    ops.deployer
-        .promote("default", v1, &|_| {})
-        .expect("promote");
-    ops.keys.create_key("web", 10.0).expect("key");
-    approver.identity.set_four_eyes(false).expect("policy");
+    tablero_app::deploy::promote(&ops, "default", v1, &|_| {}).expect("promote");
+    tablero_app::keys::create(&ops, "web", 10.0).expect("key");
+    tablero_app::policy::set_four_eyes(&approver, false).expect("policy");
     let snapshot = trainer.audit.audit_since(&since).expect("audit");
     assert!(snapshot.len() > start.len());
     assert_eq!(snapshot[..start.len()], start[..]);
@@ -86,7 +81,7 @@ pub fn the_audit_trail_is_complete_and_append_only(h: &dyn Harness) {
 /// make keys.
 pub fn api_keys_are_shown_once_listed_by_hash_and_revoked(h: &dyn Harness) {
     let ops = h.backend(Persona::Ops);
-    let key = ops.keys.create_key("web", 50.0).expect("create");
+    let key = tablero_app::keys::create(&ops, "web", 50.0).expect("create");
     assert!(key.len() >= 32, "a long random key");
     let listed = ops.keys.api_keys().expect("list");
     assert_eq!(listed.len(), 1);
@@ -97,27 +92,31 @@ pub fn api_keys_are_shown_once_listed_by_hash_and_revoked(h: &dyn Harness) {
         !format!("{listed:?}").contains(&key),
         "the key itself is never listed"
     );
-    refused(ops.keys.create_key("web", 5.0), ErrorKind::Refused, "web");
     refused(
-        ops.keys.create_key("no spaces", 5.0),
+        tablero_app::keys::create(&ops, "web", 5.0),
+        ErrorKind::Refused,
+        "web",
+    );
+    refused(
+        tablero_app::keys::create(&ops, "no spaces", 5.0),
         ErrorKind::Refused,
         "key name",
     );
     refused(
-        ops.keys.create_key("slow", 0.0),
+        tablero_app::keys::create(&ops, "slow", 0.0),
         ErrorKind::Refused,
         "--rate",
     );
     let err = refused(
-        h.backend(Persona::Analyst).keys.create_key("mine", 5.0),
+        tablero_app::keys::create(&h.backend(Persona::Analyst), "mine", 5.0),
         ErrorKind::Permission,
         "create API keys",
     );
     assert_eq!(err.missing(), Some("ops"));
-    ops.keys.revoke_key("web").expect("revoke");
+    tablero_app::keys::revoke(&ops, "web").expect("revoke");
     assert!(ops.keys.api_keys().expect("list")[0].revoked_at.is_some());
     refused(
-        ops.keys.revoke_key("web"),
+        tablero_app::keys::revoke(&ops, "web"),
         ErrorKind::Refused,
         "no active key named web",
     );
@@ -136,12 +135,10 @@ pub fn identity_roles_and_policy(h: &dyn Harness) {
     );
     analyst
         .identity
-        .authorize(&[Role::Analyst], "upload data")
+        .authorize(Action::Upload)
         .expect("an analyst uploads");
     let err = refused(
-        analyst
-            .identity
-            .authorize(&[Role::MlLead], "approve models"),
+        analyst.identity.authorize(Action::Approve),
         ErrorKind::Permission,
         "approve models",
     );
@@ -154,7 +151,7 @@ pub fn identity_roles_and_policy(h: &dyn Harness) {
     );
     assert_eq!(
         refused(
-            analyst.identity.set_four_eyes(false),
+            tablero_app::policy::set_four_eyes(&analyst, false),
             ErrorKind::Permission,
             "four-eyes"
         )
@@ -162,10 +159,7 @@ pub fn identity_roles_and_policy(h: &dyn Harness) {
         Some("ml_lead")
     );
     let approver = h.backend(Persona::Approver);
-    approver
-        .identity
-        .set_four_eyes(false)
-        .expect("an ML lead decides");
+    tablero_app::policy::set_four_eyes(&approver, false).expect("an ML lead decides");
     assert!(!approver.identity.policy().four_eyes);
     assert!(
         !h.backend(Persona::Trainer).identity.policy().four_eyes,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use tablero_core::clean::Preset;
 use tablero_core::job::{JobKind, JobRequest, JobStatus};
 use tablero_core::ports::{put_bytes, ErrorKind};
+use tablero_core::stages::StageReport;
 use tablero_core::store::Bucket;
 use tablero_core::train::TrainConfig;
 
@@ -58,7 +59,7 @@ pub fn a_job_reports_progress_and_commits_its_output(h: &dyn Harness) {
     assert!(done
         .report
         .as_ref()
-        .is_some_and(|r| r["rows_out"].as_u64().unwrap_or(0) > 0));
+        .is_some_and(|r| matches!(r, StageReport::Clean(c) if c.rows_out > 0)));
     assert_eq!(b.jobs.job(&job.id).expect("job"), done);
     assert_eq!(b.jobs.jobs(10).expect("jobs")[0].id, job.id);
     assert!(!b.jobs.logs(&job.id).expect("logs").is_empty());
@@ -183,15 +184,19 @@ pub fn a_failed_job_says_why_and_writes_nothing(h: &dyn Harness) {
 }
 
 /// A job on a missing input is refused at once, `not_found`, and nothing
-/// is queued; so is one by a user without the role.
+/// is queued; so is one by a user without the role, and a model group that
+/// is not a valid name.
 pub fn a_missing_input_is_refused_before_a_job_is_queued(h: &dyn Harness) {
     let b = h.backend(Persona::Trainer);
     refused(
-        b.jobs.submit(JobRequest::Clean {
-            raw_key: "nope.csv".into(),
-            preset: Preset::Standard,
-            out_key: None,
-        }),
+        tablero_app::jobs::submit(
+            &b,
+            JobRequest::Clean {
+                raw_key: "nope.csv".into(),
+                preset: Preset::Standard,
+                out_key: None,
+            },
+        ),
         ErrorKind::NotFound,
         "nope.csv",
     );
@@ -199,10 +204,10 @@ pub fn a_missing_input_is_refused_before_a_job_is_queued(h: &dyn Harness) {
     let before = b.jobs.jobs(100).expect("jobs").len();
     let ops = h.backend(Persona::Ops);
     let err = refused(
-        ops.jobs.submit(super::quick_training(
-            &features_key,
-            tablero_core::train::models::Algorithm::Lr,
-        )),
+        tablero_app::jobs::submit(
+            &ops,
+            super::quick_training(&features_key, tablero_core::train::models::Algorithm::Lr),
+        ),
         ErrorKind::Permission,
         "train models",
     );
@@ -213,13 +218,26 @@ pub fn a_missing_input_is_refused_before_a_job_is_queued(h: &dyn Harness) {
         err.missing()
     );
     refused(
-        ops.jobs.submit(JobRequest::Clean {
-            raw_key: "s.csv".into(),
-            preset: Preset::Standard,
-            out_key: None,
-        }),
+        tablero_app::jobs::submit(
+            &ops,
+            JobRequest::Clean {
+                raw_key: "s.csv".into(),
+                preset: Preset::Standard,
+                out_key: None,
+            },
+        ),
         ErrorKind::Permission,
         "run ETL jobs",
+    );
+    let mut bad_group =
+        super::quick_training(&features_key, tablero_core::train::models::Algorithm::Lr);
+    if let JobRequest::Train { group, .. } = &mut bad_group {
+        *group = "no spaces".into();
+    }
+    refused(
+        tablero_app::jobs::submit(&b, bad_group),
+        ErrorKind::Refused,
+        "model group",
     );
     assert_eq!(b.jobs.jobs(100).expect("jobs").len(), before);
 }

@@ -1,6 +1,9 @@
 //! The backend conformance suite: what every backend must do, as cases over
 //! the ports. A backend runs it by implementing [`Harness`] and listing
-//! every case in [`conformance_suite!`](crate::conformance_suite):
+//! every case in [`conformance_suite!`](crate::conformance_suite). The cases
+//! act through the ports, and through `tablero-app` where a rule of the
+//! product applies (approvals, deployments, keys, the policy, who may run a
+//! job), so a backend is checked with the rules every backend shares:
 //!
 //! ```ignore
 //! tablero_conformance::conformance_suite!(LocalHarness::new();
@@ -184,9 +187,10 @@ pub fn stage_raw(b: &Backend, raw_key: &str) {
         .expect("stage the sample");
 }
 
-/// Submits a job and runs it to its end.
+/// Submits a job (checked as the panel and the CLI do) and runs it to its
+/// end.
 pub fn run(b: &Backend, request: JobRequest) -> Job {
-    let job = b.jobs.submit(request).expect("submit");
+    let job = tablero_app::jobs::submit(b, request).expect("submit");
     b.jobs.run(&job.id, &|_| {}).expect("run")
 }
 
@@ -238,10 +242,10 @@ pub fn quick_training(features_key: &str, algorithm: Algorithm) -> JobRequest {
 /// Trains one quick version; returns its number.
 pub fn train(b: &Backend, features_key: &str, algorithm: Algorithm) -> u32 {
     let job = succeed(b, quick_training(features_key, algorithm));
-    job.report
-        .as_ref()
-        .and_then(|r| r["version"].as_u64())
-        .expect("the report names the version") as u32
+    match job.report {
+        Some(tablero_core::stages::StageReport::Train(t)) => t.version,
+        other => panic!("a training job reports its version: {other:?}"),
+    }
 }
 
 /// Asserts a refusal of `kind` whose message says `words`.

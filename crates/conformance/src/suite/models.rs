@@ -29,76 +29,71 @@ pub fn register_approve_promote_rollback_with_every_refusal(h: &dyn Harness) {
     let version = trainer.registry.version("default", v1).expect("version");
     assert_eq!(version.status, ApprovalStatus::PendingManualApproval);
     assert_eq!(version.created_by, trainer.identity.actor());
-    assert!(trainer.registry.decision_refusal(&version, true).is_some());
-    assert!(approver.registry.decision_refusal(&version, true).is_none());
+    assert!(tablero_app::models::decision_refusal(&trainer, &version, true).is_some());
+    assert!(tablero_app::models::decision_refusal(&approver, &version, true).is_none());
 
     refused(
-        trainer
-            .registry
-            .approve("default", v1, "mine is good", false),
+        tablero_app::models::approve(&trainer, "default", v1, "mine is good", false),
         ErrorKind::Refused,
         "four-eyes rule",
     );
     let err = refused(
-        analyst.registry.approve("default", v1, "ok", false),
+        tablero_app::models::approve(&analyst, "default", v1, "ok", false),
         ErrorKind::Permission,
         "cannot approve models",
     );
     assert_eq!(err.missing(), Some("ml_lead"));
     refused(
-        approver.registry.approve("default", v1, "  ", false),
+        tablero_app::models::approve(&approver, "default", v1, "  ", false),
         ErrorKind::Refused,
         "comment is required",
     );
     refused(
-        approver.registry.approve("default", 99, "ok", false),
+        tablero_app::models::approve(&approver, "default", 99, "ok", false),
         ErrorKind::Refused,
         "does not exist",
     );
 
-    let approved = approver
-        .registry
-        .approve("default", v1, "metrics fine", false)
+    let approved = tablero_app::models::approve(&approver, "default", v1, "metrics fine", false)
         .expect("approve");
     assert_eq!(approved.status, ApprovalStatus::Approved);
     assert_eq!(approved.decided_by, Some(approver.identity.actor()));
     assert_eq!(approved.comment.as_deref(), Some("metrics fine"));
     refused(
-        approver.registry.approve("default", v1, "again", false),
+        tablero_app::models::approve(&approver, "default", v1, "again", false),
         ErrorKind::Refused,
         "already Approved",
     );
     refused(
-        approver.registry.reject("default", v1, "no"),
+        tablero_app::models::reject(&approver, "default", v1, "no"),
         ErrorKind::Refused,
         "already Approved",
     );
 
     // Deployment: refusals before anything is deployed.
     refused(
-        ops.deployer.promote("default", v2, &|_| {}),
+        tablero_app::deploy::promote(&ops, "default", v2, &|_| {}),
         ErrorKind::Refused,
         "only Approved versions",
     );
     refused(
-        ops.deployer.rollback(&|_| {}),
+        tablero_app::deploy::rollback(&ops, &|_| {}),
         ErrorKind::Refused,
         "nothing is deployed",
     );
     let err = refused(
-        analyst.deployer.promote("default", v1, &|_| {}),
+        tablero_app::deploy::promote(&analyst, "default", v1, &|_| {}),
         ErrorKind::Permission,
         "promote models",
     );
     assert_eq!(err.missing(), Some("ops"));
-    assert!(ops.deployer.promotion_refusal(&approved).is_none());
+    assert!(tablero_app::deploy::promotion_refusal(&ops, &approved).is_none());
     assert!(ops.deployer.deployed().expect("deployed").is_none());
 
     let phases = RefCell::new(Vec::new());
-    let first = ops
-        .deployer
-        .promote("default", v1, &|r| phases.borrow_mut().push(r.phase))
-        .expect("promote");
+    let first =
+        tablero_app::deploy::promote(&ops, "default", v1, &|r| phases.borrow_mut().push(r.phase))
+            .expect("promote");
     assert_eq!(
         (first.deployment.version, first.deployment.from_version),
         (v1, None)
@@ -122,33 +117,27 @@ pub fn register_approve_promote_rollback_with_every_refusal(h: &dyn Harness) {
         Some(v1)
     );
     refused(
-        ops.deployer.promote("default", v1, &|_| {}),
+        tablero_app::deploy::promote(&ops, "default", v1, &|_| {}),
         ErrorKind::Refused,
         "is already deployed",
     );
-    assert!(ops.deployer.promotion_refusal(&approved).is_some());
+    assert!(tablero_app::deploy::promotion_refusal(&ops, &approved).is_some());
     refused(
-        ops.deployer.rollback(&|_| {}),
+        tablero_app::deploy::rollback(&ops, &|_| {}),
         ErrorKind::Refused,
         "is the first deployment",
     );
-    assert!(ops.deployer.rollback_refusal().is_some());
+    assert!(tablero_app::deploy::rollback_refusal(&ops).is_some());
 
     // A second version, promoted, then rolled back to the previous deployment.
-    approver
-        .registry
-        .approve("default", v2, "also fine", false)
-        .expect("approve");
-    let second = ops
-        .deployer
-        .promote("default", v2, &|_| {})
-        .expect("promote");
+    tablero_app::models::approve(&approver, "default", v2, "also fine", false).expect("approve");
+    let second = tablero_app::deploy::promote(&ops, "default", v2, &|_| {}).expect("promote");
     assert_eq!(
         (second.deployment.version, second.deployment.from_version),
         (v2, Some(v1))
     );
-    assert!(ops.deployer.rollback_refusal().is_none());
-    let back = ops.deployer.rollback(&|_| {}).expect("rollback");
+    assert!(tablero_app::deploy::rollback_refusal(&ops).is_none());
+    let back = tablero_app::deploy::rollback(&ops, &|_| {}).expect("rollback");
     assert_eq!(
         (
             back.deployment.version,
@@ -175,18 +164,16 @@ pub fn register_approve_promote_rollback_with_every_refusal(h: &dyn Harness) {
 
     // Rejection: by an ML lead, with a comment; the trainer may reject their own.
     let v3 = train(&trainer, &features_key, Algorithm::Tree);
-    let rejected = trainer
-        .registry
-        .reject("default", v3, "mislabelled")
-        .expect("reject");
+    let rejected =
+        tablero_app::models::reject(&trainer, "default", v3, "mislabelled").expect("reject");
     assert_eq!(rejected.status, ApprovalStatus::Rejected);
     refused(
-        approver.registry.approve("default", v3, "ok", false),
+        tablero_app::models::approve(&approver, "default", v3, "ok", false),
         ErrorKind::Refused,
         "already Rejected",
     );
     refused(
-        ops.deployer.promote("default", v3, &|_| {}),
+        tablero_app::deploy::promote(&ops, "default", v3, &|_| {}),
         ErrorKind::Refused,
         "only Approved versions",
     );
@@ -246,11 +233,8 @@ pub fn a_remote_trainer_registers_its_result(h: &dyn Harness) {
         ("default", registered.version)
     );
     // Four eyes follows the card's trainer: here the trainer may approve.
-    assert!(h
-        .backend(Persona::Approver)
-        .registry
-        .decision_refusal(&registered, true)
-        .is_none());
+    let approver = h.backend(Persona::Approver);
+    assert!(tablero_app::models::decision_refusal(&approver, &registered, true).is_none());
     refused(
         trainer.registry.register(
             "no spaces",

@@ -69,14 +69,10 @@ pub fn metric_windows_drift_and_alarms_round_trip(h: &dyn Harness) {
     let trainer = h.backend(Persona::Trainer);
     let features_key = features(&trainer);
     let v1 = train(&trainer, &features_key, Algorithm::Lr);
-    h.backend(Persona::Approver)
-        .registry
-        .approve("default", v1, "ok", false)
+    tablero_app::models::approve(&h.backend(Persona::Approver), "default", v1, "ok", false)
         .expect("approve");
     let ops = h.backend(Persona::Ops);
-    ops.deployer
-        .promote("default", v1, &|_| {})
-        .expect("promote");
+    tablero_app::deploy::promote(&ops, "default", v1, &|_| {}).expect("promote");
     let card = ops.registry.card("default", v1).expect("card");
     let endpoint = ops
         .monitor

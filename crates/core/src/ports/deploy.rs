@@ -3,8 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{BackendError, Result};
-use crate::registry::ModelVersion;
+use super::Result;
 
 /// One promotion or rollback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +35,27 @@ pub struct Serving {
     pub group: String,
     /// Version.
     pub version: u32,
+}
+
+/// Why a version is deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum DeployAction {
+    /// A newer version, approved.
+    Promote,
+    /// Back to the version deployed before.
+    Rollback,
+}
+
+impl DeployAction {
+    /// `promote` or `rollback`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeployAction::Promote => "promote",
+            DeployAction::Rollback => "rollback",
+        }
+    }
 }
 
 /// How far a promotion or rollback has got.
@@ -116,26 +136,26 @@ pub struct EndpointStopped {
     pub url: Option<String>,
 }
 
-/// Promotion, rollback, history, and the endpoint's lifecycle. A backend
-/// that cannot do one of these answers `unsupported` with the reason.
+/// Deployments, their history, and the endpoint's lifecycle. A backend that
+/// cannot do one of these answers `unsupported` with the reason.
 pub trait Deployer: Send + Sync {
     /// The latest deployment: what the endpoint should serve.
     fn deployed(&self) -> Result<Option<Deployment>>;
     /// Promotions and rollbacks, newest first.
     fn deployments(&self) -> Result<Vec<Deployment>>;
-    /// Why the acting identity may not promote `v` now, or `None`.
-    fn promotion_refusal(&self, v: &ModelVersion) -> Option<BackendError>;
-    /// Why the acting identity may not roll back now, or `None`.
-    fn rollback_refusal(&self) -> Option<BackendError>;
-    /// Deploys an Approved version; `progress` sees each phase of the
-    /// rollout, the returned one is the last.
-    fn promote(&self, group: &str, version: u32, progress: &dyn Fn(&Rollout)) -> Result<Rollout>;
-    /// Returns to the previously deployed version (the previous
-    /// deployment, not version N−1).
-    fn rollback(&self, progress: &dyn Fn(&Rollout)) -> Result<Rollout>;
-    /// Starts the endpoint and waits until it answers.
+    /// Records `group` version `version` as deployed (the rules of
+    /// `crate::deploy` are the caller's) and rolls it out; `progress` sees
+    /// each phase, the returned one is the last. Audited.
+    fn deploy(
+        &self,
+        group: &str,
+        version: u32,
+        action: DeployAction,
+        progress: &dyn Fn(&Rollout),
+    ) -> Result<Rollout>;
+    /// Starts the endpoint and waits until it answers (audited).
     fn start_endpoint(&self, options: &EndpointOptions) -> Result<EndpointStatus>;
-    /// Stops it; in-flight requests finish first.
+    /// Stops it; in-flight requests finish first (audited).
     fn stop_endpoint(&self) -> Result<EndpointStopped>;
     /// Whether it runs, and what it serves.
     fn endpoint_status(&self) -> Result<EndpointStatus>;

@@ -31,6 +31,78 @@ impl Role {
     }
 }
 
+/// What a user may be allowed to do, and which roles allow it: the one
+/// table of permissions every backend applies (a cloud backend's IAM
+/// policies grant the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Upload a CSV to the raw bucket.
+    Upload,
+    /// Delete an object.
+    Delete,
+    /// Put a deleted object back.
+    Restore,
+    /// Run clean or features.
+    RunEtl,
+    /// Train and register a version.
+    Train,
+    /// Approve a version.
+    Approve,
+    /// Reject a version.
+    Reject,
+    /// Turn the four-eyes rule on or off.
+    ChangePolicy,
+    /// Promote a version to the endpoint.
+    Promote,
+    /// Roll the endpoint back.
+    Rollback,
+    /// Start the endpoint.
+    StartEndpoint,
+    /// Stop the endpoint.
+    StopEndpoint,
+    /// Create an API key.
+    CreateKey,
+    /// Revoke an API key.
+    RevokeKey,
+}
+
+impl Action {
+    /// The roles that allow it (any one of them).
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Action::Upload | Action::Delete | Action::Restore | Action::RunEtl => &[Role::Analyst],
+            Action::Train => &[Role::Analyst, Role::MlLead],
+            Action::Approve | Action::Reject | Action::ChangePolicy => &[Role::MlLead],
+            Action::Promote
+            | Action::Rollback
+            | Action::StartEndpoint
+            | Action::StopEndpoint
+            | Action::CreateKey
+            | Action::RevokeKey => &[Role::Ops],
+        }
+    }
+
+    /// In words, after "ana cannot …".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Upload => "upload data",
+            Action::Delete => "delete data",
+            Action::Restore => "restore data",
+            Action::RunEtl => "run ETL jobs",
+            Action::Train => "train models",
+            Action::Approve => "approve models",
+            Action::Reject => "reject models",
+            Action::ChangePolicy => "change the four-eyes policy",
+            Action::Promote => "promote models",
+            Action::Rollback => "roll back the endpoint",
+            Action::StartEndpoint => "start the endpoint",
+            Action::StopEndpoint => "stop the endpoint",
+            Action::CreateKey => "create API keys",
+            Action::RevokeKey => "revoke API keys",
+        }
+    }
+}
+
 /// Governance rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -79,12 +151,13 @@ pub trait Identity: Send + Sync {
     /// The limits.
     fn limits(&self) -> Limits;
     /// Refuses with `permission`, naming the role, unless the actor holds
-    /// one of `roles` (a backend whose cloud permissions decide lets the
-    /// call through and lets the service refuse).
-    fn authorize(&self, roles: &[Role], action: &str) -> Result<()>;
+    /// one of [`Action::roles`] (a backend whose cloud permissions decide
+    /// lets the call through and lets the service refuse).
+    fn authorize(&self, action: Action) -> Result<()>;
     /// Acts as another user from now on (`--as`, the panel's user
     /// switch), when the policy allows it.
     fn switch_user(&self, user: &str) -> Result<()>;
-    /// Turns the four-eyes rule on or off (an ML lead's decision, audited).
+    /// Turns the four-eyes rule on or off (audited; the caller checks
+    /// [`Action::ChangePolicy`]).
     fn set_four_eyes(&self, on: bool) -> Result<()>;
 }

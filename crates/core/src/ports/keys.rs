@@ -39,10 +39,32 @@ pub fn key_hash(key: &str) -> String {
         .collect()
 }
 
+/// Checks a key's name (1 to 64 letters, digits, `-` and `_`) and rate (a
+/// positive number of requests per second).
+pub fn check_key(name: &str, rate: f64) -> Result<()> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(super::BackendError::refused(format!(
+            "key name {name:?}: use 1 to 64 letters, digits, '-' or '_'"
+        )));
+    }
+    if !(rate > 0.0 && rate.is_finite()) {
+        return Err(super::BackendError::refused(
+            "--rate must be a positive number of requests per second",
+        ));
+    }
+    Ok(())
+}
+
 /// Creates, lists and revokes the endpoint's API keys.
 pub trait ApiKeys: Send + Sync {
-    /// Creates a key allowed `rate` requests per second; returns the key,
-    /// which is never shown again.
+    /// Creates a key allowed `rate` requests per second (checked with
+    /// [`check_key`] by the caller); returns the key, which is never shown
+    /// again. A name in use is refused.
     fn create_key(&self, name: &str, rate: f64) -> Result<String>;
     /// All keys, revoked ones included.
     fn api_keys(&self) -> Result<Vec<ApiKey>>;

@@ -35,13 +35,13 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::{Audit, AuditEntry, AuditEvent};
 pub use deploy::{
-    Deployer, Deployment, EndpointOptions, EndpointStatus, EndpointStopped, Rollout, RolloutPhase,
-    Serving,
+    DeployAction, Deployer, Deployment, EndpointOptions, EndpointStatus, EndpointStopped, Rollout,
+    RolloutPhase, Serving,
 };
 pub use error::{BackendError, ErrorKind, Result};
-pub use identity::{Identity, Limits, Policy, Role};
+pub use identity::{Action, Identity, Limits, Policy, Role};
 pub use jobs::JobRunner;
-pub use keys::{key_hash, ApiKey, ApiKeys, DEFAULT_RATE};
+pub use keys::{check_key, key_hash, ApiKey, ApiKeys, DEFAULT_RATE};
 pub use monitor::Monitor;
 pub use registry::Registry;
 pub use store::{put_bytes, ArchiveRestore, ObjectStore, RestoreState, TrashEntry};

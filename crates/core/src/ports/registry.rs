@@ -1,7 +1,7 @@
 //! The model registry port: SQLite locally, SageMaker Model Registry on AWS.
 
-use super::{BackendError, Result};
-use crate::registry::{ApprovalStatus, ModelVersion};
+use super::Result;
+use crate::registry::{ApprovalStatus, Decided, Decision, ModelVersion};
 use crate::train::model::{ModelArtifact, ModelCard};
 
 /// Versions of model groups, their cards and artifacts, and their approval.
@@ -19,18 +19,8 @@ pub trait Registry: Send + Sync {
     fn card(&self, group: &str, version: u32) -> Result<ModelCard>;
     /// A version's artifact, loaded.
     fn artifact(&self, group: &str, version: u32) -> Result<ModelArtifact>;
-    /// Why the acting identity may not approve (or reject) `v` now, or
-    /// `None` when it may (a leakage flag still needs accepting).
-    fn decision_refusal(&self, v: &ModelVersion, approve: bool) -> Option<BackendError>;
-    /// Approves a pending version (ML lead; not its trainer under
-    /// four-eyes; leakage flags need `accept_leakage_risk`).
-    fn approve(
-        &self,
-        group: &str,
-        version: u32,
-        comment: &str,
-        accept_leakage_risk: bool,
-    ) -> Result<ModelVersion>;
-    /// Rejects a pending version.
-    fn reject(&self, group: &str, version: u32, comment: &str) -> Result<ModelVersion>;
+    /// Records a decision on a version that is still
+    /// `PendingManualApproval` (atomically: of two racing decisions one is
+    /// recorded, the other sees [`Decided::AlreadyDecided`]), audited.
+    fn decide(&self, group: &str, version: u32, decision: &Decision) -> Result<Decided>;
 }

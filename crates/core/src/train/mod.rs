@@ -23,7 +23,7 @@ use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::job::Progress;
+use crate::progress::Progress;
 use crate::stats;
 use crate::table::TableMeta;
 use dataset::{Encoder, Matrix, RawColumn, RawTable};

@@ -1,0 +1,362 @@
+//! Running a stage: read its input, run the step, write its output and its
+//! report, register a trained model — one function for clean, features and
+//! train ([`run`]), the same wherever a job runs (in-process locally, in a
+//! Lambda, in a training container). It reaches storage only through the
+//! ports it is given, and writes nothing visible before its last
+//! cancellation check.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::features::{self, FeatureParams};
+use crate::ingest;
+use crate::job::JobRequest;
+use crate::ports::{put_bytes, BackendError, ObjectStore, Registry};
+use crate::preset::Preset;
+use crate::progress::Progress;
+use crate::registry::{self, ApprovalStatus};
+use crate::report::{CleanReport, FeatureReport};
+use crate::store::{Bucket, ObjectKey, ObjectRef};
+use crate::table::{self, DataFrame, TableMeta};
+use crate::train::metrics::Confusion;
+use crate::train::model::{DatasetRef, ModelArtifact, ModelCard};
+use crate::train::models::Algorithm;
+use crate::train::{self, Holdout, Importance, LeaderboardEntry, LeakageFlag, TrainConfig};
+use crate::{clean, Error};
+
+/// Rows or positives in the training and test parts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Split {
+    /// In the training part.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub train: u64,
+    /// In the test part.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub test: u64,
+}
+
+/// What a training job reports: the leaderboard and the registered version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TrainReport {
+    /// The version registered.
+    pub version: u32,
+    /// Its group.
+    pub group: String,
+    /// Its status (`PendingManualApproval`).
+    pub status: ApprovalStatus,
+    /// The winning candidate.
+    pub winner: Algorithm,
+    /// Every candidate, best first.
+    pub leaderboard: Vec<LeaderboardEntry>,
+    /// The winner's holdout metrics.
+    pub holdout: Holdout,
+    /// Features flagged as likely target leaks.
+    pub leakage: Vec<LeakageFlag>,
+    /// The winner's confusion matrix on the test part.
+    pub confusion: Confusion,
+    /// Permutation importance, largest first.
+    pub importance: Vec<Importance>,
+    /// Customers in each part.
+    pub rows: Split,
+    /// Positives in each part.
+    pub positives: Split,
+    /// The artifact.
+    pub artifact: ObjectRef,
+    /// The model card.
+    pub card: ObjectRef,
+}
+
+/// A stage's report, as the job keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(untagged)]
+pub enum StageReport {
+    /// Training.
+    Train(Box<TrainReport>),
+    /// Clean.
+    Clean(Box<CleanReport>),
+    /// Features.
+    Features(Box<FeatureReport>),
+}
+
+/// What a stage wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageOutput {
+    /// Its output (the table, or the model artifact).
+    pub output: ObjectRef,
+    /// Its report.
+    pub report: StageReport,
+}
+
+/// What a stage runs with.
+pub struct StageContext<'a> {
+    /// The buckets.
+    pub store: &'a dyn ObjectStore,
+    /// Where a trained model is registered.
+    pub registry: &'a dyn Registry,
+    /// Who runs the job (the model card's trainer, outputs' `produced_by`).
+    pub actor: &'a str,
+    /// Progress, and the way to stop.
+    pub progress: &'a dyn Progress,
+    /// The job's log: `(level, message)`, level `info` or `warn`.
+    pub log: &'a dyn Fn(&str, &str),
+}
+
+/// Default clean output key: `<raw stem>/transactions[.parity].parquet`.
+pub fn default_clean_key(raw: &ObjectKey, preset: Preset) -> String {
+    match preset {
+        Preset::Standard => format!("{}/transactions.parquet", raw.stem()),
+        Preset::Parity => format!("{}/transactions.parity.parquet", raw.stem()),
+    }
+}
+
+/// Default features output key: beside the clean table,
+/// `<folder>/features[.parity].parquet`.
+pub fn default_features_key(clean: &ObjectKey, preset: Preset) -> String {
+    let name = match preset {
+        Preset::Standard => "features.parquet",
+        Preset::Parity => "features.parity.parquet",
+    };
+    match clean.parent() {
+        "" => format!("{}.{name}", clean.stem()),
+        dir => format!("{dir}/{name}"),
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn progress(ctx: &StageContext, fraction: f64, phase: &str) -> Result<(), BackendError> {
+    Ok(ctx.progress.update(fraction, phase)?)
+}
+
+/// Runs a stage to its end. A cancelled stage fails with kind `cancelled`;
+/// a failed or cancelled stage has written nothing visible.
+pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, BackendError> {
+    match request {
+        JobRequest::Clean {
+            raw_key,
+            preset,
+            out_key,
+        } => {
+            let key = ObjectKey::new(raw_key)?;
+            progress(ctx, 0.02, "reading raw object")?;
+            let info = ctx.store.head(Bucket::Raw, &key)?;
+            let spec = ingest::stored_spec(&info)?;
+            let bytes = ctx.store.read(Bucket::Raw, &key)?;
+            progress(ctx, 0.1, "parsing CSV")?;
+            let parsed = ingest::parse(&bytes, &spec).map_err(Error::from)?;
+            drop(bytes);
+            (ctx.log)(
+                "info",
+                &format!("read {} rows from raw/{raw_key}", parsed.rows_read),
+            );
+            let (mut df, meta, report) = clean::clean(parsed, &spec, *preset, ctx.progress)?;
+            for r in &report.rules {
+                (ctx.log)(
+                    "info",
+                    &format!("rule {}: removed {} rows", r.rule, r.removed),
+                );
+            }
+            let out = match out_key {
+                Some(k) => ObjectKey::new(k)?,
+                None => ObjectKey::new(&default_clean_key(&key, *preset))?,
+            };
+            let report = StageReport::Clean(Box::new(report));
+            commit(ctx, &mut df, &meta, &out, &report)
+        }
+        JobRequest::Features {
+            clean_key,
+            preset,
+            cutoff,
+            horizon_days,
+            out_key,
+        } => {
+            let key = ObjectKey::new(clean_key)?;
+            progress(ctx, 0.02, "reading clean table")?;
+            let bytes = ctx.store.read(Bucket::Clean, &key)?;
+            if !bytes.starts_with(b"PAR1") {
+                return Err(BackendError::refused(format!(
+                    "clean/{clean_key} is not a Parquet table; give the key of a clean transactions table"
+                )));
+            }
+            let meta = table::parquet_meta(&bytes)?;
+            let df = table::from_parquet(&bytes)?;
+            drop(bytes);
+            let params = FeatureParams {
+                preset: *preset,
+                cutoff: *cutoff,
+                horizon_days: *horizon_days,
+            };
+            let (mut out_df, out_meta, report) =
+                features::features(&df, meta.as_ref(), params, ctx.progress)?;
+            (ctx.log)(
+                "info",
+                &format!(
+                    "{} customers, {} positives, cut-off {}",
+                    report.customers, report.positives, report.cutoff
+                ),
+            );
+            let out = match out_key {
+                Some(k) => ObjectKey::new(k)?,
+                None => ObjectKey::new(&default_features_key(&key, *preset))?,
+            };
+            let report = StageReport::Features(Box::new(report));
+            commit(ctx, &mut out_df, &out_meta, &out, &report)
+        }
+        JobRequest::Train {
+            features_key,
+            group,
+            config,
+        } => run_training(ctx, features_key, group, config),
+    }
+}
+
+/// Trains and compares the candidates on a features table and registers the
+/// winner as the next version of `group`.
+fn run_training(
+    ctx: &StageContext,
+    features_key: &str,
+    group: &str,
+    config: &TrainConfig,
+) -> Result<StageOutput, BackendError> {
+    registry::check_group(group)?;
+    let key = ObjectKey::new(features_key)?;
+    progress(ctx, 0.005, "reading features table")?;
+    let bytes = ctx.store.read(Bucket::Clean, &key)?;
+    let meta = if bytes.starts_with(b"PAR1") {
+        table::parquet_meta(&bytes)?
+    } else {
+        None
+    };
+    let Some(meta) = meta.filter(|m| m.kind == "features") else {
+        return Err(BackendError::refused(format!(
+            "clean/{features_key} is not a features table; give the key written by `tablero etl features`"
+        )));
+    };
+    let sha = sha256_hex(&bytes);
+    let df = table::from_parquet(&bytes)?;
+    drop(bytes);
+    let result = train::train(&df, Some(&meta), config, ctx.progress)?;
+    for e in &result.evaluation.leaderboard {
+        (ctx.log)(
+            "info",
+            &format!(
+                "{:<20} accuracy {:.4} auc {:.4} f1 {:.4}",
+                e.name, e.accuracy.mean, e.auc.mean, e.f1.mean
+            ),
+        );
+    }
+    for l in &result.evaluation.leakage {
+        (ctx.log)(
+            "warn",
+            &format!(
+                "possible target leakage: {} has univariate AUC {:.4}",
+                l.feature, l.auc
+            ),
+        );
+    }
+    let roles = meta
+        .roles
+        .clone()
+        .ok_or_else(|| BackendError::refused("the features table has no column roles"))?;
+    let card = ModelCard {
+        group: group.to_string(),
+        version: 0,
+        trained_by: ctx.actor.to_string(),
+        trained_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        dataset: DatasetRef {
+            uri: format!("tablero://clean/{features_key}"),
+            sha256: sha,
+            preset: meta.preset.name().into(),
+            target: roles.target.clone(),
+            horizon_days: roles.horizon_days,
+            cutoff: roles.cutoff.clone(),
+        },
+        params: config.clone(),
+        feature_schema: result.model.encoder.features.clone(),
+        evaluation: result.evaluation.clone(),
+        threshold: result.model.threshold,
+        unknown_categories: "encoded as all zeros and counted as a warning".into(),
+        baseline: result.model.baseline.clone(),
+    };
+    let artifact = ModelArtifact::new(result.model).to_bytes()?;
+    // Last chance to stop: after this the version exists.
+    progress(ctx, 0.98, "registering")?;
+    let version = ctx.registry.register(group, card, &artifact)?;
+    (ctx.log)(
+        "info",
+        &format!(
+            "registered {group} version {} (PendingManualApproval)",
+            version.version
+        ),
+    );
+    let evaluation = result.evaluation;
+    let report = TrainReport {
+        version: version.version,
+        group: group.to_string(),
+        status: version.status,
+        winner: evaluation.winner,
+        leaderboard: evaluation.leaderboard,
+        holdout: evaluation.holdout,
+        leakage: evaluation.leakage,
+        confusion: evaluation.confusion,
+        importance: evaluation.importance,
+        rows: Split {
+            train: evaluation.rows.0 as u64,
+            test: evaluation.rows.1 as u64,
+        },
+        positives: Split {
+            train: result.positives.0 as u64,
+            test: result.positives.1 as u64,
+        },
+        artifact: version.artifact.clone(),
+        card: version.card,
+    };
+    Ok(StageOutput {
+        output: version.artifact,
+        report: StageReport::Train(Box::new(report)),
+    })
+}
+
+/// Writes a stage's table and its report (`<key stem>.report.json`) after
+/// the last cancellation check.
+fn commit(
+    ctx: &StageContext,
+    df: &mut DataFrame,
+    meta: &TableMeta,
+    out: &ObjectKey,
+    report: &StageReport,
+) -> Result<StageOutput, BackendError> {
+    progress(ctx, 0.96, "writing output")?;
+    let bytes = table::to_parquet(df, meta)?;
+    let report_key = ObjectKey::new(&format!("{}.report.json", out.stem()))?;
+    let report_bytes = serde_json::to_vec_pretty(report)
+        .map_err(|e| BackendError::refused(format!("the report does not serialise: {e}")))?;
+    // Last chance to stop before anything becomes visible.
+    progress(ctx, 0.98, "committing")?;
+    let meta_map = BTreeMap::from([("produced_by".to_string(), ctx.actor.to_string())]);
+    put_bytes(
+        ctx.store,
+        Bucket::Clean,
+        &report_key,
+        &report_bytes,
+        &meta_map,
+    )?;
+    put_bytes(ctx.store, Bucket::Clean, out, &bytes, &meta_map)?;
+    Ok(StageOutput {
+        output: ObjectRef {
+            bucket: Bucket::Clean,
+            key: out.to_string(),
+        },
+        report: report.clone(),
+    })
+}
