@@ -1,6 +1,7 @@
 //! Drift: the population stability index (PSI) of live values against a
 //! model card's baseline bins. 0.1 = watch, 0.25 = drift.
 
+use crate::train::dataset::Value;
 use crate::train::model::FeatureBaseline;
 
 /// Proportion used in place of an empty bin, so the logarithm stays finite.
@@ -41,30 +42,18 @@ pub fn level(psi: f64) -> &'static str {
     }
 }
 
-/// Counts live values into a baseline's bins. Numeric values fall into the
-/// baseline's decile bins; categories into the baseline's categories, with
-/// one extra bin (last) for categories the baseline never saw.
-pub fn bin_counts(baseline: &FeatureBaseline, numeric: &[f64], text: &[Option<&str>]) -> Vec<u64> {
-    match baseline {
-        FeatureBaseline::Numeric { edges, .. } => {
-            let mut counts = vec![0u64; edges.len() + 1];
-            for &v in numeric.iter().filter(|v| v.is_finite()) {
-                counts[FeatureBaseline::bin_of(edges, v)] += 1;
-            }
-            counts
-        }
-        FeatureBaseline::Categorical { categories, .. } => {
-            let mut counts = vec![0u64; categories.len() + 1];
-            for v in text {
-                let v = v.unwrap_or("");
-                match categories.iter().position(|c| c == v) {
-                    Some(i) => counts[i] += 1,
-                    None => counts[categories.len()] += 1,
-                }
-            }
-            counts
+/// Counts live values into a baseline's bins ([`FeatureBaseline::bin_of_value`]):
+/// numeric values into the baseline's decile bins, categories into the
+/// baseline's categories with one extra bin (last) for categories the
+/// baseline never saw; values of the wrong kind are not counted.
+pub fn bin_counts(baseline: &FeatureBaseline, values: &[Value]) -> Vec<u64> {
+    let mut counts = vec![0u64; baseline.counted_bins()];
+    for v in values {
+        if let Some(c) = baseline.bin_of_value(v).and_then(|b| counts.get_mut(b)) {
+            *c += 1;
         }
     }
+    counts
 }
 
 /// PSI of live bin counts against a baseline (the unseen-category bin of a
@@ -100,18 +89,31 @@ mod tests {
 
     #[test]
     fn live_values_in_baseline_bins() {
+        let num = |v: f64| Value::Num(v);
         let base = FeatureBaseline::numeric("x", &(0..100).map(f64::from).collect::<Vec<_>>());
-        let same = bin_counts(&base, &(0..100).map(f64::from).collect::<Vec<_>>(), &[]);
+        let same = bin_counts(
+            &base,
+            &(0..100).map(|v| num(f64::from(v))).collect::<Vec<_>>(),
+        );
         assert!(psi_of_counts(&base, &same).unwrap() < 1e-9);
         let shifted = bin_counts(
             &base,
-            &(0..100).map(|v| f64::from(v) + 60.0).collect::<Vec<_>>(),
-            &[],
+            &(0..100)
+                .map(|v| num(f64::from(v) + 60.0))
+                .collect::<Vec<_>>(),
         );
         assert!(psi_of_counts(&base, &shifted).unwrap() > DRIFT);
+        assert_eq!(
+            bin_counts(&base, &[num(f64::NAN), Value::Text(Some("7".into()))])
+                .iter()
+                .sum::<u64>(),
+            0,
+            "neither NaN nor text counts as a number"
+        );
         let cat = FeatureBaseline::categorical("c", &[Some("a"), Some("a"), Some("b"), None]);
-        let counts = bin_counts(&cat, &[], &[Some("a"), Some("zzz")]);
-        assert_eq!(counts, vec![0, 1, 0, 1], "'' (missing), a, b, unseen");
+        let text = |t: &str| Value::Text(Some(t.into()));
+        let counts = bin_counts(&cat, &[text("a"), text("zzz"), Value::Text(None)]);
+        assert_eq!(counts, vec![1, 1, 0, 1], "'' (missing), a, b, unseen");
         assert!(psi_of_counts(&cat, &[0, 0, 0, 0]).is_none());
     }
 }

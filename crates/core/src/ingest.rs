@@ -953,7 +953,10 @@ fn parse_text(
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
-    let pieces = split_at_rows(body, if body.len() < (1 << 20) { 1 } else { workers });
+    let pieces = split_at_rows(
+        body.as_bytes(),
+        if body.len() < (1 << 20) { 1 } else { workers },
+    );
 
     let results: Vec<Result<Chunk, IngestError>> = std::thread::scope(|s| {
         let handles: Vec<_> = pieces
@@ -1062,11 +1065,19 @@ fn header_end(text: &str) -> usize {
     text.len()
 }
 
-/// Splits the body into about `n` pieces at row boundaries: a newline is a
-/// row boundary when an even number of quotes precedes it. Returns
-/// `(start, end, line number of the first row)`.
-fn split_at_rows(body: &str, n: usize) -> Vec<(usize, usize, u64)> {
-    let bytes = body.as_bytes();
+/// Splits the body of a CSV (its rows, after the header) into about `n`
+/// pieces at row boundaries — a newline is a row boundary when an even
+/// number of quotes precedes it — for parsing or scoring the pieces in
+/// parallel. Returns `(start, end, line number of the first row)`, the
+/// header being line 1.
+///
+/// ```
+/// let parts = tablero_core::ingest::split_at_rows(b"a,1\n\"b\nc\",2\nd,3\n", 3);
+/// assert_eq!(parts.last().unwrap().1, 16);
+/// // Rows start at 0, 4 and 12; the quoted newline at 6 is not a boundary.
+/// assert!(parts.iter().all(|&(s, _, _)| s == 0 || s == 4 || s == 12));
+/// ```
+pub fn split_at_rows(bytes: &[u8], n: usize) -> Vec<(usize, usize, u64)> {
     let mut out = Vec::new();
     let mut start = 0usize;
     let mut line = 2u64; // the header is line 1
@@ -1336,7 +1347,7 @@ mod tests {
     fn split_respects_quoted_newlines() {
         let body = "a,\"x\ny\",1\nb,c,2\nd,e,3\n";
         for n in 1..5 {
-            let parts = split_at_rows(body, n);
+            let parts = split_at_rows(body.as_bytes(), n);
             let joined: String = parts.iter().map(|&(s, e, _)| &body[s..e]).collect();
             assert_eq!(joined, body);
             for &(s, _, _) in &parts {
@@ -1344,7 +1355,7 @@ mod tests {
                 assert_ne!(&body[s..s.min(body.len()).max(s)], "y\",1\n");
             }
         }
-        let parts = split_at_rows(body, 3);
+        let parts = split_at_rows(body.as_bytes(), 3);
         assert!(parts.iter().all(|&(s, _, _)| !body[s..].starts_with("y\"")));
     }
 

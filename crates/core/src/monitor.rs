@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::charts;
 use crate::drift;
 use crate::registry::ModelVersion;
+use crate::train::dataset::Value;
 use crate::train::model::{FeatureBaseline, ModelCard};
 
 /// One interval of endpoint traffic.
@@ -277,9 +278,14 @@ pub fn live_drift(
         if values.is_empty() {
             continue;
         }
-        let numeric: Vec<f64> = values.iter().filter_map(|v| v.as_f64()).collect();
-        let text: Vec<Option<&str>> = values.iter().map(|v| v.as_str()).collect();
-        let counts = drift::bin_counts(b, &numeric, &text);
+        let values: Vec<Value> = values
+            .iter()
+            .map(|v| match v.as_f64() {
+                Some(x) => Value::Num(x),
+                None => Value::Text(v.as_str().map(String::from)),
+            })
+            .collect();
+        let counts = drift::bin_counts(b, &values);
         if let Some(psi) = drift::psi_of_counts(b, &counts) {
             features.push(FeatureDrift {
                 feature: name.to_string(),

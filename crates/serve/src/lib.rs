@@ -442,23 +442,9 @@ impl Tally {
                 }
             }
             for (k, (b, v)) in baseline.features.iter().zip(record).enumerate() {
-                let bin = match (b, v) {
-                    (FeatureBaseline::Numeric { edges, .. }, Value::Num(x)) if x.is_finite() => {
-                        Some(FeatureBaseline::bin_of(edges, *x))
-                    }
-                    (FeatureBaseline::Categorical { categories, .. }, Value::Text(t)) => {
-                        let t = t.as_deref().unwrap_or("");
-                        Some(
-                            categories
-                                .iter()
-                                .position(|c| c == t)
-                                .unwrap_or(categories.len()),
-                        )
-                    }
-                    _ => None,
-                };
-                if let Some(c) =
-                    bin.and_then(|b| self.feature_bins.get_mut(k).and_then(|f| f.get_mut(b)))
+                if let Some(c) = b
+                    .bin_of_value(v)
+                    .and_then(|bin| self.feature_bins.get_mut(k).and_then(|f| f.get_mut(bin)))
                 {
                     *c += 1;
                 }
@@ -1141,9 +1127,9 @@ async fn admin_shutdown(
 /// `prediction_label`, `prediction_score` (probability of the predicted
 /// label), `purchase_probability` and `Prediction`.
 ///
-/// Rows are parsed, scored and written in one pass; a file without quoted
-/// fields is split at line boundaries and scored on every core, the parts
-/// joined in order.
+/// Rows are parsed, scored and written in one pass; the file is split at
+/// row boundaries (`tablero_core::ingest::split_at_rows`: quoted newlines
+/// stay in their row) and scored on every core, the parts joined in order.
 pub fn score_csv(model: &Model, bytes: &[u8]) -> Result<ScoredCsv, String> {
     score_csv_sampled(model, bytes, 0, 0)
 }
@@ -1204,21 +1190,18 @@ pub fn score_csv_sampled(
     out.write_record(&columns).map_err(|e| e.to_string())?;
     let mut out = out.into_inner().map_err(|e| e.to_string())?;
 
-    // Quoted fields may hold newlines: only split a file that has none.
-    let workers = if body.contains(&b'"') {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    };
-    let parts = split_lines(body, workers);
+    // The one CSV reader's row splitter: quoted newlines stay inside a part.
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let parts = tablero_core::ingest::split_at_rows(body, workers);
     let width = header.len();
     let results: Vec<Result<ScoredPart, String>> = std::thread::scope(|s| {
         let handles: Vec<_> = parts
             .iter()
             .enumerate()
             .map(|(i, &(start, end, first_line))| {
+                let first_line = first_line as usize;
                 let idx = &idx;
                 let sampler = PartSampler::new(
                     sample,
@@ -1257,32 +1240,6 @@ pub fn score_csv_sampled(
 
 /// One part of a batch: its scored CSV rows, their tally, its sample.
 type ScoredPart = (Vec<u8>, Tally, PartSampler);
-
-/// Splits `body` into up to `parts` ranges ending at line ends:
-/// `(start, end, line number of the first row)` (the header is line 1).
-fn split_lines(body: &[u8], parts: usize) -> Vec<(usize, usize, usize)> {
-    let mut ranges = Vec::with_capacity(parts);
-    let mut start = 0;
-    let mut line = 2;
-    for i in 1..=parts {
-        if start >= body.len() {
-            break;
-        }
-        let end = if i == parts {
-            body.len()
-        } else {
-            let target = (body.len() * i / parts).max(start);
-            match body[target..].iter().position(|&b| b == b'\n') {
-                Some(p) => target + p + 1,
-                None => body.len(),
-            }
-        };
-        ranges.push((start, end, line));
-        line += body[start..end].iter().filter(|&&b| b == b'\n').count();
-        start = end;
-    }
-    ranges
-}
 
 /// Parses, scores and writes one part of a batch CSV, a block of rows at a
 /// time (see [`Model::predict`]).

@@ -157,6 +157,30 @@ impl FeatureBaseline {
         }
     }
 
+    /// The bin a live value falls in: a finite number by the edges of a
+    /// numeric baseline; a category (missing as `""`) by a categorical one,
+    /// unseen categories in the last bin. `None` for a value of the wrong
+    /// kind or a number that is not finite. The one binning of live values,
+    /// for the endpoint's windows and for drift.
+    pub fn bin_of_value(&self, v: &crate::train::dataset::Value) -> Option<usize> {
+        use crate::train::dataset::Value;
+        match (self, v) {
+            (FeatureBaseline::Numeric { edges, .. }, Value::Num(x)) if x.is_finite() => {
+                Some(FeatureBaseline::bin_of(edges, *x))
+            }
+            (FeatureBaseline::Categorical { categories, .. }, Value::Text(t)) => {
+                let t = t.as_deref().unwrap_or("");
+                Some(
+                    categories
+                        .iter()
+                        .position(|c| c == t)
+                        .unwrap_or(categories.len()),
+                )
+            }
+            _ => None,
+        }
+    }
+
     /// Bin index of a value in numeric edges.
     pub fn bin_of(edges: &[f64], v: f64) -> usize {
         edges.partition_point(|&e| e < v)
