@@ -3,48 +3,9 @@
 //! `ui/src/lib/bindings/` (`cargo test -p tablero-desktop export_bindings`).
 
 use serde::Serialize;
-use serde_json::Value;
+use tablero_core::job::JobStatus;
+use tablero_core::ports::{EndpointStatus, ErrorKind, Serving};
 use ts_rs::TS;
-
-/// A user of the workspace and their roles.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct UserRoles {
-    /// User name.
-    pub name: String,
-    /// `analyst`, `ml_lead`, `ops`.
-    pub roles: Vec<String>,
-}
-
-/// Who is acting on which workspace.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct Session {
-    /// Workspace folder.
-    pub workspace: String,
-    /// `local`.
-    pub backend: String,
-    /// The acting user.
-    pub user: String,
-    /// Their roles.
-    pub roles: Vec<String>,
-    /// Whether the panel may switch users (`[policy] allow_as`).
-    pub allow_as: bool,
-    /// Every configured user.
-    pub users: Vec<UserRoles>,
-    /// `[policy] four_eyes`.
-    pub four_eyes: bool,
-}
-
-pub use tablero_core::monitor::AlarmState;
-
-/// What the bell shows.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct Notifications {
-    /// Versions awaiting a decision the acting user may take.
-    #[ts(type = "Array<import(\"./ModelVersion\").ModelVersion>")]
-    pub pending_approvals: Vec<Value>,
-    /// Alarms in state ALARM.
-    pub firing_alarms: Vec<AlarmState>,
-}
 
 /// A background job was started.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -58,8 +19,8 @@ pub struct JobStarted {
 pub struct JobProgress {
     /// Job id.
     pub id: String,
-    /// `queued`, `running`, `succeeded`, `failed`, `cancelled`.
-    pub status: String,
+    /// Where it is.
+    pub status: JobStatus,
     /// 0..1.
     pub fraction: f64,
     /// What it is doing.
@@ -79,26 +40,6 @@ pub struct UploadProgress {
     pub total: u64,
 }
 
-pub use tablero_app::models::{Allowed, ModelActions};
-
-/// The deployment history and whether the acting user may roll back now.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct DeployHistory {
-    /// Deployments of the local endpoint, newest first.
-    pub deployments: Vec<tablero_core::ports::Deployment>,
-    /// Roll back to the previous deployment.
-    pub rollback: Allowed,
-}
-
-/// The version an endpoint serves.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct Serving {
-    /// Model group.
-    pub group: String,
-    /// Version.
-    pub version: u32,
-}
-
 /// The local endpoint, as it reports itself.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct EndpointState {
@@ -115,100 +56,23 @@ pub struct EndpointState {
     pub pid: Option<u64>,
 }
 
-/// Charts as SVG text.
-#[derive(Debug, Clone, Default, Serialize, TS)]
-pub struct CompareCharts {
-    /// ROC curves overlaid.
-    pub roc: String,
-    /// Holdout metrics per version.
-    pub metrics: String,
-    /// One confusion matrix per version.
-    pub confusion: Vec<String>,
-    /// One importance chart per version.
-    pub importance: Vec<String>,
-}
-
-/// `models_compare`: the comparison and its charts.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct ComparisonView {
-    /// As `tablero models compare`.
-    #[ts(type = "import(\"./Comparison\").Comparison")]
-    pub comparison: Value,
-    /// Charts.
-    pub charts: CompareCharts,
-}
-
-/// `promotion_diff`: the diff and the ROC curves of both versions.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct PromotionDiffView {
-    /// As `tablero deploy diff`.
-    #[ts(type = "import(\"./PromotionDiff\").PromotionDiff")]
-    pub diff: Value,
-    /// ROC curves (candidate and production) as SVG.
-    pub roc: String,
-}
-
-/// The Monitor view's charts as SVG text.
-#[derive(Debug, Clone, Default, Serialize, TS)]
-pub struct MonitorCharts {
-    /// Requests and errors per second.
-    pub requests: String,
-    /// Latency percentiles.
-    pub latency: String,
-    /// Score distribution live vs training.
-    pub score: String,
-    /// Drift heatmap.
-    pub drift: String,
-}
-
-/// `monitor`: traffic, drift and alarms over a time range.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct MonitorView {
-    /// Range start (RFC 3339).
-    pub since: String,
-    /// Requests in the range.
-    #[ts(type = "number")]
-    pub requests: u64,
-    /// Errors in the range.
-    #[ts(type = "number")]
-    pub errors: u64,
-    /// Per-interval aggregates.
-    #[ts(type = "Array<import(\"./MetricWindow\").MetricWindow>")]
-    pub windows: Vec<Value>,
-    /// PSI per feature of the deployed version over the range.
-    #[ts(type = "Array<import(\"./FeatureDrift\").FeatureDrift>")]
-    pub drift: Vec<Value>,
-    /// Current alarm states.
-    pub alarms: Vec<AlarmState>,
-    /// Alarm state changes, newest first.
-    #[ts(type = "Array<import(\"./AlarmChange\").AlarmChange>")]
-    pub alarm_history: Vec<Value>,
-    /// Charts.
-    pub charts: MonitorCharts,
-}
-
-/// `settings`.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct SettingsView {
-    /// Workspace folder.
-    pub workspace: String,
-    /// `local`.
-    pub backend: String,
-    /// Users and roles.
-    pub users: Vec<UserRoles>,
-    /// `[policy] four_eyes`.
-    pub four_eyes: bool,
-    /// `[policy] allow_as`.
-    pub allow_as: bool,
+impl From<EndpointStatus> for EndpointState {
+    fn from(s: EndpointStatus) -> EndpointState {
+        EndpointState {
+            running: s.running,
+            url: s.url,
+            serving: s.serving,
+            uptime_seconds: s.uptime_seconds.map(|u| u as f64),
+            pid: s.pid,
+        }
+    }
 }
 
 /// A refusal, as the UI shows it.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct UiError {
-    /// `permission`, `not_found`, `invalid_input`, `invalid_key`,
-    /// `refused`, `not_initialised`, `cancelled`, `unsupported`, `offline`
-    /// (the kinds of docs/cli.md).
-    pub kind: String,
+    /// What kind of refusal (the kinds of docs/cli.md).
+    pub kind: ErrorKind,
     /// Words for the user.
     pub message: String,
 }
@@ -216,7 +80,7 @@ pub struct UiError {
 impl From<tablero_core::ports::BackendError> for UiError {
     fn from(e: tablero_core::ports::BackendError) -> UiError {
         UiError {
-            kind: e.kind().name().to_string(),
+            kind: e.kind(),
             message: e.to_string(),
         }
     }
@@ -232,7 +96,7 @@ impl UiError {
     /// A refusal with a message.
     pub fn refused(message: impl Into<String>) -> UiError {
         UiError {
-            kind: "refused".into(),
+            kind: ErrorKind::Refused,
             message: message.into(),
         }
     }
@@ -240,7 +104,7 @@ impl UiError {
     /// Input the user can correct.
     pub fn invalid(message: impl Into<String>) -> UiError {
         UiError {
-            kind: "invalid_input".into(),
+            kind: ErrorKind::InvalidInput,
             message: message.into(),
         }
     }
@@ -266,20 +130,35 @@ mod tests {
             ($($t:ty),* $(,)?) => { $( <$t>::export_all(&cfg).unwrap(); )* };
         }
         export!(
-            Session,
-            Notifications,
             JobStarted,
             JobProgress,
             UploadProgress,
-            ModelActions,
-            DeployHistory,
             EndpointState,
-            ComparisonView,
-            PromotionDiffView,
-            MonitorView,
-            SettingsView,
             UiError,
+            tablero_app::session::Session,
+            tablero_app::session::Notifications,
+            tablero_app::session::SettingsView,
+            tablero_app::models::ModelActions,
+            tablero_app::models::ComparisonView,
+            tablero_app::models::VersionList,
+            tablero_app::models::VersionDetail,
+            tablero_app::deploy::DeployHistory,
+            tablero_app::monitor::PromotionDiffView,
+            tablero_app::monitor::MonitorView,
+            tablero_app::jobs::JobList,
+            tablero_app::jobs::JobDetail,
+            tablero_app::jobs::TrainingOptions,
+            tablero_app::data::Upload,
+            tablero_app::data::FileInspection,
+            tablero_app::data::UploadCancelling,
+            tablero_app::charts::EndpointChart,
+            tablero_app::charts::Written,
+            tablero_app::time::TimeRange,
+            tablero_core::ports::EndpointStopped,
+            tablero_core::ports::ErrorKind,
             tablero_core::store::Page,
+            tablero_core::store::Bucket,
+            tablero_core::store::ObjectInfo,
             tablero_core::preview::Preview,
             tablero_core::job::Job,
             tablero_core::job::LogLine,
@@ -290,8 +169,6 @@ mod tests {
             tablero_core::report::FeatureReport,
             tablero_core::clean::Preset,
             tablero_core::train::metrics::Metric,
-            tablero_app::data::Upload,
-            tablero_app::data::FileInspection,
             tablero_core::ports::TrashEntry,
             tablero_core::monitor::MetricWindow,
             tablero_core::monitor::AlarmChange,

@@ -134,7 +134,7 @@ mod tests {
         std::fs::create_dir(&other).unwrap();
         std::fs::write(other.join("cat.jpg"), b"meow").unwrap();
         let err = open_or_create(other.to_str().unwrap()).unwrap_err();
-        assert_eq!(err.kind, "refused");
+        assert_eq!(err.kind, tablero_core::ports::ErrorKind::Refused);
         assert!(
             err.message.contains("is not a Tablero workspace"),
             "{}",
@@ -153,7 +153,10 @@ mod tests {
             .unwrap_err()
             .message
             .contains("relative path"));
-        assert_eq!(open_or_create(" ").unwrap_err().kind, "invalid_input");
+        assert_eq!(
+            open_or_create(" ").unwrap_err().kind,
+            tablero_core::ports::ErrorKind::InvalidInput
+        );
 
         // A broken workspace says what is wrong with it.
         std::fs::write(existing.join("tablero.toml"), "[roles\n").unwrap();

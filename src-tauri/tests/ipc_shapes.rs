@@ -148,6 +148,7 @@ fn every_command_keeps_its_json_shape() {
     );
 
     // Pipeline.
+    s.ok("training_options", json!({}));
     let started = s.ok("etl_clean", json!({ "rawKey": "s.csv" }));
     s.succeed(&started);
     let started = s.ok(

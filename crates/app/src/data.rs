@@ -431,3 +431,77 @@ pub fn restore(backend: &Backend, id: &str) -> Result<ObjectInfo> {
     )?;
     Ok(info)
 }
+
+/// What `data rm` did: the object deleted and where it is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Deleted {
+    /// The object.
+    pub deleted: tablero_core::store::ObjectRef,
+    /// Where it is kept ([`TrashEntry::path`]).
+    pub trash: String,
+    /// What `data restore` takes ([`TrashEntry::id`]).
+    pub trash_id: String,
+}
+
+impl From<&TrashEntry> for Deleted {
+    fn from(e: &TrashEntry) -> Deleted {
+        Deleted {
+            deleted: tablero_core::store::ObjectRef {
+                bucket: e.bucket,
+                key: e.key.clone(),
+            },
+            trash: e.path.clone(),
+            trash_id: e.id.clone(),
+        }
+    }
+}
+
+/// The trash, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TrashList {
+    /// Deleted objects that can be restored.
+    pub trash: Vec<TrashEntry>,
+}
+
+/// What `data restore` put back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Restored {
+    /// The object, with its metadata.
+    pub restored: ObjectInfo,
+}
+
+/// An upload being stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct UploadCancelling {
+    /// The file whose upload stops.
+    pub cancelling: String,
+}
+
+/// Every object of a bucket under `prefix`, read `page_size` at a time.
+pub fn list_all(
+    backend: &Backend,
+    bucket: Bucket,
+    prefix: &str,
+    page_size: usize,
+) -> Result<tablero_core::store::Page> {
+    let mut objects = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = backend
+            .store
+            .list(bucket, prefix, token.as_deref(), page_size)?;
+        objects.extend(page.objects);
+        match page.next_token {
+            Some(t) => token = Some(t),
+            None => break,
+        }
+    }
+    Ok(tablero_core::store::Page {
+        objects,
+        next_token: None,
+    })
+}

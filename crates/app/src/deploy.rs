@@ -2,10 +2,11 @@
 //! versions; not the one deployed; rollback to the previous deployment), and
 //! the endpoint's lifecycle.
 
+use serde::{Deserialize, Serialize};
 use tablero_core::deploy;
 use tablero_core::ports::{
-    Action, Backend, BackendError, DeployAction, EndpointOptions, EndpointStatus, EndpointStopped,
-    Result, Rollout,
+    Action, Backend, BackendError, DeployAction, Deployment, EndpointOptions, EndpointStatus,
+    EndpointStopped, Result, Rollout, RolloutPhase, Serving,
 };
 use tablero_core::registry::ModelVersion;
 
@@ -62,4 +63,82 @@ pub fn start_endpoint(b: &Backend, options: &EndpointOptions) -> Result<Endpoint
 pub fn stop_endpoint(b: &Backend) -> Result<EndpointStopped> {
     b.identity.authorize(Action::StopEndpoint)?;
     b.deployer.stop_endpoint()
+}
+
+/// What is deployed, and what the endpoint itself serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DeployStatus {
+    /// The latest deployment.
+    pub deployed: Option<Deployment>,
+    /// The endpoint, as it reports itself.
+    pub endpoint: EndpointStatus,
+}
+
+/// What a running endpoint serves after a reload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EndpointReload {
+    /// The version it serves.
+    pub serving: Option<Serving>,
+}
+
+/// A promotion or rollback as `deploy promote|rollback` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RolloutReply {
+    /// The deployment recorded.
+    pub deployment: Deployment,
+    /// The running endpoint after the swap; `null` when none runs (it
+    /// serves the deployed version when started).
+    pub endpoint: Option<EndpointReload>,
+    /// How far the rollout got.
+    pub phase: RolloutPhase,
+}
+
+impl From<Rollout> for RolloutReply {
+    fn from(r: Rollout) -> RolloutReply {
+        RolloutReply {
+            endpoint: match r.phase {
+                RolloutPhase::NotRunning => None,
+                _ => Some(EndpointReload { serving: r.serving }),
+            },
+            deployment: r.deployment,
+            phase: r.phase,
+        }
+    }
+}
+
+/// Promotions and rollbacks, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct History {
+    /// The deployments.
+    pub history: Vec<Deployment>,
+}
+
+/// The deployment history, and whether the acting user may roll back now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DeployHistory {
+    /// Deployments, newest first.
+    pub deployments: Vec<Deployment>,
+    /// Roll back to the previous deployment.
+    pub rollback: crate::models::Allowed,
+}
+
+/// What is deployed and what the endpoint serves.
+pub fn status(b: &Backend) -> Result<DeployStatus> {
+    Ok(DeployStatus {
+        deployed: b.deployer.deployed()?,
+        endpoint: b.deployer.endpoint_status()?,
+    })
+}
+
+/// The history, and whether a rollback is possible now.
+pub fn history(b: &Backend) -> Result<DeployHistory> {
+    Ok(DeployHistory {
+        deployments: b.deployer.deployments()?,
+        rollback: crate::models::Allowed::from_refusal(rollback_refusal(b)),
+    })
 }

@@ -2,10 +2,12 @@
 //! the input that must exist; the training options and cut-offs as users
 //! give them.
 
+use serde::{Deserialize, Serialize};
 use tablero_core::dates;
-use tablero_core::job::{Job, JobRequest};
+use tablero_core::job::{Job, JobRequest, LogLine};
 use tablero_core::ports::{Action, Backend, BackendError, ErrorKind, Result};
 use tablero_core::registry;
+use tablero_core::stages::StageReport;
 use tablero_core::store::{Bucket, ObjectKey};
 use tablero_core::train::metrics::Metric;
 use tablero_core::train::models::Algorithm;
@@ -80,5 +82,108 @@ impl TrainOptions {
             },
             threshold: defaults.threshold,
         }
+    }
+}
+
+/// Jobs, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct JobList {
+    /// The jobs.
+    pub jobs: Vec<Job>,
+}
+
+/// A job with its log, as `jobs show` prints it (the job's fields, and
+/// `logs`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct JobLog {
+    /// The job.
+    #[serde(flatten)]
+    pub job: Job,
+    /// Its log, oldest first.
+    pub logs: Vec<LogLine>,
+}
+
+/// A job, its log and its report, as the panel shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct JobDetail {
+    /// The job.
+    pub job: Job,
+    /// Its log, oldest first.
+    pub logs: Vec<LogLine>,
+    /// Its report, once it succeeded.
+    pub report: Option<StageReport>,
+}
+
+/// The newest jobs first, at most `limit`.
+pub fn list(b: &Backend, limit: usize) -> Result<JobList> {
+    Ok(JobList {
+        jobs: b.jobs.jobs(limit)?,
+    })
+}
+
+/// A job and its log.
+pub fn show(b: &Backend, id: &str) -> Result<JobDetail> {
+    let job = b.jobs.job(id)?;
+    let logs = b.jobs.logs(id)?;
+    Ok(JobDetail {
+        report: job.report.clone(),
+        job,
+        logs,
+    })
+}
+
+/// A candidate algorithm, with its title.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AlgorithmOption {
+    /// Its id (`lr`, …).
+    pub id: Algorithm,
+    /// Its name for people (`Logistic Regression`).
+    pub title: String,
+}
+
+/// A metric the leaderboard can be sorted by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MetricOption {
+    /// Its id (`accuracy`, …).
+    pub id: Metric,
+    /// Its name for people.
+    pub title: String,
+}
+
+/// What a training can be asked for, and the defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TrainingOptions {
+    /// Every candidate, in leaderboard order.
+    pub algorithms: Vec<AlgorithmOption>,
+    /// Every metric.
+    pub metrics: Vec<MetricOption>,
+    /// The default configuration.
+    pub defaults: TrainConfig,
+}
+
+/// The candidates and metrics, with their titles, and the defaults.
+pub fn training_options() -> TrainingOptions {
+    TrainingOptions {
+        algorithms: Algorithm::ALL
+            .iter()
+            .map(|a| AlgorithmOption {
+                id: *a,
+                title: a.title().to_string(),
+            })
+            .collect(),
+        metrics: Metric::ALL
+            .iter()
+            .map(|m| MetricOption {
+                id: *m,
+                title: m.title().to_string(),
+            })
+            .collect(),
+        defaults: TrainConfig::default(),
     }
 }

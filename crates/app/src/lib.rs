@@ -11,6 +11,7 @@
 //! upload's source, an export's destination) and talks to the backend only
 //! through the ports.
 
+pub mod charts;
 pub mod data;
 pub mod deploy;
 pub mod jobs;
@@ -18,4 +19,5 @@ pub mod keys;
 pub mod models;
 pub mod monitor;
 pub mod policy;
+pub mod session;
 pub mod time;

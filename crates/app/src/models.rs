@@ -5,7 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 use tablero_core::ports::{Action, Backend, BackendError, Result};
-use tablero_core::registry::{self, ApprovalStatus, Decided, Decision, ModelVersion};
+use tablero_core::registry::{self, ApprovalStatus, Comparison, Decided, Decision, ModelVersion};
+use tablero_core::train::model::ModelCard;
 
 /// Whether an action is allowed now, and why not.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,4 +139,107 @@ pub fn pending_for_me(b: &Backend, group: &str) -> Result<Vec<ModelVersion>> {
         .into_iter()
         .filter(|v| decision_refusal(b, v, true).is_none())
         .collect())
+}
+
+/// The versions of a group, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VersionList {
+    /// The group.
+    pub group: String,
+    /// Its versions.
+    pub versions: Vec<ModelVersion>,
+}
+
+/// A version and its model card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VersionDetail {
+    /// The version.
+    pub version: ModelVersion,
+    /// Its card.
+    pub card: ModelCard,
+}
+
+/// The versions of `group`, newest first, optionally by status.
+pub fn list(b: &Backend, group: &str, status: Option<ApprovalStatus>) -> Result<VersionList> {
+    Ok(VersionList {
+        group: group.to_string(),
+        versions: b.registry.versions(group, status)?,
+    })
+}
+
+/// A version with its card.
+pub fn show(b: &Backend, group: &str, version: u32) -> Result<VersionDetail> {
+    Ok(VersionDetail {
+        version: b.registry.version(group, version)?,
+        card: b.registry.card(group, version)?,
+    })
+}
+
+/// Versions side by side (metrics, deltas, schema differences).
+pub fn compare(b: &Backend, group: &str, versions: &[u32]) -> Result<Comparison> {
+    let cards = cards(b, group, versions)?;
+    Ok(registry::compare(&cards))
+}
+
+/// The cards of `versions` of `group`, in that order.
+pub fn cards(b: &Backend, group: &str, versions: &[u32]) -> Result<Vec<ModelCard>> {
+    versions
+        .iter()
+        .map(|v| b.registry.card(group, *v))
+        .collect()
+}
+
+/// Charts of versions side by side, as SVG text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CompareCharts {
+    /// ROC curves overlaid.
+    pub roc: String,
+    /// Holdout metrics per version.
+    pub metrics: String,
+    /// One confusion matrix per version.
+    pub confusion: Vec<String>,
+    /// One importance chart per version.
+    pub importance: Vec<String>,
+}
+
+/// Versions side by side, with their charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ComparisonView {
+    /// As `tablero models compare`.
+    pub comparison: Comparison,
+    /// Charts.
+    pub charts: CompareCharts,
+}
+
+/// The most versions drawn side by side.
+pub const MAX_COMPARED: usize = 4;
+
+/// Two to four versions side by side, with their charts.
+pub fn comparison_view(b: &Backend, group: &str, versions: &[u32]) -> Result<ComparisonView> {
+    if !(2..=MAX_COMPARED).contains(&versions.len()) {
+        return Err(BackendError::refused(
+            "pick two to four versions to compare",
+        ));
+    }
+    let cards = cards(b, group, versions)?;
+    let refs: Vec<&_> = cards.iter().collect();
+    let mut charts = CompareCharts::default();
+    for (name, chart) in tablero_core::charts::for_versions(&refs) {
+        let svg = tablero_core::charts::svg(&chart)?;
+        match name.as_str() {
+            "roc" => charts.roc = svg,
+            "metrics" => charts.metrics = svg,
+            n if n.starts_with("confusion_") => charts.confusion.push(svg),
+            n if n.starts_with("importance_") => charts.importance.push(svg),
+            _ => {}
+        }
+    }
+    Ok(ComparisonView {
+        comparison: registry::compare(&cards),
+        charts,
+    })
 }

@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use tablero_core::charts::Chart;
 use tablero_core::monitor::{
-    self, AlarmChange, AlarmRules, AlarmState, FeatureDrift, LiveDrift, PromotionDiff,
+    self, AlarmChange, AlarmRules, AlarmState, FeatureDrift, LiveDrift, MetricWindow, PromotionDiff,
 };
-use tablero_core::ports::{Backend, Result};
+use tablero_core::ports::{Backend, BackendError, Result};
 
 /// PSI per feature and of the score over the windows since `since` of
 /// `group` version `version`, against its model card's baseline. Largest
@@ -80,6 +80,7 @@ pub fn endpoint_charts(backend: &Backend, since: &str) -> Result<Vec<(String, Ch
 
 /// The alarms: each rule's state, the history of changes, the rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Alarms {
     /// Each rule's current state.
     pub alarms: Vec<AlarmState>,
@@ -96,5 +97,188 @@ pub fn alarms(backend: &Backend) -> Result<Alarms> {
         alarms: monitor::alarm_states(&history),
         history,
         rules: backend.monitor.alarm_rules(),
+    })
+}
+
+/// Per-interval traffic over a time range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Metrics {
+    /// The range's start (RFC 3339).
+    pub since: String,
+    /// Requests in the range.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub requests: u64,
+    /// Errors in the range.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub errors: u64,
+    /// The windows, oldest first.
+    pub windows: Vec<MetricWindow>,
+}
+
+/// The windows of `endpoint` since `since`, refused for an endpoint the
+/// backend does not have.
+pub fn metrics(backend: &Backend, since: &str, endpoint: &str) -> Result<Metrics> {
+    let endpoints = backend.monitor.endpoints();
+    if !endpoints.iter().any(|e| e == endpoint) {
+        let names: Vec<String> = endpoints.iter().map(|e| format!("`{e}`")).collect();
+        return Err(BackendError::refused(format!(
+            "no endpoint named {endpoint:?}: the {} backend has {} {}",
+            backend.kind,
+            if names.len() == 1 {
+                "one endpoint,"
+            } else {
+                "the endpoints"
+            },
+            names.join(", ")
+        )));
+    }
+    let windows: Vec<MetricWindow> = backend
+        .monitor
+        .metric_windows(since)?
+        .into_iter()
+        .filter(|w| w.endpoint == endpoint)
+        .collect();
+    Ok(Metrics {
+        since: since.to_string(),
+        requests: windows.iter().map(|w| w.requests).sum(),
+        errors: windows.iter().map(|w| w.errors).sum(),
+        windows,
+    })
+}
+
+/// Drift of one version over a time range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DriftReport {
+    /// The range's start (RFC 3339).
+    pub since: String,
+    /// The version's group.
+    pub group: String,
+    /// The version.
+    pub version: u32,
+    /// PSI per feature and of the score, largest first.
+    pub features: Vec<FeatureDrift>,
+}
+
+/// Drift since `since` of `group` version `version`, by default the
+/// deployed one (refused when nothing is deployed and no version is given).
+pub fn drift(
+    backend: &Backend,
+    since: &str,
+    group: Option<&str>,
+    version: Option<u32>,
+) -> Result<DriftReport> {
+    let deployed = backend.deployer.deployed()?;
+    let group = group
+        .map(String::from)
+        .or_else(|| deployed.as_ref().map(|d| d.group.clone()))
+        .unwrap_or_else(|| "default".into());
+    let version = version
+        .or_else(|| deployed.as_ref().map(|d| d.version))
+        .ok_or_else(|| BackendError::refused("nothing is deployed; give --version"))?;
+    Ok(DriftReport {
+        since: since.to_string(),
+        features: drift_since(backend, &group, version, since)?,
+        group,
+        version,
+    })
+}
+
+/// A candidate against production, with the ROC curves of both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PromotionDiffView {
+    /// As `tablero deploy diff`.
+    pub diff: PromotionDiff,
+    /// ROC curves (candidate and production) as SVG.
+    pub roc: String,
+}
+
+/// What promoting `version` would change, against the last 24 h of live
+/// traffic, with both versions' ROC curves.
+pub fn promotion_view(b: &Backend, group: &str, version: u32) -> Result<PromotionDiffView> {
+    let diff = promotion_diff(b, group, version, &crate::time::TimeRange::LastDay.since())?;
+    let mut cards = vec![b.registry.card(group, version)?];
+    if let Some(p) = &diff.production {
+        cards.push(b.registry.card(&p.group, p.version)?);
+    }
+    let refs: Vec<&_> = cards.iter().collect();
+    let roc = tablero_core::charts::for_versions(&refs)
+        .into_iter()
+        .find(|(n, _)| n == "roc")
+        .map(|(_, c)| tablero_core::charts::svg(&c))
+        .transpose()?
+        .unwrap_or_default();
+    Ok(PromotionDiffView { diff, roc })
+}
+
+/// The endpoint's charts as SVG text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MonitorCharts {
+    /// Requests and errors per second.
+    pub requests: String,
+    /// Latency percentiles.
+    pub latency: String,
+    /// Score distribution live vs training.
+    pub score: String,
+    /// Drift heatmap.
+    pub drift: String,
+}
+
+/// Traffic, drift and alarms over a time range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MonitorView {
+    /// Range start (RFC 3339).
+    pub since: String,
+    /// Requests in the range.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub requests: u64,
+    /// Errors in the range.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub errors: u64,
+    /// Per-interval aggregates.
+    pub windows: Vec<MetricWindow>,
+    /// PSI per feature of the deployed version over the range.
+    pub drift: Vec<FeatureDrift>,
+    /// Current alarm states.
+    pub alarms: Vec<AlarmState>,
+    /// Alarm state changes, newest first.
+    pub alarm_history: Vec<AlarmChange>,
+    /// Charts.
+    pub charts: MonitorCharts,
+}
+
+/// What the Monitor view shows over `range`.
+pub fn view(b: &Backend, range: crate::time::TimeRange) -> Result<MonitorView> {
+    let since = range.since();
+    let windows = b.monitor.metric_windows(&since)?;
+    let drift = match b.deployer.deployed()? {
+        Some(d) => drift_since(b, &d.group, d.version, &since)?,
+        None => Vec::new(),
+    };
+    let alarm_history = b.monitor.alarm_history()?;
+    let mut charts = MonitorCharts::default();
+    for (name, chart) in endpoint_charts(b, &since)? {
+        let svg = tablero_core::charts::svg(&chart)?;
+        match name.as_str() {
+            "requests" => charts.requests = svg,
+            "latency" => charts.latency = svg,
+            "score" => charts.score = svg,
+            "drift" => charts.drift = svg,
+            _ => {}
+        }
+    }
+    Ok(MonitorView {
+        requests: windows.iter().map(|w| w.requests).sum(),
+        errors: windows.iter().map(|w| w.errors).sum(),
+        windows,
+        drift,
+        alarms: monitor::alarm_states(&alarm_history),
+        alarm_history,
+        charts,
+        since,
     })
 }

@@ -1,5 +1,6 @@
 //! Time ranges as users write them: `30m`, `1h`, `24h`, `7d`, or a UTC date.
 
+use serde::{Deserialize, Serialize};
 use tablero_core::dates;
 use tablero_core::ports::{BackendError, ErrorKind, Result};
 
@@ -35,4 +36,36 @@ pub fn since(spec: &str) -> Result<String> {
                 format!("{s:?}: use 1h, 24h, 7d or 'YYYY-MM-DD[ HH:MM:SS]'"),
             )
         })
+}
+
+/// The ranges the panel offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum TimeRange {
+    /// The last hour.
+    #[serde(rename = "1h")]
+    LastHour,
+    /// The last day.
+    #[serde(rename = "24h")]
+    LastDay,
+    /// The last week.
+    #[serde(rename = "7d")]
+    LastWeek,
+}
+
+impl TimeRange {
+    /// `1h`, `24h` or `7d`.
+    pub fn spec(self) -> &'static str {
+        match self {
+            TimeRange::LastHour => "1h",
+            TimeRange::LastDay => "24h",
+            TimeRange::LastWeek => "7d",
+        }
+    }
+
+    /// Its start, RFC 3339 UTC.
+    pub fn since(self) -> String {
+        // A fixed spec always parses.
+        since(self.spec()).unwrap_or_default()
+    }
 }

@@ -150,7 +150,7 @@ pub fn run(
     )?;
 
     step(quiet, "starting the endpoint and promoting");
-    let key = tablero_app::keys::create(&ws, "demo", 100_000.0)?;
+    let key = tablero_app::keys::create(&ws, "demo", 100_000.0)?.key;
     let started = tablero_app::deploy::start_endpoint(
         &ws,
         &EndpointOptions {
@@ -215,18 +215,7 @@ pub fn run(
     let card = ws.registry.card("default", version)?;
     let mut charts = tablero_core::charts::for_versions(&[&card]);
     charts.extend(tablero_app::monitor::endpoint_charts(&ws, &since)?);
-    std::fs::create_dir_all(&charts_dir)
-        .map_err(|e| Failure::refused(format!("{}: {e}", charts_dir.display())))?;
-    for (name, chart) in &charts {
-        for (ext, bytes) in [
-            ("svg", tablero_core::charts::svg(chart)?.into_bytes()),
-            ("png", tablero_core::charts::png(chart)?),
-        ] {
-            let path = charts_dir.join(format!("{name}.{ext}"));
-            std::fs::write(&path, bytes)
-                .map_err(|e| Failure::refused(format!("{}: {e}", path.display())))?;
-        }
-    }
+    tablero_app::charts::write_all(&charts, &charts_dir)?;
     Ok(DemoReport {
         charts: charts_dir.display().to_string(),
         workspace: root.display().to_string(),

@@ -3,6 +3,7 @@
 use tablero_app::data::Upload;
 use tablero_core::job::{Job, JobStatus, LogLine};
 use tablero_core::ports::AuditEntry;
+use tablero_core::ports::{Deployment, EndpointStatus, EndpointStopped};
 use tablero_core::preview::Preview;
 use tablero_core::registry::{Comparison, ModelVersion};
 use tablero_core::report::{CleanReport, ColumnSummary, FeatureReport};
@@ -510,91 +511,115 @@ pub fn comparison(c: &Comparison) {
     }
 }
 
-pub fn endpoint(v: &serde_json::Value) {
-    if v["running"] == true {
-        let serving = match &v["serving"] {
-            serde_json::Value::Null => "nothing yet (tablero deploy promote VERSION)".to_string(),
-            s => format!(
-                "{} version {}",
-                s["group"].as_str().unwrap_or(""),
-                s["version"]
-            ),
-        };
-        println!(
-            "Endpoint running at {} (pid {}), serving {serving}",
-            v["url"].as_str().unwrap_or(""),
-            v["pid"]
-        );
-        if let Some(u) = v["uptime_seconds"].as_u64() {
-            println!("  up {u} s");
-        }
-        if let Some(l) = v["log"].as_str() {
-            println!("  log: {l}");
-        }
-    } else if v["stopped"] == true {
+pub fn init(i: &tablero_app::session::Initialised) {
+    println!("Workspace ready at {} ({} backend)", i.workspace, i.backend);
+    println!(
+        "  config: {} (you, {}, are analyst, ml_lead and ops)",
+        i.config, i.user
+    );
+    println!("  next:   tablero data upload FILE.csv");
+}
+
+pub fn deleted(d: &tablero_app::data::Deleted) {
+    println!(
+        "Deleted {}/{} (kept in {})",
+        d.deleted.bucket, d.deleted.key, d.trash
+    );
+    println!("Undo: tablero data restore {}", d.trash_id);
+}
+
+pub fn decided(v: &ModelVersion, comment: &str) {
+    println!(
+        "{} version {} is {} ({})",
+        v.group,
+        v.version,
+        v.status.name(),
+        comment
+    );
+}
+
+pub fn charts_written(c: &tablero_app::charts::ChartsWritten) {
+    println!("{} charts written to {}:", c.files.len() / 2, c.out);
+    for f in &c.files {
+        println!("  {f}");
+    }
+}
+
+pub fn endpoint(v: &EndpointStatus) {
+    if !v.running {
+        println!("Endpoint not running (tablero endpoint start).");
+        return;
+    }
+    let serving = match &v.serving {
+        None => "nothing yet (tablero deploy promote VERSION)".to_string(),
+        Some(s) => format!("{} version {}", s.group, s.version),
+    };
+    println!(
+        "Endpoint running at {} (pid {}), serving {serving}",
+        v.url.as_deref().unwrap_or(""),
+        v.pid.map(|p| p.to_string()).unwrap_or_default()
+    );
+    if let Some(u) = v.uptime_seconds {
+        println!("  up {u} s");
+    }
+    if let Some(l) = &v.log {
+        println!("  log: {l}");
+    }
+}
+
+pub fn stopped(v: &EndpointStopped) {
+    if v.stopped {
         println!("Endpoint stopped.");
     } else {
         println!("Endpoint not running (tablero endpoint start).");
     }
 }
 
-pub fn deploy(v: &serde_json::Value) {
-    if let Some(h) = v["history"].as_array() {
-        if h.is_empty() {
-            println!("(no deployments)");
-        }
-        let rows: Vec<Vec<String>> = h
-            .iter()
-            .map(|d| {
-                vec![
-                    d["at"].as_str().unwrap_or("").to_string(),
-                    d["action"].as_str().unwrap_or("").to_string(),
-                    format!("{} v{}", d["group"].as_str().unwrap_or(""), d["version"]),
-                    d["from_version"]
-                        .as_u64()
-                        .map(|f| format!("v{f}"))
-                        .unwrap_or_default(),
-                    d["actor"].as_str().unwrap_or("").to_string(),
-                ]
-            })
-            .collect();
-        table(&["AT", "ACTION", "DEPLOYED", "FROM", "BY"], &rows);
-        return;
+pub fn history(h: &[Deployment]) {
+    if h.is_empty() {
+        println!("(no deployments)");
     }
-    if let Some(d) = v.get("deployment") {
-        println!(
-            "{} {} version {} (was {})",
-            d["action"].as_str().unwrap_or(""),
-            d["group"].as_str().unwrap_or(""),
-            d["version"],
-            d["from_version"]
-                .as_u64()
-                .map(|f| format!("v{f}"))
-                .unwrap_or_else(|| "nothing".into())
-        );
-        match &v["endpoint"] {
-            serde_json::Value::Null => {
-                println!("  the endpoint is not running; it will serve this version when started")
-            }
-            e => println!(
-                "  the endpoint now serves version {}",
-                e["serving"]["version"]
-            ),
-        }
-        return;
+    let rows: Vec<Vec<String>> = h
+        .iter()
+        .map(|d| {
+            vec![
+                d.at.clone(),
+                d.action.clone(),
+                format!("{} v{}", d.group, d.version),
+                d.from_version.map(|f| format!("v{f}")).unwrap_or_default(),
+                d.actor.clone(),
+            ]
+        })
+        .collect();
+    table(&["AT", "ACTION", "DEPLOYED", "FROM", "BY"], &rows);
+}
+
+pub fn rollout(r: &tablero_app::deploy::RolloutReply) {
+    let d = &r.deployment;
+    println!(
+        "{} {} version {} (was {})",
+        d.action,
+        d.group,
+        d.version,
+        d.from_version
+            .map(|f| format!("v{f}"))
+            .unwrap_or_else(|| "nothing".into())
+    );
+    match r.endpoint.as_ref().and_then(|e| e.serving.as_ref()) {
+        None => println!("  the endpoint is not running; it will serve this version when started"),
+        Some(s) => println!("  the endpoint now serves version {}", s.version),
     }
-    match &v["deployed"] {
-        serde_json::Value::Null => println!("Nothing deployed."),
-        d => println!(
+}
+
+pub fn deploy_status(s: &tablero_app::deploy::DeployStatus) {
+    match &s.deployed {
+        None => println!("Nothing deployed."),
+        Some(d) => println!(
             "Deployed: {} version {} ({} by {} at {})",
-            d["group"].as_str().unwrap_or(""),
-            d["version"],
-            d["action"].as_str().unwrap_or(""),
-            d["actor"].as_str().unwrap_or(""),
-            d["at"].as_str().unwrap_or("")
+            d.group, d.version, d.action, d.actor, d.at
         ),
     }
-    endpoint(&v["endpoint"]);
+    endpoint(&s.endpoint);
 }
 
 pub fn keys(keys: &[tablero_core::ports::ApiKey]) {

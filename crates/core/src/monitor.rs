@@ -83,6 +83,7 @@ pub struct AlarmChange {
 /// the last `window_minutes` of metrics each time the endpoint writes a
 /// window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct AlarmRules {
     /// Minutes of metrics each rule looks at.

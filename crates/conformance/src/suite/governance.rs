@@ -81,7 +81,9 @@ pub fn the_audit_trail_is_complete_and_append_only(h: &dyn Harness) {
 /// make keys.
 pub fn api_keys_are_shown_once_listed_by_hash_and_revoked(h: &dyn Harness) {
     let ops = h.backend(Persona::Ops);
-    let key = tablero_app::keys::create(&ops, "web", 50.0).expect("create");
+    let made = tablero_app::keys::create(&ops, "web", 50.0).expect("create");
+    assert_eq!((made.name.as_str(), made.rate), ("web", 50.0));
+    let key = made.key;
     assert!(key.len() >= 32, "a long random key");
     let listed = ops.keys.api_keys().expect("list");
     assert_eq!(listed.len(), 1);

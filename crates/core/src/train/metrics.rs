@@ -48,6 +48,19 @@ impl Metric {
         }
     }
 
+    /// Its name for people: `Accuracy`, `AUC`, …
+    pub fn title(self) -> &'static str {
+        match self {
+            Metric::Accuracy => "Accuracy",
+            Metric::Auc => "AUC",
+            Metric::Recall => "Recall",
+            Metric::Precision => "Precision",
+            Metric::F1 => "F1",
+            Metric::Kappa => "Kappa",
+            Metric::Mcc => "MCC",
+        }
+    }
+
     /// Parses a lowercase name.
     pub fn from_name(s: &str) -> Option<Metric> {
         Metric::ALL.into_iter().find(|m| m.name() == s)

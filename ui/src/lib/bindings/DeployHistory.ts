@@ -3,11 +3,11 @@ import type { Allowed } from "./Allowed";
 import type { Deployment } from "./Deployment";
 
 /**
- * The deployment history and whether the acting user may roll back now.
+ * The deployment history, and whether the acting user may roll back now.
  */
 export type DeployHistory = { 
 /**
- * Deployments of the local endpoint, newest first.
+ * Deployments, newest first.
  */
 deployments: Array<Deployment>, 
 /**

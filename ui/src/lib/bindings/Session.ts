@@ -10,7 +10,7 @@ export type Session = {
  */
 workspace: string, 
 /**
- * `local`.
+ * The active backend (`local`).
  */
 backend: string, 
 /**

@@ -2,7 +2,7 @@
 import type { UserRoles } from "./UserRoles";
 
 /**
- * `settings`.
+ * The settings the panel shows.
  */
 export type SettingsView = { 
 /**
@@ -10,7 +10,7 @@ export type SettingsView = {
  */
 workspace: string, 
 /**
- * `local`.
+ * The active backend (`local`).
  */
 backend: string, 
 /**
