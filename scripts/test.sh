@@ -36,9 +36,6 @@ else
 fi
 echo "==> doc tests"
 cargo test --workspace --doc --locked
-echo "==> TypeScript bindings generated from the Rust types are up to date"
-git diff --exit-code -- ui/src/lib/bindings || {
-    echo "ui/src/lib/bindings changed when the tests regenerated them: commit the new files"; exit 1; }
 echo "==> desktop app: end-to-end tests under Xvfb"
 bash scripts/e2e.sh
 echo "==> desktop app: .deb built, installed and started"

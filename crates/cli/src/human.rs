@@ -152,10 +152,8 @@ pub fn trash(entries: &[tablero_core::ports::TrashEntry]) {
 }
 
 fn stats_rows(stats: &[ColumnSummary]) -> Vec<Vec<String>> {
-    let v = |x: &Option<serde_json::Value>| match x {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
-        None => String::new(),
+    let v = |x: &Option<tablero_core::report::Scalar>| {
+        x.as_ref().map(ToString::to_string).unwrap_or_default()
     };
     stats
         .iter()

@@ -35,6 +35,41 @@ pub struct RuleCount {
     pub examples: Vec<RowExample>,
 }
 
+/// One value of a column summary: a whole number, a number, or text (a
+/// datetime is RFC 3339 text). Serialised as the bare JSON value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(untagged)]
+pub enum Scalar {
+    /// A whole number.
+    Int(i64),
+    /// Any other number.
+    Float(f64),
+    /// Text, datetimes included.
+    Text(String),
+}
+
+impl Scalar {
+    /// A number, as a whole number when it is one (and fits).
+    pub fn number(v: f64) -> Scalar {
+        if v.fract() == 0.0 && v.abs() < 9e15 {
+            Scalar::Int(v as i64)
+        } else {
+            Scalar::Float(v)
+        }
+    }
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Int(v) => write!(f, "{v}"),
+            Scalar::Float(v) => write!(f, "{v}"),
+            Scalar::Text(v) => f.write_str(v),
+        }
+    }
+}
+
 /// Summary of one output column.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -44,9 +79,9 @@ pub struct ColumnSummary {
     /// Logical type: `text`, `integer`, `float`, `datetime`.
     pub dtype: String,
     /// Smallest value (numbers and datetimes).
-    pub min: Option<serde_json::Value>,
+    pub min: Option<Scalar>,
     /// Largest value.
-    pub max: Option<serde_json::Value>,
+    pub max: Option<Scalar>,
     /// Mean (numbers).
     pub mean: Option<f64>,
     /// Missing values.

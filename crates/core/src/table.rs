@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::dates;
 use crate::error::{Error, Result};
 use crate::preset::Preset;
-use crate::report::ColumnSummary;
+use crate::report::{ColumnSummary, Scalar};
 
 /// The Parquet key-value metadata key holding a [`TableMeta`] as JSON.
 pub const META_KEY: &str = "tablero";
@@ -163,8 +163,8 @@ pub fn summarise(df: &DataFrame, distinct: bool) -> Result<Vec<ColumnSummary>> {
             "float" | "integer" => {
                 let f = col.cast(&DataType::Float64)?;
                 let ca = f.f64()?;
-                s.min = ca.min().map(json_num);
-                s.max = ca.max().map(json_num);
+                s.min = ca.min().map(Scalar::number);
+                s.max = ca.max().map(Scalar::number);
                 s.mean = ca.mean();
             }
             "datetime" => {
@@ -173,12 +173,12 @@ pub fn summarise(df: &DataFrame, distinct: bool) -> Result<Vec<ColumnSummary>> {
                     .iter()
                     .flatten()
                     .min()
-                    .map(|n| dates::format_ns(*n).into());
+                    .map(|n| Scalar::Text(dates::format_ns(*n)));
                 s.max = v
                     .iter()
                     .flatten()
                     .max()
-                    .map(|n| dates::format_ns(*n).into());
+                    .map(|n| Scalar::Text(dates::format_ns(*n)));
             }
             "text" if distinct => {
                 s.distinct = Some(col.n_unique()? as u64 - u64::from(nulls > 0));
@@ -188,14 +188,6 @@ pub fn summarise(df: &DataFrame, distinct: bool) -> Result<Vec<ColumnSummary>> {
         out.push(s);
     }
     Ok(out)
-}
-
-fn json_num(v: f64) -> serde_json::Value {
-    if v.fract() == 0.0 && v.abs() < 9e15 {
-        serde_json::Value::from(v as i64)
-    } else {
-        serde_json::Value::from(v)
-    }
 }
 
 /// Rows of a table as strings, for previews.
