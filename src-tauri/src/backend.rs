@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use tablero_core::ports::{Backend, BackendError, BackendKind};
-use tablero_serve::{RunOptions, Sources};
+use tablero_serve::{ServeArgs, Sources};
 
 use crate::dto::UiError;
 
@@ -62,21 +62,14 @@ pub fn open_or_init(root: &Path, flag: Option<&str>, program: &Path) -> Result<B
 
 /// Runs the endpoint of the workspace at `root` in this process until it
 /// is stopped (`tablero-desktop serve-endpoint`).
-pub fn serve_endpoint(
-    root: &Path,
-    flag: Option<&str>,
-    host: &str,
-    port: u16,
-    metrics_interval: u64,
-) -> anyhow::Result<()> {
+pub fn serve_endpoint(root: &Path, flag: Option<&str>, args: &ServeArgs) -> anyhow::Result<()> {
     let backend = match kind(root, flag)? {
         BackendKind::Local => tablero_local::Workspace::open(root)
             .map_err(BackendError::from)?
             .into_backend(),
     };
     let state = tablero_local::endpoint::state_file(root);
-    let options = RunOptions::new(host, port, metrics_interval, Some(state));
-    tablero_serve::run(Sources::from_backend(&backend), options)
+    tablero_serve::run(Sources::from_backend(&backend), args.options(Some(state)))
 }
 
 /// The platform's default workspace folder.

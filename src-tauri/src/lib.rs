@@ -19,6 +19,8 @@ pub mod workspaces;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::Parser;
+
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
@@ -31,6 +33,22 @@ fn workspace_root(args: &[String]) -> PathBuf {
         std::env::var_os("TABLERO_WORKSPACE").map(PathBuf::from),
         workspaces::remembered_file().and_then(|f| workspaces::remembered(&f)),
     )
+}
+
+/// `tablero-desktop serve-endpoint`'s flags: the endpoint's own
+/// ([`tablero_serve::ServeArgs`]) and which workspace and backend.
+#[derive(clap::Parser)]
+struct ServeEndpoint {
+    /// Workspace folder (else `$TABLERO_WORKSPACE`, else the remembered one).
+    #[arg(long)]
+    #[allow(dead_code)]
+    workspace: Option<PathBuf>,
+    /// Backend (default: the workspace's `[backend] kind`, else local).
+    #[arg(long)]
+    backend: Option<String>,
+    /// Port, address, metrics window.
+    #[command(flatten)]
+    serve: tablero_serve::ServeArgs,
 }
 
 /// When the process started, for the start-up probe (see `commands::session`).
@@ -47,14 +65,18 @@ pub fn run() -> ExitCode {
     let kind = flag(&args, "--backend");
     if args.get(1).map(String::as_str) == Some("serve-endpoint") {
         let root = workspace_root(&args);
-        let port = flag(&args, "--port")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(8080);
-        let host = flag(&args, "--host").unwrap_or_else(|| "127.0.0.1".into());
-        let interval = flag(&args, "--metrics-interval")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(60u64);
-        return match backend::serve_endpoint(&root, kind.as_deref(), &host, port, interval) {
+        let parsed = ServeEndpoint::try_parse_from(
+            std::iter::once("tablero-desktop serve-endpoint".to_string())
+                .chain(args.iter().skip(2).cloned()),
+        );
+        let flags = match parsed {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = e.print();
+                return ExitCode::from(2);
+            }
+        };
+        return match backend::serve_endpoint(&root, flags.backend.as_deref(), &flags.serve) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("tablero-desktop serve-endpoint: {e:#}");

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tablero_core::clean::Preset;
 use tablero_core::store::Bucket;
+use tablero_serve::ServeArgs;
 
 #[derive(Parser)]
 #[command(
@@ -338,35 +339,14 @@ pub(crate) enum ModelsCommand {
 #[derive(Subcommand)]
 pub(crate) enum EndpointCommand {
     /// Start the local endpoint as its own process (ops).
-    Start {
-        /// Port (0 picks a free one).
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// Address to bind: 127.0.0.1 answers only this machine; 0.0.0.0
-        /// every interface (the admin routes still answer only on loopback).
-        #[arg(long, default_value = "127.0.0.1")]
-        host: String,
-        /// Seconds per metrics window written to the workspace.
-        #[arg(long, default_value_t = 60)]
-        metrics_interval: u64,
-    },
+    Start(ServeArgs),
     /// Stop it; in-flight requests finish first (ops).
     Stop,
     /// Whether it runs, its URL, what it serves, its uptime.
     Status,
     /// Run the endpoint in this process (what `start` launches).
     #[command(hide = true)]
-    Serve {
-        /// Port.
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// Address.
-        #[arg(long, default_value = "127.0.0.1")]
-        host: String,
-        /// Seconds per metrics window.
-        #[arg(long, default_value_t = 60)]
-        metrics_interval: u64,
-    },
+    Serve(ServeArgs),
 }
 
 #[derive(Subcommand)]

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use tablero_core::ports::{Backend, BackendError, BackendKind};
-use tablero_serve::{RunOptions, Sources};
+use tablero_serve::{ServeArgs, Sources};
 
 use crate::Failure;
 
@@ -75,16 +75,9 @@ pub fn init(root: &Path, flag: Option<&str>) -> Result<Initialised, Failure> {
 }
 
 /// Runs the endpoint in this process (`tablero endpoint serve`).
-pub fn serve(
-    root: &Path,
-    flag: Option<&str>,
-    host: &str,
-    port: u16,
-    metrics_interval: u64,
-) -> Result<(), Failure> {
+pub fn serve(root: &Path, flag: Option<&str>, args: &ServeArgs) -> Result<(), Failure> {
     let backend = open(root, flag, None)?;
     let state = tablero_local::endpoint::state_file(root);
-    let options = RunOptions::new(host, port, metrics_interval, Some(state));
-    tablero_serve::run(Sources::from_backend(&backend), options)?;
+    tablero_serve::run(Sources::from_backend(&backend), args.options(Some(state)))?;
     Ok(())
 }

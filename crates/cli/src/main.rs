@@ -106,18 +106,8 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
             group,
             since,
         } => cmd::models::report(cli, target, out, group, since),
-        Command::Endpoint(EndpointCommand::Serve {
-            port,
-            host,
-            metrics_interval,
-        }) => {
-            backend::serve(
-                &root(cli),
-                cli.backend.as_deref(),
-                host,
-                *port,
-                *metrics_interval,
-            )?;
+        Command::Endpoint(EndpointCommand::Serve(args)) => {
+            backend::serve(&root(cli), cli.backend.as_deref(), args)?;
             Ok(0)
         }
         Command::Endpoint(c) => cmd::deploy::endpoint(cli, c),

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Parser;
 use tablero_core::ports::BackendKind;
-use tablero_serve::{RunOptions, Sources};
+use tablero_serve::{ServeArgs, Sources};
 
 #[derive(Parser)]
 #[command(
@@ -26,15 +26,9 @@ struct Args {
     /// Backend (default: the workspace's `[backend] kind`, else local).
     #[arg(long)]
     backend: Option<String>,
-    /// Port (0 picks a free one).
-    #[arg(long, default_value_t = 8080)]
-    port: u16,
-    /// Address to bind.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// Seconds per metrics window written to the workspace (1 or more).
-    #[arg(long, default_value_t = 60)]
-    metrics_interval: u64,
+    /// Port, address, metrics window.
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,6 +42,8 @@ fn main() -> anyhow::Result<()> {
             .into_backend(),
     };
     let state = tablero_local::endpoint::state_file(&args.workspace);
-    let options = RunOptions::new(&args.host, args.port, args.metrics_interval, Some(state));
-    tablero_serve::run(Sources::from_backend(&backend), options)
+    tablero_serve::run(
+        Sources::from_backend(&backend),
+        args.serve.options(Some(state)),
+    )
 }

@@ -292,6 +292,16 @@ fn admin(server: &Server, path: &str) -> Value {
     serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
 }
 
+fn admin_get(server: &Server, path: &str) -> Value {
+    let mut resp = agent()
+        .get(format!("{}{path}", server.url))
+        .header("x-admin-token", &server.admin)
+        .call()
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
+}
+
 /// A valid record for the deployed model: the first customer of the features table.
 fn record(root: &Path) -> Value {
     let ws = Workspace::open(root).unwrap();
@@ -449,12 +459,29 @@ fn readiness_auth_rate_limits_and_validation() {
     assert!(text.contains("tablero_model_version{group=\"default\"} 1"));
     assert!(text.contains("tablero_request_duration_seconds_bucket{le=\"+Inf\"}"));
     assert!(text.contains("tablero_prediction_score_count"));
-    // Admin routes need the token.
-    let resp = agent()
-        .post(format!("{}/admin/reload", server.url))
-        .send("")
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 401);
+    // Every admin route needs the token (one guard over the admin router);
+    // a wrong one is refused like a missing one, and nothing stops.
+    for (post, path) in [
+        (true, "/admin/reload"),
+        (false, "/admin/status"),
+        (true, "/admin/shutdown"),
+    ] {
+        for token in [None, Some("wrong")] {
+            let url = format!("{}{path}", server.url);
+            let resp = match (post, token) {
+                (true, Some(t)) => agent().post(&url).header("x-admin-token", t).send(""),
+                (true, None) => agent().post(&url).send(""),
+                (false, Some(t)) => agent().get(&url).header("x-admin-token", t).call(),
+                (false, None) => agent().get(&url).call(),
+            };
+            let mut resp = resp.unwrap();
+            assert_eq!(resp.status().as_u16(), 401, "{path} with {token:?}");
+            let body: Value =
+                serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+            assert_eq!(body["error"], "bad admin token", "{path}");
+        }
+    }
+    assert_eq!(admin_get(&server, "/admin/status")["serving"]["version"], 1);
     server.stop();
 }
 

@@ -8,9 +8,11 @@ import {
   monitorView,
   promotionDiffView,
   settingsView,
+  trainingOptions,
 } from "../test/fixtures";
 import * as api from "./api";
 import { ApiError, toApiError } from "./api";
+import type { ErrorKind } from "./bindings";
 
 describe("toApiError", () => {
   it("keeps the contract's {kind, message}", () => {
@@ -21,6 +23,32 @@ describe("toApiError", () => {
     expect(e).toBeInstanceOf(ApiError);
     expect(e.kind).toBe("permission");
     expect(e.message).toBe("al cannot approve: it needs the ml_lead role");
+  });
+
+  it("keeps every kind Rust sends, cancelled, unsupported and offline included", () => {
+    expect(toApiError({ kind: "cancelled", message: "the upload was cancelled" }).kind).toBe(
+      "cancelled",
+    );
+    const kinds: ErrorKind[] = [
+      "usage",
+      "not_found",
+      "not_initialised",
+      "invalid_input",
+      "invalid_key",
+      "permission",
+      "refused",
+      "cancelled",
+      "unsupported",
+      "offline",
+    ];
+    for (const kind of kinds) {
+      const e = toApiError({ kind, message: `a ${kind} refusal` });
+      expect([e.kind, e.message]).toEqual([kind, `a ${kind} refusal`]);
+    }
+  });
+
+  it("does not take an inherited property name for a kind", () => {
+    expect(toApiError({ kind: "toString", message: "x" }).kind).toBe("unknown");
   });
 
   it("takes a bare string (Tauri's own refusals) as the message", () => {
@@ -117,6 +145,25 @@ describe("commands", () => {
     mockIpc({ data_inspect: () => bad });
     expect(await api.dataInspect("/data/shop.csv", "")).toEqual(bad);
     expect(callsOf("data_inspect")[0]).toEqual({ path: "/data/shop.csv" });
+  });
+
+  it("returns training_options' candidates, metrics and defaults as Rust sends them", async () => {
+    const options = trainingOptions();
+    mockIpc({ training_options: () => options });
+    expect(await api.trainingOptions()).toEqual(options);
+    expect(callsOf("training_options")).toEqual([{}]);
+  });
+
+  it("sends export_chart_png's chart and range", async () => {
+    mockIpc({ export_chart_png: (a) => ({ path: String(a.path) }) });
+    expect(await api.exportChartPng("latency", "7d", "/tmp/latency.png")).toEqual({
+      path: "/tmp/latency.png",
+    });
+    expect(callsOf("export_chart_png")[0]).toEqual({
+      chart: "latency",
+      range: "7d",
+      path: "/tmp/latency.png",
+    });
   });
 
   it("starts the endpoint on the port given (0: any free port)", async () => {

@@ -9,10 +9,16 @@ import type {
   Algorithm,
   Bucket,
   ComparisonView,
+  DeployHistory,
   Deployment,
+  EndpointChart,
   EndpointState,
+  EndpointStopped,
+  ErrorKind,
   FileInspection,
   Job,
+  JobDetail,
+  JobList,
   JobProgress,
   JobStarted,
   Metric,
@@ -27,49 +33,51 @@ import type {
   PromotionDiffView,
   Session,
   SettingsView,
+  TimeRange,
+  TrainingOptions,
   TrashEntry,
   UiError,
   Upload,
+  UploadCancelling,
   UploadProgress,
+  VersionDetail,
+  VersionList,
+  Written,
 } from "./bindings";
-import type {
-  ChartName,
-  DeployHistory,
-  EndpointStopped,
-  ErrorKind,
-  ExportResult,
-  JobDetail,
-  JobsList,
-  ModelDetail,
-  ModelsList,
-  MonitorRange,
-} from "./types";
+import type { ApiErrorKind } from "./types";
 
-const KNOWN_KINDS: readonly string[] = [
-  "not_found",
-  "invalid_input",
-  "invalid_key",
-  "permission",
-  "refused",
-  "not_initialised",
-  "usage",
-];
+// Keyed by the generated `ErrorKind`: a kind Rust adds fails to compile here
+// until the UI knows it (instead of showing it as `unknown`).
+const KNOWN_KINDS: Record<ErrorKind, true> = {
+  usage: true,
+  not_found: true,
+  not_initialised: true,
+  invalid_input: true,
+  invalid_key: true,
+  permission: true,
+  refused: true,
+  cancelled: true,
+  unsupported: true,
+  offline: true,
+};
 
 /**
  * A refused command: Rust's `UiError` (the kind, `permission`,
- * `invalid_input`…, and the message it wrote for the user).
+ * `invalid_input`…, and the message it wrote for the user), or what Tauri
+ * itself refused, of kind `unknown`.
  */
-export class ApiError extends Error implements UiError {
-  readonly kind: ErrorKind;
+export class ApiError extends Error {
+  readonly kind: ApiErrorKind;
 
-  constructor(kind: ErrorKind, message: string) {
+  constructor(kind: ApiErrorKind, message: string) {
     super(message);
     this.name = "ApiError";
     this.kind = kind;
   }
 }
 
-function isUiError(v: unknown): v is UiError {
+/** A `UiError` as it arrives: its kind is any string until `kindOf` checks it. */
+function isUiError(v: unknown): v is Omit<UiError, "kind"> & { kind: string } {
   return (
     typeof v === "object" &&
     v !== null &&
@@ -78,8 +86,8 @@ function isUiError(v: unknown): v is UiError {
   );
 }
 
-function kindOf(v: string): ErrorKind {
-  return KNOWN_KINDS.includes(v) ? (v as ErrorKind) : "unknown";
+function kindOf(v: string): ApiErrorKind {
+  return Object.prototype.hasOwnProperty.call(KNOWN_KINDS, v) ? (v as ErrorKind) : "unknown";
 }
 
 /**
@@ -169,7 +177,7 @@ export const dataUpload = (o: { path: string; key?: string; map?: string; replac
 
 /** Asks the running upload of `path` to stop; it then rejects with kind `cancelled`. */
 export const dataUploadCancel = (path: string) =>
-  call<{ cancelling: string }>("data_upload_cancel", { path });
+  call<UploadCancelling>("data_upload_cancel", { path });
 
 export const dataPreview = (bucket: Bucket, key: string, rows?: number) =>
   call<Preview>("data_preview", { bucket, key, rows });
@@ -186,7 +194,8 @@ export const dataRestore = (id: string) => call<ObjectInfo>("data_restore", { id
 
 // ── Pipeline ───────────────────────────────────────────────────────────────
 
-export type { Preset };
+/** The candidates and metrics a training can be asked for, with their titles, and the defaults. */
+export const trainingOptions = () => call<TrainingOptions>("training_options");
 
 export const etlClean = (o: { rawKey: string; preset?: Preset; out?: string }) =>
   call<JobStarted>("etl_clean", { ...o, out: o.out || undefined });
@@ -212,15 +221,15 @@ export const train = (o: {
   group?: string;
 }) => call<JobStarted>("train", { ...o, group: o.group || undefined });
 
-export const jobsList = (limit?: number) => call<JobsList>("jobs_list", { limit });
+export const jobsList = (limit?: number) => call<JobList>("jobs_list", { limit });
 export const jobShow = (id: string) => call<JobDetail>("job_show", { id });
 export const jobCancel = (id: string) => call<Job>("job_cancel", { id });
 
 // ── Models ─────────────────────────────────────────────────────────────────
 
-export const modelsList = (group?: string) => call<ModelsList>("models_list", { group });
+export const modelsList = (group?: string) => call<VersionList>("models_list", { group });
 export const modelShow = (version: number, group?: string) =>
-  call<ModelDetail>("model_show", { version, group });
+  call<VersionDetail>("model_show", { version, group });
 /** `models_compare`: the comparison (as `models compare`) and its charts as SVG text. */
 export const modelsCompare = (versions: number[], group?: string) =>
   call<ComparisonView>("models_compare", { versions, group });
@@ -259,9 +268,9 @@ export const deployHistory = () => call<DeployHistory>("deploy_history");
 // ── Monitor ────────────────────────────────────────────────────────────────
 
 /** `monitor`: traffic, drift of the deployed version, alarms and charts over `range`. */
-export const monitor = (range: MonitorRange) => call<MonitorView>("monitor", { range });
-export const exportChartPng = (chart: ChartName, range: MonitorRange, path: string) =>
-  call<ExportResult>("export_chart_png", { chart, range, path });
+export const monitor = (range: TimeRange) => call<MonitorView>("monitor", { range });
+export const exportChartPng = (chart: EndpointChart, range: TimeRange, path: string) =>
+  call<Written>("export_chart_png", { chart, range, path });
 
 // ── Settings ───────────────────────────────────────────────────────────────
 

@@ -1,5 +1,8 @@
 // Presentation helpers: how numbers, sizes, times and levels read on screen.
-// They format what Rust sent; they compute nothing about the data.
+// They format what Rust sent; they compute nothing about the data. Names
+// Rust gives (algorithm and metric titles) come from `training.svelte.ts`.
+
+import type { ApprovalStatus, Scalar } from "./bindings";
 
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n)) return "–";
@@ -93,36 +96,19 @@ export function formatPercent(fraction: number | null | undefined): string {
   return `${Math.round(Math.min(1, Math.max(0, fraction)) * 100)}%`;
 }
 
-/** A table cell from a JSON value (stats' min/max may be numbers or text). */
-export function formatValue(v: unknown): string {
+/** A column summary's value (min/max are numbers or text, a datetime as RFC 3339 text). */
+export function formatValue(v: Scalar | null | undefined): string {
   if (v == null) return "–";
   if (typeof v === "number") return Number.isInteger(v) ? String(v) : v.toFixed(3);
-  return String(v);
+  return v;
 }
 
-const STATUS_LABEL: Record<string, string> = {
+const STATUS_LABEL: Record<ApprovalStatus, string> = {
   PendingManualApproval: "Pending approval",
   Approved: "Approved",
   Rejected: "Rejected",
 };
 
-export function statusLabel(status: string): string {
-  return STATUS_LABEL[status] ?? status;
-}
-
-const METRIC_LABEL: Record<string, string> = {
-  accuracy: "Accuracy",
-  auc: "AUC",
-  recall: "Recall",
-  precision: "Precision",
-  f1: "F1",
-  kappa: "Kappa",
-  mcc: "MCC",
-};
-
-/** `auc` → `AUC`, `holdout.f1` → `holdout F1`. */
-export function metricLabel(name: string): string {
-  const [scope, metric] = name.includes(".") ? name.split(".", 2) : ["", name];
-  const label = METRIC_LABEL[metric ?? ""] ?? metric ?? name;
-  return scope ? `${scope} ${label}` : label;
+export function statusLabel(status: ApprovalStatus): string {
+  return STATUS_LABEL[status];
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 
-import type { Job } from "./bindings";
-import { anyActive, applyProgress, jobStatus, param, typedReport } from "./jobs";
+import type { Job, StageReport } from "./bindings";
+import { anyActive, applyProgress, presetOf, typedReport } from "./jobs";
+
+/** A report cut down to the fields `typedReport` looks at. */
+const partial = (fields: Record<string, unknown>) => fields as unknown as StageReport;
 
 const job = (over: Partial<Job> = {}): Job => ({
   id: "job-000001",
@@ -39,25 +42,47 @@ describe("jobs", () => {
     expect(next[1]).toBe(jobs[1]);
   });
 
-  it("keeps the listed status when an event's status is not a JobStatus", () => {
-    expect(jobStatus("succeeded")).toBe("succeeded");
-    expect(jobStatus("exploded")).toBeNull();
+  it("takes the event's status, and keeps the phase when the event has no message", () => {
     const next = applyProgress([job()], {
       id: "job-000001",
-      status: "exploded",
-      fraction: 0.7,
+      status: "succeeded",
+      fraction: 1,
       message: "",
     });
-    expect(next[0]).toMatchObject({ status: "running", progress: 0.7, phase: "reading" });
+    expect(next[0]).toMatchObject({ status: "succeeded", progress: 1, phase: "reading" });
   });
 
   it("types a report by the job's kind", () => {
     const clean = job({ status: "succeeded" });
-    expect(typedReport(clean, { rules: [], rows_in: 1 }).kind).toBe("clean");
-    expect(typedReport(job({ kind: "train" }), { leaderboard: [] }).kind).toBe("train");
-    expect(typedReport(job({ kind: "features" }), { customers: 3 }).kind).toBe("features");
+    expect(typedReport(clean, partial({ rules: [], rows_in: 1 })).kind).toBe("clean");
+    expect(typedReport(job({ kind: "train" }), partial({ leaderboard: [] })).kind).toBe("train");
+    const features = partial({ customers: 3, cutoff: "2011-09-01 00:00:00" });
+    expect(typedReport(job({ kind: "features" }), features).kind).toBe("features");
+    // A clean report has customers too, but no cut-off.
+    expect(typedReport(job({ kind: "features" }), partial({ customers: 3, rules: [] })).kind).toBe(
+      "none",
+    );
     expect(typedReport(clean, null).kind).toBe("none");
-    expect(param(clean, "preset")).toBe("standard");
-    expect(param(clean, "out_key")).toBeNull();
+  });
+
+  it("reads the preset of a clean or features job", () => {
+    expect(presetOf(job())).toBe("standard");
+    const train = job({
+      kind: "train",
+      params: {
+        kind: "train",
+        features_key: "sales/features.parquet",
+        group: "default",
+        config: {
+          sort: "accuracy",
+          folds: 3,
+          test_size: 0.2,
+          seed: 123,
+          candidates: ["lr"],
+          threshold: 0.5,
+        },
+      },
+    });
+    expect(presetOf(train)).toBeNull();
   });
 });

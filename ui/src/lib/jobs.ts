@@ -1,21 +1,15 @@
 // The live jobs list: which jobs are still going, and how progress events
 // update the rows between two polls.
 
-import type { CleanReport, FeatureReport, Job, JobProgress, JobStatus } from "./bindings";
-import type { TrainReport } from "./types";
-
-const STATUSES: readonly string[] = [
-  "queued",
-  "running",
-  "succeeded",
-  "failed",
-  "cancelled",
-] satisfies readonly JobStatus[];
-
-/** A `job://progress` event's status (a string on the Rust side) as a `JobStatus`, if it is one. */
-export function jobStatus(s: string): JobStatus | null {
-  return STATUSES.includes(s) ? (s as JobStatus) : null;
-}
+import type {
+  CleanReport,
+  FeatureReport,
+  Job,
+  JobProgress,
+  Preset,
+  StageReport,
+  TrainReport,
+} from "./bindings";
 
 export function isActive(status: string): boolean {
   return status === "queued" || status === "running";
@@ -31,7 +25,7 @@ export function applyProgress(jobs: readonly Job[], e: JobProgress): Job[] {
     j.id === e.id
       ? {
           ...j,
-          status: jobStatus(e.status) ?? j.status,
+          status: e.status,
           progress: Number.isFinite(e.fraction) ? e.fraction : j.progress,
           phase: e.message || j.phase,
         }
@@ -46,25 +40,20 @@ export type TypedReport =
   | { kind: "train"; report: TrainReport }
   | { kind: "none" };
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-export function typedReport(job: Job, report: unknown): TypedReport {
+/**
+ * `StageReport` is untagged (the report as the job keeps it): the job's kind
+ * says which one it is, and a field only that report has confirms it.
+ */
+export function typedReport(job: Job, report: StageReport | null): TypedReport {
   const r = report ?? job.report;
-  if (!isRecord(r)) return { kind: "none" };
-  if (job.kind === "clean" && Array.isArray(r.rules))
-    return { kind: "clean", report: r as CleanReport };
-  if (job.kind === "features" && typeof r.customers === "number")
-    return { kind: "features", report: r as FeatureReport };
-  if (job.kind === "train" && Array.isArray(r.leaderboard))
-    return { kind: "train", report: r as unknown as TrainReport };
+  if (r == null) return { kind: "none" };
+  if (job.kind === "clean" && "rules" in r) return { kind: "clean", report: r };
+  if (job.kind === "features" && "cutoff" in r) return { kind: "features", report: r };
+  if (job.kind === "train" && "leaderboard" in r) return { kind: "train", report: r };
   return { kind: "none" };
 }
 
-/** A string parameter of the job request (`preset`, `raw_key`…), for display. */
-export function param(job: Job, name: string): string | null {
-  if (!isRecord(job.params)) return null;
-  const v = job.params[name];
-  return v == null ? null : String(v);
+/** The preset a clean or features job runs with (a training has none). */
+export function presetOf(job: Job): Preset | null {
+  return job.params.kind === "train" ? null : job.params.preset;
 }

@@ -10,6 +10,7 @@ import type {
   PromotionDiffView,
   Session,
   SettingsView,
+  TrainingOptions,
 } from "../lib/bindings";
 
 export function modelVersion(over: Partial<ModelVersion> = {}): ModelVersion {
@@ -152,5 +153,37 @@ export function fileInspection(over: Partial<FileInspection> = {}): FileInspecti
     whole_file: true,
     problems: [],
     ...over,
+  };
+}
+
+/** `training_options`, as Rust answers it (its titles and `TrainConfig::default()`). */
+export function trainingOptions(): TrainingOptions {
+  return {
+    algorithms: [
+      { id: "lr", title: "Logistic Regression" },
+      { id: "tree", title: "Decision Tree" },
+      { id: "forest", title: "Random Forest" },
+      { id: "gbm", title: "Gradient Boosting" },
+      { id: "knn", title: "K Neighbors" },
+      { id: "nb", title: "Naive Bayes" },
+      { id: "et", title: "Extra Trees" },
+    ],
+    metrics: [
+      { id: "accuracy", title: "Accuracy" },
+      { id: "auc", title: "AUC" },
+      { id: "recall", title: "Recall" },
+      { id: "precision", title: "Precision" },
+      { id: "f1", title: "F1" },
+      { id: "kappa", title: "Kappa" },
+      { id: "mcc", title: "MCC" },
+    ],
+    defaults: {
+      sort: "accuracy",
+      folds: 10,
+      test_size: 0.2,
+      seed: 123,
+      candidates: ["lr", "tree", "forest", "gbm", "knn", "nb", "et"],
+      threshold: 0.5,
+    },
   };
 }

@@ -1,7 +1,8 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 
-import type { Job } from "../lib/bindings";
+import type { Job, LeaderboardEntry, TrainReport } from "../lib/bindings";
+import { modelVersion, trainingOptions } from "../test/fixtures";
 import { callsOf, mockIpc } from "../test/ipc";
 import PipelineView from "./PipelineView.svelte";
 
@@ -16,11 +17,52 @@ const trainJob = (status: Job["status"]): Job => ({
   progress: status === "succeeded" ? 1 : 0.4,
   phase: "fold 2 of 3",
   input: { bucket: "clean", key: "sales/features.parquet" },
-  params: {},
+  params: {
+    kind: "train",
+    features_key: "sales/features.parquet",
+    group: "default",
+    config: { ...trainingOptions().defaults, folds: 3 },
+  },
   output: status === "succeeded" ? { bucket: "models", key: "default/v1/model.json" } : null,
   report: null,
   error: null,
 });
+
+const entry = (model: LeaderboardEntry["model"], name: string, auc: number): LeaderboardEntry => {
+  const m = (mean: number) => ({ mean, std: 0.01 });
+  return {
+    model,
+    name,
+    accuracy: m(0.7),
+    auc: m(auc),
+    recall: m(0.5),
+    precision: m(0.6),
+    f1: m(0.55),
+    kappa: m(0.3),
+    mcc: m(0.31),
+    train_seconds: 0.2,
+    folds: [],
+  };
+};
+
+const trainReport = (): TrainReport => {
+  const v = modelVersion();
+  return {
+    version: 1,
+    group: "default",
+    status: "PendingManualApproval",
+    winner: "lr",
+    leaderboard: [entry("lr", "Logistic Regression", 0.74), entry("nb", "Naive Bayes", 0.7)],
+    holdout: v.holdout,
+    leakage: [],
+    confusion: { tp: 5, fp: 2, tn: 10, fn_: 3 },
+    importance: [],
+    rows: { train: 80, test: 20 },
+    positives: { train: 40, test: 10 },
+    artifact: v.artifact,
+    card: v.card,
+  };
+};
 
 describe("PipelineView", () => {
   it("starts training with the folds and candidates chosen, and lists the job", async () => {
@@ -28,15 +70,22 @@ describe("PipelineView", () => {
     mockIpc({
       data_list: () => ({ objects: [], next_token: null }),
       jobs_list: () => ({ jobs: [trainJob(status)] }),
-      job_show: () => ({ job: trainJob(status), logs: [], report: null }),
+      job_show: () => ({
+        job: trainJob(status),
+        logs: [],
+        report: status === "succeeded" ? trainReport() : null,
+      }),
       train: () => ({ job_id: "job-000003" }),
+      training_options: () => trainingOptions(),
     });
     render(PipelineView);
     await fireEvent.input(screen.getByTestId("train-key"), {
       target: { value: "sales/features.parquet" },
     });
+    // The candidates and Rust's defaults arrive with `training_options`.
+    await fireEvent.click(await screen.findByTestId("train-candidate-knn"));
+    expect((screen.getByTestId("train-folds") as HTMLInputElement).value).toBe("10");
     await fireEvent.input(screen.getByTestId("train-folds"), { target: { value: "3" } });
-    await fireEvent.click(screen.getByTestId("train-candidate-knn"));
     await fireEvent.click(screen.getByTestId("train-start"));
 
     await waitFor(() => expect(callsOf("train")).toHaveLength(1));
@@ -58,6 +107,38 @@ describe("PipelineView", () => {
       timeout: 3000,
     });
     expect(screen.getByTestId("job-row").dataset.output).toBe("default/v1/model.json");
+
+    // The opened job's leaderboard, with the metrics as Rust names them.
+    await waitFor(() => expect(screen.getAllByTestId("leaderboard-row")).toHaveLength(2));
+    const heads = [...screen.getByTestId("leaderboard").querySelectorAll("th")];
+    expect(heads.map((h) => h.textContent?.trim())).toEqual([
+      "Model",
+      "Accuracy",
+      "AUC",
+      "Recall",
+      "Precision",
+      "F1",
+      "Kappa",
+      "MCC",
+      "s/fold",
+    ]);
+    const nb = screen.getAllByTestId("leaderboard-row")[1];
+    expect(nb?.dataset.model).toBe("nb");
+    expect(nb?.querySelectorAll("td")[2]?.textContent).toBe("0.700");
+  });
+
+  it("offers the candidates and metrics with Rust's titles", async () => {
+    mockIpc({
+      data_list: () => ({ objects: [], next_token: null }),
+      jobs_list: () => ({ jobs: [] }),
+      training_options: () => trainingOptions(),
+    });
+    render(PipelineView);
+    const knn = await screen.findByTestId("train-candidate-knn");
+    expect(knn.closest("label")?.textContent).toContain("K Neighbors");
+    const sort = screen.getByTestId("train-sort") as HTMLSelectElement;
+    expect([...sort.options].map((o) => [o.value, o.textContent])).toContainEqual(["auc", "AUC"]);
+    expect(sort.value).toBe("accuracy");
   });
 
   it("shows a refusal next to the form", async () => {

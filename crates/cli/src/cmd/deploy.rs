@@ -11,17 +11,13 @@ use crate::{emit, human, open, parse_since};
 pub(crate) fn endpoint(cli: &Cli, cmd: &EndpointCommand) -> Result<u8, Failure> {
     let b = open(cli)?;
     match cmd {
-        EndpointCommand::Start {
-            port,
-            host,
-            metrics_interval,
-        } => {
+        EndpointCommand::Start(args) => {
             let status = deploy::start_endpoint(
                 &b,
                 &EndpointOptions {
-                    port: *port,
-                    host: host.clone(),
-                    metrics_interval: *metrics_interval,
+                    port: args.port,
+                    host: args.host.clone(),
+                    metrics_interval: args.metrics_interval,
                 },
             )?;
             emit(cli, &status, human::endpoint);
@@ -34,7 +30,7 @@ pub(crate) fn endpoint(cli: &Cli, cmd: &EndpointCommand) -> Result<u8, Failure> 
             let status = b.deployer.endpoint_status()?;
             emit(cli, &status, human::endpoint);
         }
-        EndpointCommand::Serve { .. } => {
+        EndpointCommand::Serve(_) => {
             return Err(Failure::usage("serve runs the endpoint in the foreground"))
         }
     }
