@@ -10,6 +10,7 @@ import {
   monitorView,
   session,
   settingsView,
+  trainingOptions,
 } from "./test/fixtures";
 import { callsOf, mockIpc } from "./test/ipc";
 
@@ -34,6 +35,7 @@ function backend() {
       next_token: null,
     }),
     jobs_list: () => ({ jobs: [] }),
+    training_options: () => trainingOptions(),
     data_trash: () => [],
     models_list: () => ({
       group: "default",

@@ -6,12 +6,13 @@ import type {
   FeatureReport,
   Job,
   JobProgress,
+  JobStatus,
   Preset,
   StageReport,
   TrainReport,
 } from "./bindings";
 
-export function isActive(status: string): boolean {
+export function isActive(status: JobStatus): boolean {
   return status === "queued" || status === "running";
 }
 
