@@ -139,12 +139,19 @@ pub fn metrics(backend: &Backend, since: &str, endpoint: &str) -> Result<Metrics
         .into_iter()
         .filter(|w| w.endpoint == endpoint)
         .collect();
-    Ok(Metrics {
-        since: since.to_string(),
-        requests: windows.iter().map(|w| w.requests).sum(),
-        errors: windows.iter().map(|w| w.errors).sum(),
-        windows,
-    })
+    Ok(Metrics::of(since, windows))
+}
+
+impl Metrics {
+    /// The windows since `since`, with their totals.
+    pub fn of(since: &str, windows: Vec<MetricWindow>) -> Metrics {
+        Metrics {
+            since: since.to_string(),
+            requests: windows.iter().map(|w| w.requests).sum(),
+            errors: windows.iter().map(|w| w.errors).sum(),
+            windows,
+        }
+    }
 }
 
 /// Drift of one version over a time range.
@@ -231,16 +238,9 @@ pub struct MonitorCharts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MonitorView {
-    /// Range start (RFC 3339).
-    pub since: String,
-    /// Requests in the range.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub requests: u64,
-    /// Errors in the range.
-    #[cfg_attr(feature = "ts", ts(type = "number"))]
-    pub errors: u64,
-    /// Per-interval aggregates.
-    pub windows: Vec<MetricWindow>,
+    /// The range's start, its totals and its per-interval aggregates.
+    #[serde(flatten)]
+    pub traffic: Metrics,
     /// PSI per feature of the deployed version over the range.
     pub drift: Vec<FeatureDrift>,
     /// Current alarm states.
@@ -272,13 +272,10 @@ pub fn view(b: &Backend, range: crate::time::TimeRange) -> Result<MonitorView> {
         }
     }
     Ok(MonitorView {
-        requests: windows.iter().map(|w| w.requests).sum(),
-        errors: windows.iter().map(|w| w.errors).sum(),
-        windows,
+        traffic: Metrics::of(&since, windows),
         drift,
         alarms: monitor::alarm_states(&alarm_history),
         alarm_history,
         charts,
-        since,
     })
 }

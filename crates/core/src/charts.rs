@@ -406,14 +406,7 @@ fn draw_scaled<DB: DrawingBackend>(
                 .disable_x_mesh()
                 .light_line_style(GRID)
                 .x_labels(groups.len().max(1) * 2 + 1)
-                .x_label_formatter(&|x| {
-                    let f = x - x.floor();
-                    if (f - 0.5).abs() < 1e-6 {
-                        names.get(x.floor() as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_label_formatter(&|x| band_label(*x, &names, Order::FirstAtZero))
                 .label_style(font(12.0))
                 .draw()
                 .map_err(fail)?;
@@ -511,16 +504,8 @@ fn draw_scaled<DB: DrawingBackend>(
                 .light_line_style(GRID)
                 .x_desc("drop in test AUC when shuffled")
                 .y_labels(n * 2 + 1)
-                .y_label_formatter(&|y| {
-                    let f = y - y.floor();
-                    if (f - 0.5).abs() < 1e-6 {
-                        // Largest at the top.
-                        let i = n.saturating_sub(1 + y.floor() as usize);
-                        names.get(i).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                // Largest at the top.
+                .y_label_formatter(&|y| band_label(*y, &names, Order::FirstAtTop))
                 .label_style(font(12.0))
                 .axis_desc_style(font(13.0))
                 .draw()
@@ -637,7 +622,10 @@ fn draw_scaled<DB: DrawingBackend>(
             let nw = windows.len().max(1);
             let span = (windows.last().copied().unwrap_or(0)
                 - windows.first().copied().unwrap_or(0)) as f64;
-            let wins = windows.clone();
+            let wins: Vec<String> = windows
+                .iter()
+                .map(|&t| time_label(t as f64, span))
+                .collect();
             let names = features.clone();
             let mut c = ChartBuilder::on(root)
                 .caption("Drift (PSI) per feature and window", font(18.0))
@@ -649,26 +637,9 @@ fn draw_scaled<DB: DrawingBackend>(
             c.configure_mesh()
                 .disable_mesh()
                 .x_labels((nw * 2 + 1).min(13))
-                .x_label_formatter(&|x| {
-                    let f = x - x.floor();
-                    if (f - 0.5).abs() < 1e-6 {
-                        wins.get(x.floor() as usize)
-                            .map(|&t| time_label(t as f64, span))
-                            .unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                .x_label_formatter(&|x| band_label(*x, &wins, Order::FirstAtZero))
                 .y_labels(nf * 2 + 1)
-                .y_label_formatter(&|y| {
-                    let f = y - y.floor();
-                    if (f - 0.5).abs() < 1e-6 {
-                        let i = nf.saturating_sub(1 + y.floor() as usize);
-                        names.get(i).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                })
+                .y_label_formatter(&|y| band_label(*y, &names, Order::FirstAtTop))
                 .label_style(font(12.0))
                 .draw()
                 .map_err(fail)?;
@@ -786,4 +757,47 @@ pub fn for_versions(cards: &[&crate::train::model::ModelCard]) -> Vec<(String, C
         ));
     }
     out
+}
+
+/// Which end of a category axis its first category sits at.
+#[derive(Clone, Copy)]
+enum Order {
+    /// At 0 (the left of an x axis, the bottom of a y axis).
+    FirstAtZero,
+    /// At the far end (the top of a y axis: largest first).
+    FirstAtTop,
+}
+
+/// The tick label of a category axis whose categories are bands of width 1
+/// from 0: the category's label at the middle of its band, nothing between.
+fn band_label(at: f64, labels: &[String], order: Order) -> String {
+    if ((at - at.floor()) - 0.5).abs() >= 1e-6 || at < 0.0 {
+        return String::new();
+    }
+    let band = at.floor() as usize;
+    let i = match order {
+        Order::FirstAtZero => Some(band),
+        Order::FirstAtTop => labels.len().checked_sub(1 + band),
+    };
+    i.and_then(|i| labels.get(i)).cloned().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_band_is_labelled_at_its_middle_only_from_either_end() {
+        let labels: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        assert_eq!(band_label(0.5, &labels, Order::FirstAtZero), "a");
+        assert_eq!(band_label(2.5, &labels, Order::FirstAtZero), "c");
+        assert_eq!(band_label(0.5, &labels, Order::FirstAtTop), "c");
+        assert_eq!(band_label(2.5, &labels, Order::FirstAtTop), "a");
+        for between in [0.0, 1.0, 1.25, 3.0] {
+            assert_eq!(band_label(between, &labels, Order::FirstAtZero), "");
+        }
+        assert_eq!(band_label(3.5, &labels, Order::FirstAtZero), "");
+        assert_eq!(band_label(3.5, &labels, Order::FirstAtTop), "");
+        assert_eq!(band_label(-0.5, &labels, Order::FirstAtTop), "");
+    }
 }

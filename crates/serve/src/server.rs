@@ -21,28 +21,17 @@ pub async fn serve(
     key_refresh: Duration,
     metrics_interval: Duration,
 ) -> std::io::Result<()> {
-    let flusher = {
-        let app = app.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(metrics_interval).await;
-                let a = app.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || a.flush_metrics()).await {
-                    tracing::warn!(error = %e, "could not write metrics");
-                }
-            }
-        })
-    };
-    let refresher = {
-        let app = app.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(key_refresh).await;
-                let a = app.clone();
-                let _ = tokio::task::spawn_blocking(move || a.reload_keys()).await;
-            }
-        })
-    };
+    let flusher = every(metrics_interval, &app, |a| {
+        if let Err(e) = a.flush_metrics() {
+            tracing::warn!(error = %e, "could not write metrics");
+        }
+    });
+    let refresher = every(key_refresh, &app, |a| {
+        if let Err(e) = a.reload_keys() {
+            // Tried again in a moment; the keys read last stay in force.
+            tracing::debug!(error = %e, "could not re-read the API keys");
+        }
+    });
     let shutdown_app = app.clone();
     let app_for_flush = app.clone();
     let result = axum::serve(
@@ -61,6 +50,18 @@ pub async fn serve(
     let a = app_for_flush;
     let _ = tokio::task::spawn_blocking(move || a.flush_metrics()).await;
     result
+}
+
+/// Runs `task` on a blocking thread every `period` until aborted.
+fn every(period: Duration, app: &Arc<App>, task: fn(&App)) -> tokio::task::JoinHandle<()> {
+    let app = app.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(period).await;
+            let a = app.clone();
+            let _ = tokio::task::spawn_blocking(move || task(&a)).await;
+        }
+    })
 }
 
 /// How to run the endpoint.
