@@ -203,8 +203,7 @@ pub fn run(
     }
     // Let the endpoint write its last window and evaluate the alarms.
     std::thread::sleep(Duration::from_millis(2500));
-    let since = (chrono::Utc::now() - chrono::Duration::hours(1))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let since = tablero_app::time::TimeRange::LastHour.since();
     let windows = ws.monitor.metric_windows(&since)?;
     let p99 = windows.iter().filter_map(|w| w.p99_ms).fold(0.0, f64::max);
     let p50s: Vec<f64> = windows.iter().filter_map(|w| w.p50_ms).collect();

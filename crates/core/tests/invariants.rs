@@ -162,3 +162,58 @@ fn the_use_case_layer_knows_no_backend() {
     bad.sort_unstable();
     assert!(bad.is_empty(), "tablero-app depends on {bad:?}");
 }
+
+/// Calls that carry a product rule: the rule functions of `tablero-core`,
+/// the port methods whose rules `tablero-app` applies first, and time-range
+/// arithmetic (`tablero_app::time`).
+const RULES: &[&str] = &[
+    "check_group(",
+    "check_comment(",
+    "check_key(",
+    "decision_refusal(",
+    "leakage_refusal(",
+    "promotion_refusal(",
+    "rollback_target(",
+    "evaluate_alarms(",
+    "alarm_states(",
+    "bin_of_value(",
+    "split_at_rows(",
+    ".decide(",
+    ".deploy(",
+    ".authorize(",
+    ".register(",
+    ".put(",
+    ".submit(",
+    ".create_key(",
+    ".revoke_key(",
+    "Duration::hours(",
+    "Duration::days(",
+];
+
+#[test]
+fn the_entry_points_hold_no_rule() {
+    let root = repo();
+    let mut files = Vec::new();
+    for dir in ["crates/cli/src", "src-tauri/src"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 10, "the walk sees the sources: {}", files.len());
+    let mut offenders = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for rule in RULES.iter().filter(|r| code.contains(**r)) {
+                offenders.push(format!(
+                    "{}:{}: {rule}",
+                    file.strip_prefix(&root).unwrap_or(file).display(),
+                    n + 1
+                ));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "the CLI and the panel call tablero-app for these: {offenders:?}"
+    );
+}

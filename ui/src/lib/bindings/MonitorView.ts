@@ -10,22 +10,6 @@ import type { MonitorCharts } from "./MonitorCharts";
  */
 export type MonitorView = { 
 /**
- * Range start (RFC 3339).
- */
-since: string, 
-/**
- * Requests in the range.
- */
-requests: number, 
-/**
- * Errors in the range.
- */
-errors: number, 
-/**
- * Per-interval aggregates.
- */
-windows: Array<MetricWindow>, 
-/**
  * PSI per feature of the deployed version over the range.
  */
 drift: Array<FeatureDrift>, 
@@ -40,4 +24,20 @@ alarm_history: Array<AlarmChange>,
 /**
  * Charts.
  */
-charts: MonitorCharts, };
+charts: MonitorCharts, 
+/**
+ * The range's start (RFC 3339).
+ */
+since: string, 
+/**
+ * Requests in the range.
+ */
+requests: number, 
+/**
+ * Errors in the range.
+ */
+errors: number, 
+/**
+ * The windows, oldest first.
+ */
+windows: Array<MetricWindow>, };
