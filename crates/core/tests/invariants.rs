@@ -197,7 +197,11 @@ fn the_entry_points_hold_no_rule() {
     for dir in ["crates/cli/src", "src-tauri/src"] {
         rust_files(&root.join(dir), &mut files);
     }
-    assert!(files.len() > 10, "the walk sees the sources: {}", files.len());
+    assert!(
+        files.len() > 10,
+        "the walk sees the sources: {}",
+        files.len()
+    );
     let mut offenders = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
