@@ -57,8 +57,8 @@ pub struct ErrorReply {
 pub struct UserRoles {
     /// User name.
     pub name: String,
-    /// `analyst`, `ml_lead`, `ops`.
-    pub roles: Vec<String>,
+    /// Their roles.
+    pub roles: Vec<Role>,
 }
 
 /// Who is acting on which workspace.
@@ -68,11 +68,11 @@ pub struct Session {
     /// Workspace folder.
     pub workspace: String,
     /// The active backend (`local`).
-    pub backend: String,
+    pub backend: BackendKind,
     /// The acting user.
     pub user: String,
     /// Their roles.
-    pub roles: Vec<String>,
+    pub roles: Vec<Role>,
     /// Whether the panel may switch users (`[policy] allow_as`).
     pub allow_as: bool,
     /// Every configured user.
@@ -88,7 +88,7 @@ pub struct SettingsView {
     /// Workspace folder.
     pub workspace: String,
     /// The active backend (`local`).
-    pub backend: String,
+    pub backend: BackendKind,
     /// Users and roles.
     pub users: Vec<UserRoles>,
     /// `[policy] four_eyes`.
@@ -111,10 +111,7 @@ fn users(b: &Backend) -> Vec<UserRoles> {
     b.identity
         .users()
         .into_iter()
-        .map(|(name, roles)| UserRoles {
-            name,
-            roles: roles.iter().map(|r| r.name().to_string()).collect(),
-        })
+        .map(|(name, roles)| UserRoles { name, roles })
         .collect()
 }
 
@@ -125,7 +122,7 @@ pub fn session(b: &Backend) -> Session {
     let policy = b.identity.policy();
     Session {
         workspace: b.location.clone(),
-        backend: b.kind.name().into(),
+        backend: b.kind,
         roles: users
             .iter()
             .find(|u| u.name == user)
@@ -143,7 +140,7 @@ pub fn settings(b: &Backend) -> SettingsView {
     let policy = b.identity.policy();
     SettingsView {
         workspace: b.location.clone(),
-        backend: b.kind.name().into(),
+        backend: b.kind,
         users: users(b),
         four_eyes: policy.four_eyes,
         allow_as: policy.allow_as,
@@ -157,7 +154,7 @@ pub fn notifications(b: &Backend, group: &str) -> tablero_core::ports::Result<No
         pending_approvals: crate::models::pending_for_me(b, group)?,
         firing_alarms: tablero_core::monitor::alarm_states(&history)
             .into_iter()
-            .filter(|a| a.state == "ALARM")
+            .filter(|a| a.state == tablero_core::monitor::AlarmStatus::Alarm)
             .collect(),
     })
 }

@@ -582,7 +582,7 @@ pub fn history(h: &[Deployment]) {
         .map(|d| {
             vec![
                 d.at.clone(),
-                d.action.clone(),
+                d.action.name().to_string(),
                 format!("{} v{}", d.group, d.version),
                 d.from_version.map(|f| format!("v{f}")).unwrap_or_default(),
                 d.actor.clone(),
@@ -699,7 +699,7 @@ pub fn drift(features: &[tablero_core::monitor::FeatureDrift]) {
             vec![
                 d.feature.clone(),
                 format!("{:.4}", d.psi),
-                d.level.clone(),
+                d.level.to_string(),
                 d.n.to_string(),
             ]
         })
@@ -713,8 +713,8 @@ pub fn alarms(v: &tablero_app::monitor::Alarms) {
         .iter()
         .map(|a| {
             vec![
-                a.rule.clone(),
-                a.state.clone(),
+                a.rule.to_string(),
+                a.state.to_string(),
                 a.value.map(|x| format!("{x:.4}")).unwrap_or_default(),
                 a.since.clone().unwrap_or_default(),
             ]
@@ -813,7 +813,7 @@ pub fn promotion_diff(d: &tablero_core::monitor::PromotionDiff) {
             vec![
                 f.feature.clone(),
                 format!("{:.3}", f.psi),
-                f.level.clone(),
+                f.level.to_string(),
                 f.n.to_string(),
             ]
         })

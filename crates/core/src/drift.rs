@@ -31,14 +31,44 @@ pub fn psi(expected: &[f64], actual: &[f64]) -> f64 {
         .sum()
 }
 
+/// How far a distribution moved, by its PSI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum DriftLevel {
+    /// PSI below [`WATCH`].
+    Ok,
+    /// PSI below [`DRIFT`].
+    Watch,
+    /// PSI at [`DRIFT`] or above.
+    Drift,
+}
+
+impl DriftLevel {
+    /// `ok`, `watch` or `drift`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DriftLevel::Ok => "ok",
+            DriftLevel::Watch => "watch",
+            DriftLevel::Drift => "drift",
+        }
+    }
+}
+
+impl std::fmt::Display for DriftLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// `ok` (PSI < [`WATCH`]), `watch` (< [`DRIFT`]) or `drift`.
-pub fn level(psi: f64) -> &'static str {
+pub fn level(psi: f64) -> DriftLevel {
     if psi >= DRIFT {
-        "drift"
+        DriftLevel::Drift
     } else if psi >= WATCH {
-        "watch"
+        DriftLevel::Watch
     } else {
-        "ok"
+        DriftLevel::Ok
     }
 }
 

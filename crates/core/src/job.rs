@@ -125,14 +125,44 @@ pub struct Job {
     pub error: Option<String>,
 }
 
+/// How much a log line matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// What happened.
+    Info,
+    /// Something the user should know (a cancellation, a skipped step).
+    Warn,
+    /// Why the job failed.
+    Error,
+}
+
+impl LogLevel {
+    /// `info`, `warn` or `error`.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for LogLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One line of a job's log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LogLine {
     /// When (RFC 3339, UTC).
     pub at: String,
-    /// `info`, `warn` or `error`.
-    pub level: String,
+    /// How much it matters.
+    pub level: LogLevel,
     /// The message.
     pub message: String,
 }

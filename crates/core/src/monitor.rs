@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::charts;
-use crate::drift;
+use crate::drift::{self, DriftLevel};
 use crate::registry::ModelVersion;
 use crate::train::dataset::Value;
 use crate::train::model::{FeatureBaseline, ModelCard};
@@ -58,7 +58,7 @@ pub struct FeatureDrift {
     /// Population stability index against the training baseline.
     pub psi: f64,
     /// `ok` (< 0.1), `watch` (< 0.25) or `drift`.
-    pub level: String,
+    pub level: DriftLevel,
     /// Values counted.
     pub n: u64,
 }
@@ -67,10 +67,10 @@ pub struct FeatureDrift {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AlarmChange {
-    /// `feature_drift`, `error_rate` or `latency_p99`.
-    pub rule: String,
-    /// `ALARM` or `OK`.
-    pub state: String,
+    /// The rule.
+    pub rule: AlarmRule,
+    /// Its new state.
+    pub state: AlarmStatus,
     /// The value that decided it.
     pub value: Option<f64>,
     /// What it means.
@@ -107,17 +107,78 @@ impl Default for AlarmRules {
     }
 }
 
-/// The alarm rules' names.
-pub const ALARM_RULES: [&str; 3] = ["feature_drift", "error_rate", "latency_p99"];
+/// An alarm rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum AlarmRule {
+    /// A feature's PSI at or above [`AlarmRules::feature_psi`].
+    FeatureDrift,
+    /// Errors per request above [`AlarmRules::error_rate`].
+    ErrorRate,
+    /// The worst p99 latency above [`AlarmRules::p99_ms`].
+    LatencyP99,
+}
+
+impl AlarmRule {
+    /// Every rule, in the order they are listed.
+    pub const ALL: [AlarmRule; 3] = [
+        AlarmRule::FeatureDrift,
+        AlarmRule::ErrorRate,
+        AlarmRule::LatencyP99,
+    ];
+
+    /// `feature_drift`, `error_rate` or `latency_p99`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AlarmRule::FeatureDrift => "feature_drift",
+            AlarmRule::ErrorRate => "error_rate",
+            AlarmRule::LatencyP99 => "latency_p99",
+        }
+    }
+}
+
+/// An alarm's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AlarmStatus {
+    /// Within its threshold (or never evaluated).
+    Ok,
+    /// Past its threshold.
+    Alarm,
+}
+
+impl AlarmStatus {
+    /// `OK` or `ALARM`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AlarmStatus::Ok => "OK",
+            AlarmStatus::Alarm => "ALARM",
+        }
+    }
+}
+
+impl std::fmt::Display for AlarmRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::fmt::Display for AlarmStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// One alarm rule's current state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AlarmState {
-    /// `feature_drift`, `error_rate`, `latency_p99`.
-    pub rule: String,
-    /// `ALARM` or `OK`.
-    pub state: String,
+    /// The rule.
+    pub rule: AlarmRule,
+    /// Its state.
+    pub state: AlarmStatus,
     /// Since when (RFC 3339), if it ever changed.
     pub since: Option<String>,
     /// The value that decided it.
@@ -127,13 +188,13 @@ pub struct AlarmState {
 /// Each rule's current state from the history of changes (newest first):
 /// its last change, or `OK` when it never changed.
 pub fn alarm_states(history: &[AlarmChange]) -> Vec<AlarmState> {
-    ALARM_RULES
+    AlarmRule::ALL
         .into_iter()
         .map(|rule| {
             let last = history.iter().find(|c| c.rule == rule);
             AlarmState {
-                rule: rule.into(),
-                state: last.map_or("OK".into(), |c| c.state.clone()),
+                rule,
+                state: last.map_or(AlarmStatus::Ok, |c| c.state),
                 since: last.map(|c| c.at.clone()),
                 value: last.and_then(|c| c.value),
             }
@@ -242,7 +303,7 @@ pub fn drift(card: &ModelCard, windows: &[MetricWindow]) -> Vec<FeatureDrift> {
             out.push(FeatureDrift {
                 feature: name.to_string(),
                 psi,
-                level: drift::level(psi).into(),
+                level: drift::level(psi),
                 n: counts.iter().sum(),
             });
         }
@@ -291,7 +352,7 @@ pub fn live_drift(
             features.push(FeatureDrift {
                 feature: name.to_string(),
                 psi,
-                level: drift::level(psi).into(),
+                level: drift::level(psi),
                 n: counts.iter().sum(),
             });
         }
@@ -451,8 +512,8 @@ fn empty_heatmap() -> charts::Chart {
 /// One alarm rule evaluated over recent windows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlarmEvaluation {
-    /// `error_rate`, `latency_p99` or `feature_drift`.
-    pub rule: &'static str,
+    /// The rule.
+    pub rule: AlarmRule,
     /// Whether it fires.
     pub firing: bool,
     /// The value that decided it.
@@ -463,11 +524,11 @@ pub struct AlarmEvaluation {
 
 impl AlarmEvaluation {
     /// `ALARM` or `OK`.
-    pub fn state(&self) -> &'static str {
+    pub fn state(&self) -> AlarmStatus {
         if self.firing {
-            "ALARM"
+            AlarmStatus::Alarm
         } else {
-            "OK"
+            AlarmStatus::Ok
         }
     }
 }
@@ -502,7 +563,7 @@ pub fn evaluate_alarms(
     }
     vec![
         AlarmEvaluation {
-            rule: "error_rate",
+            rule: AlarmRule::ErrorRate,
             firing: rate.is_some_and(|r| r > rules.error_rate),
             value: rate,
             message: format!(
@@ -511,7 +572,7 @@ pub fn evaluate_alarms(
             ),
         },
         AlarmEvaluation {
-            rule: "latency_p99",
+            rule: AlarmRule::LatencyP99,
             firing: p99.is_some_and(|p| p > rules.p99_ms),
             value: p99,
             message: format!(
@@ -520,7 +581,7 @@ pub fn evaluate_alarms(
             ),
         },
         AlarmEvaluation {
-            rule: "feature_drift",
+            rule: AlarmRule::FeatureDrift,
             firing: worst.as_ref().is_some_and(|(_, p)| *p >= rules.feature_psi),
             value: worst.as_ref().map(|(_, p)| *p),
             message: match &worst {

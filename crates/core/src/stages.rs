@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::features::{self, FeatureParams};
 use crate::ingest;
-use crate::job::JobRequest;
+use crate::job::{JobRequest, LogLevel};
 use crate::ports::{put_bytes, BackendError, ObjectStore, Registry};
 use crate::preset::Preset;
 use crate::progress::Progress;
@@ -102,8 +102,8 @@ pub struct StageContext<'a> {
     pub actor: &'a str,
     /// Progress, and the way to stop.
     pub progress: &'a dyn Progress,
-    /// The job's log: `(level, message)`, level `info` or `warn`.
-    pub log: &'a dyn Fn(&str, &str),
+    /// The job's log: `(level, message)`.
+    pub log: &'a dyn Fn(LogLevel, &str),
 }
 
 /// Default clean output key: `<raw stem>/transactions[.parity].parquet`.
@@ -156,13 +156,13 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
             let parsed = ingest::parse(&bytes, &spec).map_err(Error::from)?;
             drop(bytes);
             (ctx.log)(
-                "info",
+                LogLevel::Info,
                 &format!("read {} rows from raw/{raw_key}", parsed.rows_read),
             );
             let (mut df, meta, report) = clean::clean(parsed, &spec, *preset, ctx.progress)?;
             for r in &report.rules {
                 (ctx.log)(
-                    "info",
+                    LogLevel::Info,
                     &format!("rule {}: removed {} rows", r.rule, r.removed),
                 );
             }
@@ -199,7 +199,7 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
             let (mut out_df, out_meta, report) =
                 features::features(&df, meta.as_ref(), params, ctx.progress)?;
             (ctx.log)(
-                "info",
+                LogLevel::Info,
                 &format!(
                     "{} customers, {} positives, cut-off {}",
                     report.customers, report.positives, report.cutoff
@@ -248,7 +248,7 @@ fn run_training(
     let result = train::train(&df, Some(&meta), config, ctx.progress)?;
     for e in &result.evaluation.leaderboard {
         (ctx.log)(
-            "info",
+            LogLevel::Info,
             &format!(
                 "{:<20} accuracy {:.4} auc {:.4} f1 {:.4}",
                 e.name, e.accuracy.mean, e.auc.mean, e.f1.mean
@@ -257,7 +257,7 @@ fn run_training(
     }
     for l in &result.evaluation.leakage {
         (ctx.log)(
-            "warn",
+            LogLevel::Warn,
             &format!(
                 "possible target leakage: {} has univariate AUC {:.4}",
                 l.feature, l.auc
@@ -293,7 +293,7 @@ fn run_training(
     progress(ctx, 0.98, "registering")?;
     let version = ctx.registry.register(group, card, &artifact)?;
     (ctx.log)(
-        "info",
+        LogLevel::Info,
         &format!(
             "registered {group} version {} (PendingManualApproval)",
             version.version

@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use tablero_core::job::{Job, JobKind, JobRequest, JobStatus, LogLine, ObjectRef};
+use tablero_core::job::{Job, JobKind, JobRequest, JobStatus, LogLevel, LogLine, ObjectRef};
 use tablero_core::ports::AuditEvent;
 use tablero_core::stages::StageReport;
 
@@ -357,10 +357,10 @@ impl Db {
     }
 
     /// Appends a log line to a job.
-    pub fn log(&self, id: &str, level: &str, message: &str) -> Result<()> {
+    pub fn log(&self, id: &str, level: LogLevel, message: &str) -> Result<()> {
         self.conn()?.execute(
             "INSERT INTO job_logs (job_id, at, level, message) VALUES (?1, ?2, ?3, ?4)",
-            params![id, now(), level, message],
+            params![id, now(), level.name(), message],
         )?;
         Ok(())
     }
@@ -374,7 +374,7 @@ impl Db {
         let rows = st.query_map([id], |r| {
             Ok(LogLine {
                 at: r.get(0)?,
-                level: r.get(1)?,
+                level: named(r, 1)?,
                 message: r.get(2)?,
             })
         })?;
@@ -507,4 +507,17 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
             .map_err(|_| bad(14, "report"))?,
         error: r.get(15)?,
     })
+}
+
+/// Reads column `i` of a row as one of the names of a unit enum (a
+/// `LogLevel`, an `AlarmRule`, …: stored as its serde name).
+pub(crate) fn named<T: serde::de::DeserializeOwned>(
+    row: &rusqlite::Row<'_>,
+    i: usize,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(i)?;
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(&text))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
 }

@@ -24,7 +24,7 @@ fn deployment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Deployment> {
         group: r.get(2)?,
         version: r.get(3)?,
         from_version: r.get(4)?,
-        action: r.get(5)?,
+        action: crate::db::named(r, 5)?,
         actor: r.get(6)?,
         at: r.get(7)?,
     })

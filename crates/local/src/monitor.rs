@@ -2,7 +2,7 @@
 //! the local endpoint writes, and the alarm rules evaluated over them.
 
 use rusqlite::{params, OptionalExtension};
-use tablero_core::monitor::{self, AlarmChange, AlarmRules, LiveSlot, MetricWindow};
+use tablero_core::monitor::{self, AlarmChange, AlarmRules, AlarmStatus, LiveSlot, MetricWindow};
 use tablero_core::ports::{self, Monitor};
 
 use crate::deploy::LOCAL_ENDPOINT;
@@ -29,21 +29,27 @@ impl Workspace {
             let last: Option<String> = conn
                 .query_row(
                     "SELECT state FROM alarms WHERE rule = ?1 ORDER BY seq DESC LIMIT 1",
-                    [rule],
+                    [rule.name()],
                     |r| r.get(0),
                 )
                 .optional()?;
-            if last.as_deref().unwrap_or("OK") != state {
+            if last.as_deref().unwrap_or(AlarmStatus::Ok.name()) != state.name() {
                 let change = AlarmChange {
-                    rule: rule.into(),
-                    state: state.into(),
+                    rule,
+                    state,
                     value: e.value,
                     message: e.message,
                     at: crate::db::now(),
                 };
                 conn.execute(
                     "INSERT INTO alarms (rule, state, value, message, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![change.rule, change.state, change.value, change.message, change.at],
+                    params![
+                        change.rule.name(),
+                        change.state.name(),
+                        change.value,
+                        change.message,
+                        change.at
+                    ],
                 )?;
                 changes.push(change);
             }
@@ -58,8 +64,8 @@ impl Workspace {
             conn.prepare("SELECT rule, state, value, message, at FROM alarms ORDER BY seq DESC")?;
         let rows = st.query_map([], |r| {
             Ok(AlarmChange {
-                rule: r.get(0)?,
-                state: r.get(1)?,
+                rule: crate::db::named(r, 0)?,
+                state: crate::db::named(r, 1)?,
                 value: r.get(2)?,
                 message: r.get(3)?,
                 at: r.get(4)?,

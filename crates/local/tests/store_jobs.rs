@@ -250,7 +250,7 @@ fn a_failed_job_says_why_and_writes_nothing() {
         before
     );
     let logs = ws.logs(&job.id).unwrap();
-    assert_eq!(logs.last().unwrap().level, "error");
+    assert_eq!(logs.last().unwrap().level.name(), "error");
 
     // A job can only run once.
     assert!(ws.run(&job.id, &|_| {}).is_err());

@@ -516,7 +516,7 @@ fn promotion_under_load_fails_no_request_and_rollback_returns_to_the_previous_de
     std::thread::sleep(Duration::from_millis(150));
     let d = ws.roll_back().unwrap();
     assert_eq!(
-        (d.version, d.from_version, d.action.as_str()),
+        (d.version, d.from_version, d.action.name()),
         (1, Some(2), "rollback")
     );
     assert_eq!(admin(&server, "/admin/reload")["serving"]["version"], 1);
@@ -532,20 +532,13 @@ fn promotion_under_load_fails_no_request_and_rollback_returns_to_the_previous_de
     );
     // After the last swap, version 1 again.
     assert_eq!(post(&predict, Some(&key), &body).2["model_version"], 1);
-    let history: Vec<(String, u32)> = ws
+    let history: Vec<(&str, u32)> = ws
         .deployments()
         .unwrap()
         .into_iter()
-        .map(|d| (d.action, d.version))
+        .map(|d| (d.action.name(), d.version))
         .collect();
-    assert_eq!(
-        history,
-        vec![
-            ("rollback".into(), 1),
-            ("promote".into(), 2),
-            ("promote".into(), 1)
-        ]
-    );
+    assert_eq!(history, [("rollback", 1), ("promote", 2), ("promote", 1)]);
     // Only Approved versions can be promoted.
     let config = TrainConfig {
         folds: 3,
@@ -977,7 +970,7 @@ fn drift_is_quiet_on_training_like_traffic_and_loud_on_a_shifted_feature() {
     let loud = ws.drift_since("default", 1, &t1).unwrap();
     let recency = loud.iter().find(|d| d.feature == "Recency").unwrap();
     assert!(recency.psi > 0.25, "Recency PSI {}", recency.psi);
-    assert_eq!(recency.level, "drift");
+    assert_eq!(recency.level.name(), "drift");
     for d in loud
         .iter()
         .filter(|d| d.feature != "Recency" && d.feature != "score")
@@ -1055,7 +1048,7 @@ fn live_sample_is_bounded_and_feeds_the_promotion_diff_and_charts() {
         .iter()
         .filter(|f| f.feature != "MostFrequentCountry")
     {
-        assert_ne!(f.level, "drift", "{}: {}", f.feature, f.psi);
+        assert_ne!(f.level.name(), "drift", "{}: {}", f.feature, f.psi);
     }
     // Nothing seen after now.
     let later = (chrono::Utc::now() + chrono::Duration::hours(1))

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 
 import { modelVersion } from "../test/fixtures";
 import { keysOf, newSince } from "./notify";
-import type { Notifications } from "./types";
+import type { AlarmRule, Notifications } from "./types";
 
-const n = (versions: number[], alarms: string[]): Notifications => ({
+const n = (versions: number[], alarms: AlarmRule[]): Notifications => ({
   pending_approvals: versions.map((version) => modelVersion({ version })),
   firing_alarms: alarms.map((rule) => ({ rule, state: "ALARM", since: "t0", value: 1 })),
 });

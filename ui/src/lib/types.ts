@@ -6,6 +6,7 @@
 import type { ErrorKind } from "./bindings";
 
 export type {
+  AlarmRule,
   AlarmState,
   Algorithm,
   AlgorithmOption,

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 
-import type { DeployHistory, Deployment } from "../lib/bindings";
+import type { DeployAction, DeployHistory, Deployment } from "../lib/bindings";
 import { endpointState, modelVersion } from "../test/fixtures";
 import { callsOf, mockIpc } from "../test/ipc";
 import DeployView from "./DeployView.svelte";
@@ -10,7 +10,7 @@ function deployment(
   seq: number,
   version: number,
   from: number | null,
-  action = "promote",
+  action: DeployAction = "promote",
 ): Deployment {
   return {
     seq,

@@ -180,7 +180,7 @@ pub fn a_failed_job_says_why_and_writes_nothing(h: &dyn Harness) {
         .expect("versions")
         .is_empty());
     let log = b.jobs.logs(&job.id).expect("logs");
-    assert!(log.iter().any(|l| l.level == "error"), "{log:?}");
+    assert!(log.iter().any(|l| l.level.name() == "error"), "{log:?}");
 }
 
 /// A job on a missing input is refused at once, `not_found`, and nothing

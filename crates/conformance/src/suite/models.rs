@@ -98,7 +98,7 @@ pub fn register_approve_promote_rollback_with_every_refusal(h: &dyn Harness) {
         (first.deployment.version, first.deployment.from_version),
         (v1, None)
     );
-    assert_eq!(first.deployment.action, "promote");
+    assert_eq!(first.deployment.action.name(), "promote");
     assert_eq!(first.deployment.actor, ops.identity.actor());
     assert!(matches!(
         first.phase,
@@ -142,24 +142,20 @@ pub fn register_approve_promote_rollback_with_every_refusal(h: &dyn Harness) {
         (
             back.deployment.version,
             back.deployment.from_version,
-            back.deployment.action.as_str()
+            back.deployment.action.name()
         ),
         (v1, Some(v2), "rollback")
     );
-    let history: Vec<(String, u32)> = ops
+    let history: Vec<(&str, u32)> = ops
         .deployer
         .deployments()
         .expect("history")
         .into_iter()
-        .map(|d| (d.action, d.version))
+        .map(|d| (d.action.name(), d.version))
         .collect();
     assert_eq!(
         history,
-        [
-            ("rollback".into(), v1),
-            ("promote".into(), v2),
-            ("promote".into(), v1)
-        ]
+        [("rollback", v1), ("promote", v2), ("promote", v1)]
     );
 
     // Rejection: by an ML lead, with a comment; the trainer may reject their own.

@@ -110,9 +110,9 @@ pub fn metric_windows_drift_and_alarms_round_trip(h: &dyn Harness) {
         .monitor
         .record_metrics(&[calm.clone(), drifted.clone()], &sample)
         .expect("record");
-    let fired: Vec<&str> = changes.iter().map(|c| c.rule.as_str()).collect();
+    let fired: Vec<&str> = changes.iter().map(|c| c.rule.name()).collect();
     assert_eq!(fired, ["feature_drift"], "{changes:?}");
-    assert_eq!(changes[0].state, "ALARM");
+    assert_eq!(changes[0].state.name(), "ALARM");
     assert!(changes[0].value.is_some_and(|v| v >= rules.feature_psi));
 
     let read = ops.monitor.metric_windows(&since).expect("windows");
@@ -124,7 +124,7 @@ pub fn metric_windows_drift_and_alarms_round_trip(h: &dyn Harness) {
     assert!(calm_drift.iter().all(|f| f.psi < 0.1), "{calm_drift:?}");
     let drift = monitor::drift(&card, &read);
     assert!(
-        drift[0].psi >= 0.25 && drift[0].level == "drift",
+        drift[0].psi >= 0.25 && drift[0].level.name() == "drift",
         "{drift:?}"
     );
 
@@ -134,8 +134,8 @@ pub fn metric_windows_drift_and_alarms_round_trip(h: &dyn Harness) {
     let state = |rule: &str| {
         states
             .iter()
-            .find(|s| s.rule == rule)
-            .map(|s| s.state.as_str())
+            .find(|s| s.rule.name() == rule)
+            .map(|s| s.state.name())
     };
     assert_eq!(state("feature_drift"), Some("ALARM"));
     assert_eq!(state("error_rate"), Some("OK"));

@@ -19,8 +19,8 @@ pub struct Deployment {
     pub version: u32,
     /// Version served before.
     pub from_version: Option<u32>,
-    /// `promote` or `rollback`.
-    pub action: String,
+    /// Why it was deployed.
+    pub action: DeployAction,
     /// Who.
     pub actor: String,
     /// When (RFC 3339, UTC).
@@ -46,6 +46,12 @@ pub enum DeployAction {
     Promote,
     /// Back to the version deployed before.
     Rollback,
+}
+
+impl std::fmt::Display for DeployAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 impl DeployAction {

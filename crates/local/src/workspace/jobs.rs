@@ -4,7 +4,9 @@
 
 use std::cell::RefCell;
 
-use tablero_core::job::{Job, JobKind, JobRequest, JobStatus, LogLine, ObjectRef, Progress};
+use tablero_core::job::{
+    Job, JobKind, JobRequest, JobStatus, LogLevel, LogLine, ObjectRef, Progress,
+};
 use tablero_core::ports::{AuditEvent, JobRunner};
 use tablero_core::stages::{self, StageContext};
 use tablero_core::store::Bucket;
@@ -13,7 +15,7 @@ use super::Workspace;
 use crate::error::Error;
 
 impl Workspace {
-    fn log(&self, id: &str, level: &str, message: &str) {
+    fn log(&self, id: &str, level: LogLevel, message: &str) {
         // A log line that cannot be written must not fail the job.
         let _ = self.db.log(id, level, message);
     }
@@ -99,14 +101,14 @@ impl JobRunner for Workspace {
         }
         let job = self.db.job(id)?;
         observe(&job);
-        self.log(id, "info", &format!("started by {}", job.actor));
+        self.log(id, LogLevel::Info, &format!("started by {}", job.actor));
         let progress = JobProgress {
             ws: self,
             id,
             observe,
             last: RefCell::new((-1.0, String::new())),
         };
-        let log = |level: &str, message: &str| self.log(id, level, message);
+        let log = |level: LogLevel, message: &str| self.log(id, level, message);
         let ctx = StageContext {
             store: &self.store,
             registry: self,
@@ -125,7 +127,7 @@ impl JobRunner for Workspace {
                 )?;
                 self.log(
                     id,
-                    "info",
+                    LogLevel::Info,
                     &format!("wrote {}/{}", done.output.bucket, done.output.key),
                 );
             }
@@ -137,13 +139,13 @@ impl JobRunner for Workspace {
                     None,
                     Some("cancelled; no output was written"),
                 )?;
-                self.log(id, "warn", "cancelled; no output was written");
+                self.log(id, LogLevel::Warn, "cancelled; no output was written");
             }
             Err(e) => {
                 let msg = e.to_string();
                 self.db
                     .finish_job(id, JobStatus::Failed, None, None, Some(&msg))?;
-                self.log(id, "error", &msg);
+                self.log(id, LogLevel::Error, &msg);
             }
         }
         let job = self.db.job(id)?;
