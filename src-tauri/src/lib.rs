@@ -27,9 +27,9 @@ fn flag(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-fn workspace_root(args: &[String]) -> PathBuf {
+fn workspace_root(flag: Option<PathBuf>) -> PathBuf {
     workspaces::startup_root(
-        flag(args, "--workspace").map(PathBuf::from),
+        flag,
         std::env::var_os("TABLERO_WORKSPACE").map(PathBuf::from),
         workspaces::remembered_file().and_then(|f| workspaces::remembered(&f)),
     )
@@ -41,7 +41,6 @@ fn workspace_root(args: &[String]) -> PathBuf {
 struct ServeEndpoint {
     /// Workspace folder (else `$TABLERO_WORKSPACE`, else the remembered one).
     #[arg(long)]
-    #[allow(dead_code)]
     workspace: Option<PathBuf>,
     /// Backend (default: the workspace's `[backend] kind`, else local).
     #[arg(long)]
@@ -62,9 +61,7 @@ pub fn run() -> ExitCode {
         println!("tablero-desktop {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
-    let kind = flag(&args, "--backend");
     if args.get(1).map(String::as_str) == Some("serve-endpoint") {
-        let root = workspace_root(&args);
         let parsed = ServeEndpoint::try_parse_from(
             std::iter::once("tablero-desktop serve-endpoint".to_string())
                 .chain(args.iter().skip(2).cloned()),
@@ -76,6 +73,7 @@ pub fn run() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+        let root = workspace_root(flags.workspace);
         return match backend::serve_endpoint(&root, flags.backend.as_deref(), &flags.serve) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -84,7 +82,8 @@ pub fn run() -> ExitCode {
             }
         };
     }
-    let root = workspace_root(&args);
+    let kind = flag(&args, "--backend");
+    let root = workspace_root(flag(&args, "--workspace").map(PathBuf::from));
     let program = match std::env::current_exe() {
         Ok(p) => p,
         Err(e) => {

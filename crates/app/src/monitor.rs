@@ -71,11 +71,16 @@ pub fn promotion_diff(
 /// stems: `requests`, `latency`, `score`, `drift`.
 pub fn endpoint_charts(backend: &Backend, since: &str) -> Result<Vec<(String, Chart)>> {
     let windows = backend.monitor.metric_windows(since)?;
+    charts_over(backend, &windows)
+}
+
+/// [`endpoint_charts`] over windows already read.
+fn charts_over(backend: &Backend, windows: &[MetricWindow]) -> Result<Vec<(String, Chart)>> {
     let card = match windows.last() {
         Some(w) => Some(backend.registry.card(&w.group, w.version)?),
         None => None,
     };
-    Ok(monitor::endpoint_charts(&windows, card.as_ref()))
+    Ok(monitor::endpoint_charts(windows, card.as_ref()))
 }
 
 /// The alarms: each rule's state, the history of changes, the rules.
@@ -255,13 +260,14 @@ pub struct MonitorView {
 pub fn view(b: &Backend, range: crate::time::TimeRange) -> Result<MonitorView> {
     let since = range.since();
     let windows = b.monitor.metric_windows(&since)?;
+    // One read of the windows for the totals, the drift and the charts.
     let drift = match b.deployer.deployed()? {
-        Some(d) => drift_since(b, &d.group, d.version, &since)?,
+        Some(d) => monitor::drift(&b.registry.card(&d.group, d.version)?, &windows),
         None => Vec::new(),
     };
     let alarm_history = b.monitor.alarm_history()?;
     let mut charts = MonitorCharts::default();
-    for (name, chart) in endpoint_charts(b, &since)? {
+    for (name, chart) in charts_over(b, &windows)? {
         let svg = tablero_core::charts::svg(&chart)?;
         match name.as_str() {
             "requests" => charts.requests = svg,
