@@ -42,6 +42,10 @@ pub struct Config {
     /// Alarm rules on the endpoint's metrics.
     #[serde(default)]
     pub alarms: Alarms,
+    /// Every other table (`[aws]`, …), kept as written when this file is
+    /// rewritten.
+    #[serde(default, flatten)]
+    pub other: toml::Table,
 }
 
 impl Config {
@@ -61,6 +65,7 @@ impl Config {
             },
             limits: Limits::default(),
             alarms: Alarms::default(),
+            other: toml::Table::new(),
         }
     }
 
@@ -82,7 +87,7 @@ impl Config {
              # analyst: upload, delete, ETL; ml_lead: train, approve, reject; ops: promote, rollback, endpoint.\n\
              # [policy] four_eyes: the user who trained a version cannot approve it.\n\
              # [policy] allow_as: whether the global flag --as USER may act as another configured user.\n\
-             # [backend] kind: where the pipeline runs (local: this machine).\n\n{body}"
+             # [backend] kind: where the pipeline runs (local: this machine; aws: the [aws] table, docs/aws.md).\n\n{body}"
         )
     }
 

@@ -130,7 +130,8 @@ impl Workspace {
 
     fn record_deployment(&self, group: &str, version: u32, action: &str) -> Result<Deployment> {
         let actor = self.actor();
-        self.db().immediate(|conn| {
+        let mut remote_event = None;
+        let recorded = self.db().immediate(|conn| {
             let current: Option<(String, u32)> = conn
                 .query_row(
                     "SELECT group_name, version FROM deployments WHERE endpoint = ?1 ORDER BY seq DESC LIMIT 1",
@@ -148,14 +149,22 @@ impl Workspace {
             let mut event = AuditEvent::new(format!("deploy.{action}"), LOCAL_ENDPOINT)
                 .after(format!("{group}/v{version}"));
             event.before = before;
-            insert_audit(conn, &actor, self.os_user(), &event)?;
+            match self.remote() {
+                // The other backend's trail: written once the row is, below.
+                Some(_) => remote_event = Some(event),
+                None => insert_audit(conn, &actor, self.os_user(), &event)?,
+            }
             conn.query_row(
                 &format!("{DEPLOY_SELECT} WHERE endpoint = ?1 ORDER BY seq DESC LIMIT 1"),
                 [LOCAL_ENDPOINT],
                 deployment_from_row,
             )
             .map_err(Error::from)
-        })
+        })?;
+        if let Some(event) = remote_event {
+            self.audit(&event)?;
+        }
+        Ok(recorded)
     }
 }
 

@@ -25,7 +25,7 @@ pub mod workspace;
 
 pub use endpoint::Launcher;
 pub use error::{Error, Result};
-pub use workspace::Workspace;
+pub use workspace::{Remote, Workspace};
 
 use std::path::Path;
 

@@ -18,7 +18,7 @@ impl Workspace {
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let windows = self.metrics_since(&since)?;
         let deployed = match self.current_deployment()? {
-            Some(d) => Some(self.card_of(&d.group, d.version)?),
+            Some(d) => Some(self.registry_port().card(&d.group, d.version)?),
             None => None,
         };
         let evaluated = monitor::evaluate_alarms(&rules, &windows, deployed.as_ref());

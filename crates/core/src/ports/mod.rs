@@ -53,16 +53,20 @@ pub use store::{put_bytes, ArchiveRestore, ObjectStore, RestoreState, TrashEntry
 pub enum BackendKind {
     /// Everything on this machine: folders, SQLite, a loopback endpoint.
     Local,
+    /// S3 buckets, the SageMaker Model Registry, API Gateway keys, the
+    /// caller's IAM identity (a build with the `aws` feature).
+    Aws,
 }
 
 impl BackendKind {
     /// Every backend this build knows.
-    pub const ALL: [BackendKind; 1] = [BackendKind::Local];
+    pub const ALL: [BackendKind; 2] = [BackendKind::Local, BackendKind::Aws];
 
-    /// `local`.
+    /// `local`, `aws`.
     pub fn name(self) -> &'static str {
         match self {
             BackendKind::Local => "local",
+            BackendKind::Aws => "aws",
         }
     }
 
@@ -76,7 +80,7 @@ impl BackendKind {
             .ok_or_else(|| {
                 let known: Vec<&str> = BackendKind::ALL.iter().map(|k| k.name()).collect();
                 BackendError::refused(format!(
-                    "unknown backend {name:?} ({from}): this build of Tablero knows {}",
+                    "unknown backend {name:?} ({from}): Tablero knows {}",
                     known.join(", ")
                 ))
             })

@@ -109,6 +109,9 @@ impl Workspace {
 
     /// Appends `event` to the audit log for the acting user.
     pub(crate) fn audit(&self, event: &AuditEvent) -> Result<()> {
+        if let Some(r) = self.remote() {
+            return Ok(r.audit.append_audit(event)?);
+        }
         self.db.audit(&self.actor(), &self.os_user, event)
     }
 }

@@ -110,8 +110,8 @@ impl JobRunner for Workspace {
         };
         let log = |level: LogLevel, message: &str| self.log(id, level, message);
         let ctx = StageContext {
-            store: &self.store,
-            registry: self,
+            store: self.object_store(),
+            registry: self.registry_port(),
             actor: &job.actor,
             progress: &progress,
             log: &log,

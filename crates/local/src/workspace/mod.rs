@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use tablero_core::ports::{AuditEvent, Backend, BackendKind, ObjectStore};
+use tablero_core::ports::{
+    Audit, AuditEvent, Backend, BackendKind, Identity, ObjectStore, Registry,
+};
 
 use crate::config::Config;
 use crate::db::Db;
@@ -39,6 +41,24 @@ pub struct Workspace {
     actor: RwLock<String>,
     os_user: String,
     launcher: Option<Launcher>,
+    remote: Option<Remote>,
+}
+
+/// The ports another backend brings to a workspace that keeps only its
+/// jobs, deployments and metrics here (the AWS backend until jobs and the
+/// endpoint move to AWS): the workspace's jobs read and write this store,
+/// register in this registry, audit to this trail and act as this
+/// identity.
+#[derive(Clone)]
+pub struct Remote {
+    /// The buckets.
+    pub store: Arc<dyn ObjectStore>,
+    /// The model registry.
+    pub registry: Arc<dyn Registry>,
+    /// The audit trail.
+    pub audit: Arc<dyn Audit>,
+    /// Who acts.
+    pub identity: Arc<dyn Identity>,
 }
 
 /// The OS user running this process.
@@ -111,6 +131,7 @@ impl Workspace {
             actor: RwLock::new(user.clone()),
             os_user: user,
             launcher: None,
+            remote: None,
         };
         ws.audit_policy_edits(&ws.config())?;
         Ok(ws)
@@ -127,6 +148,33 @@ impl Workspace {
     pub fn with_launcher(mut self, launcher: Launcher) -> Workspace {
         self.launcher = Some(launcher);
         self
+    }
+
+    /// Runs this workspace's jobs, deployments and endpoint against
+    /// another backend's store, registry, audit trail and identity.
+    pub fn with_remote(mut self, remote: Remote) -> Workspace {
+        self.remote = Some(remote);
+        self
+    }
+
+    /// The store jobs read and write: the remote one, else the folders.
+    pub fn object_store(&self) -> &dyn ObjectStore {
+        match &self.remote {
+            Some(r) => r.store.as_ref(),
+            None => &self.store,
+        }
+    }
+
+    /// The registry jobs register in: the remote one, else this workspace.
+    pub fn registry_port(&self) -> &dyn Registry {
+        match &self.remote {
+            Some(r) => r.registry.as_ref(),
+            None => self,
+        }
+    }
+
+    pub(crate) fn remote(&self) -> Option<&Remote> {
+        self.remote.as_ref()
     }
 
     /// The local backend: every port, backed by this workspace.
@@ -198,6 +246,9 @@ impl Workspace {
 
     /// Who is acting.
     pub fn actor(&self) -> String {
+        if let Some(r) = &self.remote {
+            return r.identity.actor();
+        }
         self.actor
             .read()
             .map(|a| a.clone())

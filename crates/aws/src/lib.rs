@@ -1,0 +1,196 @@
+//! `tablero-aws`: the AWS backend, and the only crate that knows the AWS
+//! SDK. Each port of `tablero_core::ports` on its service:
+//!
+//! | port | AWS |
+//! |---|---|
+//! | object store | S3, the three versioned buckets ([`s3`]) |
+//! | registry | SageMaker Model Registry, cards and artifacts in the models bucket ([`registry`]) |
+//! | audit | one object per event in the models bucket ([`audit`]) |
+//! | API keys | API Gateway keys and usage plans ([`keys`]) |
+//! | identity | the STS caller, `[aws.roles]`, the policy as a group tag ([`identity`]) |
+//! | jobs, deployer, monitor | still the workspace's (on this machine, against the S3 data and this registry) |
+//!
+//! The ports are synchronous; every SDK call runs on this crate's runtime
+//! ([`runtime`]) and fails with the product's error kinds ([`error`]):
+//! `permission` naming the IAM action, `offline` when AWS cannot be
+//! reached, `not_found`, `refused`.
+
+pub mod audit;
+pub mod clients;
+pub mod config;
+mod error;
+pub mod identity;
+pub mod keys;
+pub mod registry;
+mod runtime;
+pub mod s3;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tablero_core::ports::{
+    Audit, Backend, BackendError, BackendKind, Identity, ObjectStore, Registry, Result,
+};
+use tablero_core::store::Bucket;
+use tablero_local::{Remote, Workspace};
+
+pub use clients::{Clients, StaticCredentials};
+pub use config::AwsConfig;
+
+/// The AWS backend of the workspace at `root` (its `[aws]` table; its
+/// jobs, deployments and metrics stay in the workspace), with the
+/// credentials of `[aws] profile` or the standard chain, or `credentials`.
+pub fn open(root: &Path, credentials: Option<StaticCredentials>) -> Result<Backend> {
+    let ws = Workspace::open(root).map_err(BackendError::from)?;
+    let config = AwsConfig::load(&ws.config_path())?;
+    compose(ws, config, credentials)
+}
+
+/// The AWS backend over an open workspace and its `[aws]` table.
+pub fn compose(
+    ws: Workspace,
+    config: AwsConfig,
+    credentials: Option<StaticCredentials>,
+) -> Result<Backend> {
+    let clients = Clients::new(&config, credentials)?;
+    let caller = Arc::new(identity::Caller::fetch(&clients.sts)?);
+    let s3 = s3::S3Store::new(clients.s3.clone(), config.buckets.clone());
+    let audit: Arc<dyn Audit> = Arc::new(audit::S3Audit::new(s3.clone(), caller.clone()));
+    let registry: Arc<dyn Registry> = Arc::new(registry::SageMakerRegistry::new(
+        clients.sagemaker.clone(),
+        s3.clone(),
+        config.clone(),
+        audit.clone(),
+    ));
+    let identity: Arc<dyn Identity> = Arc::new(identity::AwsIdentity::new(
+        caller.clone(),
+        config.roles.clone(),
+        ws.config().limits.clone(),
+        clients.sagemaker.clone(),
+        config.sagemaker_group("default"),
+        audit.clone(),
+    ));
+    let keys = Arc::new(keys::ApiGatewayKeys::new(
+        clients.apigateway.clone(),
+        config.usage_plan_id.clone(),
+        caller,
+        audit.clone(),
+    ));
+    let store: Arc<dyn ObjectStore> = Arc::new(s3);
+    let ws = Arc::new(ws.with_remote(Remote {
+        store: store.clone(),
+        registry: registry.clone(),
+        audit: audit.clone(),
+        identity: identity.clone(),
+    }));
+    Ok(Backend {
+        kind: BackendKind::Aws,
+        location: format!(
+            "aws {} (s3://{}, s3://{}, s3://{}; {})",
+            config.region,
+            config.buckets.raw,
+            config.buckets.clean,
+            config.buckets.models,
+            config.model_package_group
+        ),
+        store,
+        jobs: ws.clone(),
+        registry,
+        deployer: ws.clone(),
+        monitor: ws,
+        keys,
+        audit,
+        identity,
+    })
+}
+
+/// One check of an `[aws]` table, as the Settings form shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Check {
+    /// The call, e.g. `sts:GetCallerIdentity`, `s3:ListBucket tablero-raw`.
+    pub call: String,
+    /// Whether it worked.
+    pub ok: bool,
+    /// Who the caller is, or why the call failed.
+    pub message: String,
+}
+
+/// Checks an `[aws]` table: STS GetCallerIdentity, then a listing of each
+/// bucket (and whether it is versioned). Each check says exactly which
+/// call failed and why.
+pub fn check(config: &AwsConfig) -> Vec<Check> {
+    let mut out = Vec::new();
+    let clients = match Clients::new(config, None) {
+        Ok(c) => c,
+        Err(e) => {
+            out.push(Check {
+                call: "load AWS configuration".into(),
+                ok: false,
+                message: e.to_string(),
+            });
+            return out;
+        }
+    };
+    match identity::Caller::fetch(&clients.sts) {
+        Ok(c) => {
+            let roles = config
+                .roles
+                .get(&c.principal)
+                .map(|r| r.iter().map(|r| r.name()).collect::<Vec<_>>().join(", "))
+                .unwrap_or_else(|| {
+                    "no [aws.roles] entry: every action is offered, IAM decides".into()
+                });
+            out.push(Check {
+                call: "sts:GetCallerIdentity".into(),
+                ok: true,
+                message: format!("{} ({}); roles: {roles}", c.actor, c.arn),
+            });
+        }
+        Err(e) => {
+            out.push(Check {
+                call: "sts:GetCallerIdentity".into(),
+                ok: false,
+                message: e.to_string(),
+            });
+            return out;
+        }
+    }
+    for bucket in Bucket::ALL {
+        let name = config.buckets.name(bucket).to_string();
+        let s3 = clients.s3.clone();
+        let n = name.clone();
+        let listed = runtime::block_on(async move {
+            let what = format!("list s3://{n}");
+            s3.list_objects_v2()
+                .bucket(&n)
+                .max_keys(1)
+                .send()
+                .await
+                .map_err(|e| {
+                    error::classify(
+                        e,
+                        error::Call {
+                            iam: "s3:ListBucket",
+                            what: &what,
+                        },
+                    )
+                })?;
+            let v = s3.get_bucket_versioning().bucket(&n).send().await.ok();
+            Ok(v.and_then(|v| v.status().map(|s| s.as_str().to_string())))
+        });
+        out.push(match listed {
+            Ok(Some(status)) if status == "Enabled" => Check {
+                call: format!("s3:ListBucket {name}"),
+                ok: true,
+                message: format!("{bucket} bucket readable, versioned"),
+            },
+            Ok(_) => Check {
+                call: format!("s3:ListBucket {name}"),
+                ok: false,
+                message: format!("{bucket} bucket readable but not versioned: deletions could not be undone; turn versioning on"),
+            },
+            Err(e) => Check { call: format!("s3:ListBucket {name}"), ok: false, message: e.to_string() },
+        });
+    }
+    out
+}

@@ -1,0 +1,284 @@
+//! Tests over the wire: moto's standalone server on 127.0.0.1 (a random
+//! port, one server per test process: nextest runs each test in its own),
+//! stopped when the process ends (it reads its stdin until EOF). Each
+//! harness makes its own buckets, model package group and usage plan, so
+//! nothing is shared between tests.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use tablero_aws::{AwsConfig, Clients, StaticCredentials};
+use tablero_conformance::suite::{Harness, Persona};
+use tablero_core::ports::{Backend, Role};
+use tablero_core::store::{Bucket, ObjectKey};
+
+pub const REGION: &str = "us-east-1";
+
+/// A moto server of this process.
+pub struct Moto {
+    pub url: String,
+    _child: Child,
+}
+
+/// The python with moto installed: `TABLERO_MOTO_PYTHON`, else python3.
+fn python() -> String {
+    std::env::var("TABLERO_MOTO_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+const SERVE: &str = r#"
+import sys, os
+from moto.server import ThreadedMotoServer
+s = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[1]), verbose=False)
+s.start()
+print("ready", flush=True)
+sys.stdin.read()
+s.stop()
+os._exit(0)
+"#;
+
+impl Moto {
+    /// Starts a server with `env` (e.g. `INITIAL_NO_AUTH_ACTION_COUNT`).
+    pub fn start(env: &[(&str, &str)]) -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = Command::new(python());
+        cmd.args(["-c", SERVE, &port.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap_or_else(|e| {
+            panic!("cannot start moto with {} ({e}): pip install 'moto[server]==5.2.5' (scripts/setup.sh does)", python())
+        });
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "moto did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto {
+            url: format!("http://127.0.0.1:{port}"),
+            _child: child,
+        }
+    }
+
+    /// This process's server (no IAM enforcement).
+    pub fn shared() -> &'static Moto {
+        static MOTO: OnceLock<Moto> = OnceLock::new();
+        MOTO.get_or_init(|| {
+            // Never ask an instance metadata service for anything.
+            std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+            Moto::start(&[])
+        })
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        if let Some(stdin) = self._child.stdin.as_mut() {
+            let _ = stdin.flush();
+        }
+        let _ = self._child.kill();
+        let _ = self._child.wait();
+    }
+}
+
+pub fn admin_credentials() -> StaticCredentials {
+    StaticCredentials {
+        access_key_id: "AKIAADMINTESTKEY0000".into(),
+        secret_access_key: "secret".into(),
+        session_token: None,
+    }
+}
+
+/// A random lowercase suffix for names.
+pub fn suffix() -> String {
+    let mut b = [0u8; 6];
+    getrandom::fill(&mut b).unwrap();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// An `[aws]` table for moto at `url` with fresh names.
+pub fn config(url: &str, tag: &str) -> AwsConfig {
+    let s = format!("{tag}-{}", suffix());
+    let text = format!(
+        "[aws]\nregion = \"{REGION}\"\nendpoint_url = \"{url}\"\nmodel_package_group = \"tablero-{s}\"\n\
+         [aws.buckets]\nraw = \"raw-{s}\"\nclean = \"clean-{s}\"\nmodels = \"models-{s}\"\n"
+    );
+    AwsConfig::parse(&text, "test").unwrap()
+}
+
+/// Creates the buckets (versioned), the group and a usage plan; returns
+/// the config with the plan.
+pub fn provision(mut cfg: AwsConfig, creds: &StaticCredentials) -> AwsConfig {
+    let clients = Clients::new(&cfg, Some(creds.clone())).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let plan = rt.block_on(async {
+        for b in Bucket::ALL {
+            let name = cfg.buckets.name(b).to_string();
+            clients
+                .s3
+                .create_bucket()
+                .bucket(&name)
+                .send()
+                .await
+                .unwrap();
+            clients
+                .s3
+                .put_bucket_versioning()
+                .bucket(&name)
+                .versioning_configuration(
+                    aws_sdk_s3::types::VersioningConfiguration::builder()
+                        .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+        clients
+            .sagemaker
+            .create_model_package_group()
+            .model_package_group_name(&cfg.model_package_group)
+            .send()
+            .await
+            .unwrap();
+        let api = clients
+            .apigateway
+            .create_rest_api()
+            .name("tablero")
+            .send()
+            .await
+            .unwrap();
+        let plan = clients
+            .apigateway
+            .create_usage_plan()
+            .name("tablero-keys")
+            .throttle(
+                aws_sdk_apigateway::types::ThrottleSettings::builder()
+                    .rate_limit(100.0)
+                    .burst_limit(200)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        (
+            api.id().unwrap().to_string(),
+            plan.id().unwrap().to_string(),
+        )
+    });
+    cfg.rest_api_id = Some(plan.0);
+    cfg.usage_plan_id = Some(plan.1);
+    cfg
+}
+
+/// Credentials of role `role` assumed with session name `session`.
+pub fn assume(
+    cfg: &AwsConfig,
+    admin: &StaticCredentials,
+    role: &str,
+    session: &str,
+) -> StaticCredentials {
+    let clients = Clients::new(cfg, Some(admin.clone())).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let out = clients
+            .sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::123456789012:role/{role}"))
+            .role_session_name(session)
+            .send()
+            .await
+            .unwrap();
+        let c = out.credentials().unwrap();
+        StaticCredentials {
+            access_key_id: c.access_key_id().to_string(),
+            secret_access_key: c.secret_access_key().to_string(),
+            session_token: Some(c.session_token().to_string()),
+        }
+    })
+}
+
+/// A workspace at `root` configured for `cfg`.
+pub fn workspace(root: &Path, cfg: &AwsConfig) {
+    tablero_local::Workspace::init(root).unwrap();
+    cfg.save(&root.join("tablero.toml")).unwrap();
+}
+
+/// The conformance harness: a workspace on moto, one assumed role per
+/// persona (`tablero-<persona>-<suffix>`, session name the persona's),
+/// `[aws.roles]` mapping each role to the persona's roles.
+pub struct AwsHarness {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub cfg: AwsConfig,
+    creds: Vec<(Persona, StaticCredentials)>,
+}
+
+impl AwsHarness {
+    pub fn new() -> AwsHarness {
+        let moto = Moto::shared();
+        let admin = admin_credentials();
+        let mut cfg = provision(config(&moto.url, "c"), &admin);
+        let s = suffix();
+        let mut creds = Vec::new();
+        for p in Persona::ALL {
+            let role = format!("tablero-{}-{s}", p.name());
+            cfg.roles.insert(role.clone(), p.roles().to_vec());
+            creds.push((p, assume(&cfg, &admin, &role, p.name())));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("ws");
+        workspace(&root, &cfg);
+        AwsHarness {
+            _dir: dir,
+            root,
+            cfg,
+            creds,
+        }
+    }
+}
+
+impl Harness for AwsHarness {
+    fn backend(&self, who: Persona) -> Backend {
+        let creds = self
+            .creds
+            .iter()
+            .find(|(p, _)| *p == who)
+            .map(|(_, c)| c.clone())
+            .unwrap();
+        tablero_aws::open(&self.root, Some(creds)).unwrap()
+    }
+
+    fn archive(&self, bucket: Bucket, key: &ObjectKey) -> bool {
+        let clients = Clients::new(&self.cfg, Some(admin_credentials())).unwrap();
+        tablero_aws::s3::S3Store::new(clients.s3, self.cfg.buckets.clone())
+            .archive(bucket, key, "GLACIER")
+            .unwrap();
+        true
+    }
+}
+
+pub fn roles_of(p: Persona) -> Vec<Role> {
+    p.roles().to_vec()
+}
