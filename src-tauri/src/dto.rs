@@ -182,6 +182,8 @@ mod tests {
             tablero_app::charts::Written,
             tablero_app::time::TimeRange,
             tablero_core::ports::EndpointStopped,
+            tablero_core::ports::SettingsCheck,
+            tablero_core::ports::BackendKind,
             tablero_core::ports::ErrorKind,
             tablero_core::store::Page,
             tablero_core::store::Bucket,

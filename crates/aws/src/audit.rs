@@ -9,7 +9,7 @@ use tablero_core::ports::{Audit, AuditEntry, AuditEvent, BackendError, Result};
 use tablero_core::store::{Bucket, ObjectKey};
 
 use crate::clients::random_id;
-use crate::identity::Caller;
+use crate::identity::Callers;
 use crate::s3::S3Store;
 
 /// Where the trail lives in the models bucket.
@@ -19,12 +19,12 @@ pub const PREFIX: &str = "audit/";
 #[derive(Clone)]
 pub struct S3Audit {
     store: S3Store,
-    caller: Arc<Caller>,
+    caller: Arc<Callers>,
 }
 
 impl S3Audit {
     /// The trail, written as `caller`.
-    pub fn new(store: S3Store, caller: Arc<Caller>) -> S3Audit {
+    pub fn new(store: S3Store, caller: Arc<Callers>) -> S3Audit {
         S3Audit { store, caller }
     }
 }
@@ -41,11 +41,12 @@ fn key_of(at: &chrono::DateTime<chrono::Utc>) -> String {
 
 impl Audit for S3Audit {
     fn append_audit(&self, event: &AuditEvent) -> Result<()> {
+        let caller = self.caller.get()?;
         let at = chrono::Utc::now();
         let entry = AuditEntry {
             at: at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            actor: self.caller.actor.clone(),
-            os_user: self.caller.arn.clone(),
+            actor: caller.actor.clone(),
+            os_user: caller.arn.clone(),
             action: event.action.clone(),
             target: event.target.clone(),
             before: event.before.clone(),

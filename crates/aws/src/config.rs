@@ -163,6 +163,15 @@ impl AwsConfig {
             .map_err(|e| BackendError::refused(format!("{}: {e}", path.display())))
     }
 
+    /// This table as TOML (`[aws]` and its sub-tables).
+    pub fn to_toml(&self) -> String {
+        let mut doc = toml::Table::new();
+        if let Ok(v) = toml::Value::try_from(self) {
+            doc.insert("aws".into(), v);
+        }
+        toml::to_string(&doc).unwrap_or_default()
+    }
+
     /// The SageMaker group behind Tablero's group `group`.
     pub fn sagemaker_group(&self, group: &str) -> String {
         if group == "default" {

@@ -86,9 +86,46 @@ impl Caller {
     }
 }
 
+/// The caller, asked of STS once it answers: a backend opens without a
+/// network (the panel starts and shows AWS as unreachable), and nothing
+/// is written under a name STS has not confirmed.
+pub struct Callers {
+    sts: aws_sdk_sts::Client,
+    known: std::sync::OnceLock<Arc<Caller>>,
+}
+
+impl Callers {
+    /// Asks `sts` when first needed.
+    pub fn new(sts: aws_sdk_sts::Client) -> Callers {
+        Callers {
+            sts,
+            known: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Already known (tests, a caller checked elsewhere).
+    pub fn known(sts: aws_sdk_sts::Client, caller: Caller) -> Callers {
+        let known = std::sync::OnceLock::new();
+        let _ = known.set(Arc::new(caller));
+        Callers { sts, known }
+    }
+
+    /// The caller; `offline` or `permission` while STS cannot say.
+    pub fn get(&self) -> Result<Arc<Caller>> {
+        if let Some(c) = self.known.get() {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(Caller::fetch(&self.sts)?);
+        Ok(self.known.get_or_init(|| c).clone())
+    }
+}
+
+/// Shown as the actor while STS cannot be reached.
+pub const UNKNOWN_ACTOR: &str = "(AWS unreachable)";
+
 /// The identity port on AWS.
 pub struct AwsIdentity {
-    caller: Arc<Caller>,
+    caller: Arc<Callers>,
     roles: BTreeMap<String, Vec<Role>>,
     limits: Limits,
     sagemaker: aws_sdk_sagemaker::Client,
@@ -100,7 +137,7 @@ impl AwsIdentity {
     /// The identity of `caller`, its roles from `[aws.roles]`, the policy
     /// in the tags of SageMaker group `group`.
     pub fn new(
-        caller: Arc<Caller>,
+        caller: Arc<Callers>,
         roles: BTreeMap<String, Vec<Role>>,
         limits: Limits,
         sagemaker: aws_sdk_sagemaker::Client,
@@ -117,14 +154,10 @@ impl AwsIdentity {
         }
     }
 
-    /// The caller.
-    pub fn caller(&self) -> &Caller {
-        &self.caller
-    }
-
     /// The caller's Tablero roles, when `[aws.roles]` maps its role.
-    pub fn mapped_roles(&self) -> Option<&Vec<Role>> {
-        self.roles.get(&self.caller.principal)
+    pub fn mapped_roles(&self) -> Option<Vec<Role>> {
+        let c = self.caller.get().ok()?;
+        self.roles.get(&c.principal).cloned()
     }
 
     fn group_arn(&self) -> Result<Option<String>> {
@@ -185,17 +218,21 @@ impl AwsIdentity {
 
 impl Identity for AwsIdentity {
     fn actor(&self) -> String {
-        self.caller.actor.clone()
+        self.caller
+            .get()
+            .map_or_else(|_| UNKNOWN_ACTOR.into(), |c| c.actor.clone())
     }
 
     fn os_user(&self) -> String {
-        self.caller.arn.clone()
+        self.caller
+            .get()
+            .map_or_else(|_| UNKNOWN_ACTOR.into(), |c| c.arn.clone())
     }
 
     fn users(&self) -> BTreeMap<String, Vec<Role>> {
         let mut users = self.roles.clone();
-        if let Some(r) = self.mapped_roles() {
-            users.insert(self.caller.actor.clone(), r.clone());
+        if let (Some(r), Ok(c)) = (self.mapped_roles(), self.caller.get()) {
+            users.insert(c.actor.clone(), r);
         }
         users
     }
@@ -213,6 +250,7 @@ impl Identity for AwsIdentity {
     }
 
     fn authorize(&self, action: Action) -> Result<()> {
+        let caller = self.caller.get()?;
         let Some(held) = self.mapped_roles() else {
             // Not mapped: IAM decides, and its refusal names the permission.
             return Ok(());
@@ -230,9 +268,9 @@ impl Identity for AwsIdentity {
         Err(BackendError::permission(
             format!(
                 "{} cannot {}: it needs the {role} role ([aws.roles] maps the IAM role {} to {})",
-                self.caller.actor,
+                caller.actor,
                 action.describe(),
-                self.caller.principal,
+                caller.principal,
                 held.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")
             ),
             role,
@@ -245,7 +283,7 @@ impl Identity for AwsIdentity {
             format!(
                 "cannot act as {user:?}: on the AWS backend you are who your AWS credentials say ({}); \
                  use another profile (AWS_PROFILE or [aws] profile) instead of --as",
-                self.caller.actor
+                self.actor()
             ),
         ))
     }

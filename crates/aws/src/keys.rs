@@ -14,7 +14,7 @@ use tablero_core::ports::{
 
 use crate::clients::{now, random_id};
 use crate::error::{classify, Call};
-use crate::identity::Caller;
+use crate::identity::Callers;
 use crate::runtime::block_on;
 
 /// What Tablero keeps in a key's description.
@@ -33,7 +33,7 @@ struct Note {
 pub struct ApiGatewayKeys {
     client: aws_sdk_apigateway::Client,
     usage_plan: Option<String>,
-    caller: std::sync::Arc<Caller>,
+    caller: std::sync::Arc<Callers>,
     audit: std::sync::Arc<dyn Audit>,
 }
 
@@ -50,7 +50,7 @@ impl ApiGatewayKeys {
     pub fn new(
         client: aws_sdk_apigateway::Client,
         usage_plan: Option<String>,
-        caller: std::sync::Arc<Caller>,
+        caller: std::sync::Arc<Callers>,
         audit: std::sync::Arc<dyn Audit>,
     ) -> ApiGatewayKeys {
         ApiGatewayKeys {
@@ -134,7 +134,7 @@ impl ApiKeys for ApiGatewayKeys {
         let (client, key_name, caller) = (
             self.client.clone(),
             name.to_string(),
-            self.caller.actor.clone(),
+            self.caller.get()?.actor.clone(),
         );
         let name = key_name.clone();
         let secret = value.clone();

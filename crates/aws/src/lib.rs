@@ -53,7 +53,7 @@ pub fn compose(
     credentials: Option<StaticCredentials>,
 ) -> Result<Backend> {
     let clients = Clients::new(&config, credentials)?;
-    let caller = Arc::new(identity::Caller::fetch(&clients.sts)?);
+    let caller = Arc::new(identity::Callers::new(clients.sts.clone()));
     let s3 = s3::S3Store::new(clients.s3.clone(), config.buckets.clone());
     let audit: Arc<dyn Audit> = Arc::new(audit::S3Audit::new(s3.clone(), caller.clone()));
     let registry: Arc<dyn Registry> = Arc::new(registry::SageMakerRegistry::new(
@@ -104,16 +104,7 @@ pub fn compose(
     })
 }
 
-/// One check of an `[aws]` table, as the Settings form shows it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Check {
-    /// The call, e.g. `sts:GetCallerIdentity`, `s3:ListBucket tablero-raw`.
-    pub call: String,
-    /// Whether it worked.
-    pub ok: bool,
-    /// Who the caller is, or why the call failed.
-    pub message: String,
-}
+pub use tablero_core::ports::SettingsCheck as Check;
 
 /// Checks an `[aws]` table: STS GetCallerIdentity, then a listing of each
 /// bucket (and whether it is versioned). Each check says exactly which
@@ -175,8 +166,22 @@ pub fn check(config: &AwsConfig) -> Vec<Check> {
                         },
                     )
                 })?;
-            let v = s3.get_bucket_versioning().bucket(&n).send().await.ok();
-            Ok(v.and_then(|v| v.status().map(|s| s.as_str().to_string())))
+            let what = format!("read the versioning of s3://{n}");
+            match s3.get_bucket_versioning().bucket(&n).send().await {
+                Ok(v) => Ok(Some(
+                    v.status().map_or("Suspended", |s| s.as_str()).to_string(),
+                )),
+                // An answer that is not S3's usual document (some
+                // S3-compatible stores): readable, versioning unknown.
+                Err(e) if error::parts(&e).2 == Some(200) => Ok(None),
+                Err(e) => Err(error::classify(
+                    e,
+                    error::Call {
+                        iam: "s3:GetBucketVersioning",
+                        what: &what,
+                    },
+                )),
+            }
         });
         out.push(match listed {
             Ok(Some(status)) if status == "Enabled" => Check {
@@ -184,7 +189,12 @@ pub fn check(config: &AwsConfig) -> Vec<Check> {
                 ok: true,
                 message: format!("{bucket} bucket readable, versioned"),
             },
-            Ok(_) => Check {
+            Ok(None) => Check {
+                call: format!("s3:ListBucket {name}"),
+                ok: true,
+                message: format!("{bucket} bucket readable (its versioning could not be read: a deletion is undone only if it is versioned)"),
+            },
+            Ok(Some(_)) => Check {
                 call: format!("s3:ListBucket {name}"),
                 ok: false,
                 message: format!("{bucket} bucket readable but not versioned: deletions could not be undone; turn versioning on"),

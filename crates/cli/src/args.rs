@@ -24,7 +24,7 @@ pub(crate) struct Cli {
     /// Act as another configured user (only when [policy] allow_as = true).
     #[arg(long = "as", global = true, value_name = "USER")]
     pub(crate) as_user: Option<String>,
-    /// Backend: local (default: `[backend] kind` in the workspace's
+    /// Backend: local or aws (default: `[backend] kind` in the workspace's
     /// tablero.toml, else $TABLERO_BACKEND overriding it, else local).
     #[arg(long, global = true, value_name = "KIND")]
     pub(crate) backend: Option<String>,
@@ -65,6 +65,9 @@ pub(crate) enum Command {
     /// What the endpoint saw: per-interval metrics and drift.
     #[command(subcommand)]
     Monitor(MonitorCommand),
+    /// The AWS backend's settings (the `[aws]` table, docs/aws.md).
+    #[command(subcommand)]
+    Aws(AwsCommand),
     /// Run the whole product on the bundled sample in a fresh workspace.
     Demo {
         /// Seconds of traffic to send.
@@ -455,4 +458,12 @@ pub(crate) enum JobsCommand {
         /// Job id.
         id: String,
     },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AwsCommand {
+    /// Check the `[aws]` table: who the credentials are (STS
+    /// GetCallerIdentity) and each bucket (listed, versioned); exits 1
+    /// when a check fails, saying which call and why.
+    Check,
 }

@@ -511,10 +511,17 @@ pub fn comparison(c: &Comparison) {
 
 pub fn init(i: &tablero_app::session::Initialised) {
     println!("Workspace ready at {} ({} backend)", i.workspace, i.backend);
-    println!(
-        "  config: {} (you, {}, are analyst, ml_lead and ops)",
-        i.config, i.user
-    );
+    if i.backend == tablero_core::ports::BackendKind::Aws {
+        println!(
+            "  config: {} (you are {}: your AWS credentials; [aws.roles] maps IAM roles to Tablero roles)",
+            i.config, i.user
+        );
+    } else {
+        println!(
+            "  config: {} (you, {}, are analyst, ml_lead and ops)",
+            i.config, i.user
+        );
+    }
     println!("  next:   tablero data upload FILE.csv");
 }
 
@@ -825,5 +832,12 @@ pub fn promotion_diff(d: &tablero_core::monitor::PromotionDiff) {
             d.drift.live_records,
             tablero_core::monitor::MIN_LIVE_RECORDS
         );
+    }
+}
+
+pub fn aws_checks(checks: &Vec<tablero_core::ports::SettingsCheck>) {
+    for c in checks {
+        let mark = if c.ok { "ok  " } else { "FAIL" };
+        println!("{mark} {}: {}", c.call, c.message);
     }
 }

@@ -23,7 +23,7 @@ use clap::Parser;
 use tablero_app::session::{ErrorReply, Refusal};
 use tablero_core::ports::{Backend, ErrorKind};
 
-use crate::args::{Cli, Command, EndpointCommand};
+use crate::args::{AwsCommand, Cli, Command, EndpointCommand};
 use crate::failure::Failure;
 
 fn main() -> ExitCode {
@@ -115,6 +115,12 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Keys(c) => cmd::deploy::keys(cli, c),
         Command::Monitor(c) => cmd::monitor::run(cli, c),
         Command::Audit { since } => cmd::monitor::audit(cli, since),
+        Command::Aws(AwsCommand::Check) => {
+            let checks = backend::aws_check(&root(cli))?;
+            let failed = checks.iter().any(|c| !c.ok);
+            emit(cli, &checks, human::aws_checks);
+            Ok(u8::from(failed))
+        }
         Command::Demo { seconds, port } => {
             let out = demo::run(
                 &root(cli),

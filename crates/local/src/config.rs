@@ -116,3 +116,24 @@ pub fn backend_kind(root: &Path) -> Result<Option<String>> {
     })?;
     Ok(only.backend.map(|b| b.kind))
 }
+
+/// Sets `[backend] kind` in the `tablero.toml` at `root`, keeping every
+/// other table as written.
+pub fn set_backend_kind(
+    root: &Path,
+    kind: &str,
+) -> std::result::Result<(), tablero_core::ports::BackendError> {
+    let path = root.join(crate::workspace::CONFIG_FILE);
+    let refused =
+        |m: String| tablero_core::ports::BackendError::refused(format!("{}: {m}", path.display()));
+    let text = std::fs::read_to_string(&path).map_err(|e| refused(e.to_string()))?;
+    let mut doc: toml::Table = toml::from_str(&text).map_err(|e| refused(e.to_string()))?;
+    let mut backend = toml::Table::new();
+    backend.insert("kind".into(), toml::Value::String(kind.to_string()));
+    doc.insert("backend".into(), toml::Value::Table(backend));
+    let out = toml::to_string(&doc).map_err(|e| refused(e.to_string()))?;
+    let tmp = path.with_extension("toml.tmp");
+    std::fs::write(&tmp, out)
+        .and_then(|_| std::fs::rename(&tmp, &path))
+        .map_err(|e| refused(e.to_string()))
+}

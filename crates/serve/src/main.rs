@@ -36,10 +36,18 @@ fn main() -> anyhow::Result<()> {
     let env = std::env::var("TABLERO_BACKEND").ok();
     let kind =
         tablero_local::choose_backend(&args.workspace, args.backend.as_deref(), env.as_deref())?;
+    let ws = tablero_local::Workspace::open(&args.workspace).context("opening the workspace")?;
     let backend = match kind {
-        BackendKind::Local => tablero_local::Workspace::open(&args.workspace)
-            .context("opening the workspace")?
-            .into_backend(),
+        BackendKind::Local => ws.into_backend(),
+        #[cfg(feature = "aws")]
+        BackendKind::Aws => {
+            let config = tablero_aws::AwsConfig::load(&ws.config_path())?;
+            tablero_aws::compose(ws, config, None)?
+        }
+        #[cfg(not(feature = "aws"))]
+        BackendKind::Aws => anyhow::bail!(
+            "this build of tablero-serve has no AWS backend: build it with --features aws"
+        ),
     };
     let state = tablero_local::endpoint::state_file(&args.workspace);
     tablero_serve::run(

@@ -80,3 +80,64 @@ pub async fn notifications(panel: State<'_, Panel>) -> Reply<Notifications> {
 pub async fn settings(panel: State<'_, Panel>) -> Reply<SettingsView> {
     panel.with(|b| Ok(session::settings(b))).await
 }
+
+/// The workspace's `[aws]` table as TOML, or an example to start from.
+#[tauri::command]
+pub async fn aws_settings(panel: State<'_, Panel>) -> Reply<String> {
+    let root = panel.opened().root.clone();
+    tauri::async_runtime::spawn_blocking(move || crate::backend::aws_settings(&root))
+        .await
+        .map_err(|e| UiError::refused(e.to_string()))?
+}
+
+/// Checks an `[aws]` table without saving it: STS GetCallerIdentity, then
+/// a listing of each bucket; each check says which call failed and why.
+#[tauri::command]
+pub async fn aws_check(text: String) -> Reply<Vec<tablero_core::ports::SettingsCheck>> {
+    tauri::async_runtime::spawn_blocking(move || crate::backend::aws_check(&text))
+        .await
+        .map_err(|e| UiError::refused(e.to_string()))?
+}
+
+/// Saves an `[aws]` table into the workspace's tablero.toml (keeping the
+/// rest), selects the AWS backend and opens it.
+#[tauri::command]
+pub async fn aws_save(panel: State<'_, Panel>, text: String) -> Reply<Session> {
+    let root = panel.opened().root.clone();
+    let save_root = root.clone();
+    tauri::async_runtime::spawn_blocking(move || crate::backend::aws_save(&save_root, &text))
+        .await
+        .map_err(|e| UiError::refused(e.to_string()))??;
+    reopen(&panel, root).await
+}
+
+/// Selects the workspace's backend (`[backend] kind` in its tablero.toml)
+/// and opens it.
+#[tauri::command]
+pub async fn backend_select(
+    panel: State<'_, Panel>,
+    kind: tablero_core::ports::BackendKind,
+) -> Reply<Session> {
+    let root = panel.opened().root.clone();
+    let at = root.clone();
+    tauri::async_runtime::spawn_blocking(move || crate::backend::select(&at, kind))
+        .await
+        .map_err(|e| UiError::refused(e.to_string()))??;
+    reopen(&panel, root).await
+}
+
+async fn reopen(panel: &State<'_, Panel>, root: std::path::PathBuf) -> Reply<Session> {
+    let kind = panel.kind.clone();
+    let program = panel.program.clone();
+    let opened = tauri::async_runtime::spawn_blocking(move || -> Reply<_> {
+        let backend = crate::backend::open(&root, kind.as_deref(), &program)?;
+        Ok(Opened { root, backend })
+    })
+    .await
+    .map_err(|e| UiError::refused(e.to_string()))??;
+    let reply = session::session(&opened.backend);
+    if let Ok(mut current) = panel.current.write() {
+        *current = Arc::new(opened);
+    }
+    Ok(reply)
+}

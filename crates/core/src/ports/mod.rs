@@ -113,6 +113,20 @@ impl fmt::Display for BackendKind {
     }
 }
 
+/// One check of a backend's settings, as the Settings form and
+/// `tablero aws check` show it: the call made, whether it worked, and
+/// who the caller is or exactly why the call failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SettingsCheck {
+    /// The call, e.g. `sts:GetCallerIdentity`, `s3:ListBucket acme-raw`.
+    pub call: String,
+    /// Whether it worked.
+    pub ok: bool,
+    /// What it found, or why it failed.
+    pub message: String,
+}
+
 /// One backend: a port of each kind. Cloning shares them.
 #[derive(Clone)]
 pub struct Backend {

@@ -3,4 +3,4 @@
 /**
  * Which backend a workspace runs on.
  */
-export type BackendKind = "local";
+export type BackendKind = "local" | "aws";
