@@ -263,15 +263,12 @@ impl SageMakerRegistry {
         Ok(s)
     }
 
-    fn claimed(&self, prefix: &str) -> Result<Option<Claimed>> {
-        match self.store.read(
-            Bucket::Models,
-            &ObjectKey::new(&format!("{prefix}/decision.json"))?,
-        ) {
-            Ok(bytes) => Ok(serde_json::from_slice(&bytes).ok()),
-            Err(e) if e.kind() == tablero_core::ports::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+    /// The decision claimed on a version, and the claim's ETag.
+    fn claimed(&self, prefix: &str) -> Result<Option<(Claimed, String)>> {
+        Ok(self
+            .store
+            .read_tagged(Bucket::Models, &format!("{prefix}/decision.json"))?
+            .and_then(|(bytes, etag)| Some((serde_json::from_slice(&bytes).ok()?, etag))))
     }
 
     fn to_version(&self, group: &str, p: &Package) -> Result<ModelVersion> {
@@ -282,20 +279,11 @@ impl SageMakerRegistry {
             ))
         })?;
         let s = self.summary(&prefix)?;
-        let mut status = p.status.unwrap_or(ApprovalStatus::PendingManualApproval);
-        let mut decided_by = p.props.get(P_DECIDED_BY).cloned();
-        let mut decided_at = p.props.get(P_DECIDED_AT).cloned();
-        let mut comment = p.description.clone().filter(|_| decided_by.is_some());
-        if status == ApprovalStatus::PendingManualApproval {
-            // A decision claimed whose SageMaker update did not happen
-            // (the process died between): the claim is the decision.
-            if let Some(c) = self.claimed(&prefix)? {
-                status = c.status;
-                decided_by = Some(c.by);
-                decided_at = Some(c.at);
-                comment = Some(c.comment);
-            }
-        }
+        // SageMaker's status is the truth; a claim only orders deciders.
+        let status = p.status.unwrap_or(ApprovalStatus::PendingManualApproval);
+        let decided_by = p.props.get(P_DECIDED_BY).cloned();
+        let decided_at = p.props.get(P_DECIDED_AT).cloned();
+        let comment = p.description.clone().filter(|_| decided_by.is_some());
         Ok(ModelVersion {
             group: group.to_string(),
             version: p.version,
@@ -355,6 +343,13 @@ async fn describe(sm: &aws_sdk_sagemaker::Client, arn: &str) -> Result<Package> 
             .cloned()
             .unwrap_or_default(),
     })
+}
+
+/// A claim older than a minute whose decision SageMaker never recorded.
+fn stale(at: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(at)
+        .map(|t| chrono::Utc::now().signed_duration_since(t) > chrono::Duration::seconds(60))
+        .unwrap_or(true)
 }
 
 fn num(x: f64) -> String {
@@ -515,11 +510,35 @@ impl Registry for SageMakerRegistry {
             comment: decision.comment.clone(),
         };
         let bytes = serde_json::to_vec(&claim).map_err(|e| BackendError::refused(e.to_string()))?;
-        if !self
+        let claim_key = format!("{prefix}/decision.json");
+        let won = self
             .store
-            .put_if_absent(Bucket::Models, &format!("{prefix}/decision.json"), bytes)?
-        {
-            return Ok(Decided::AlreadyDecided(self.version(group, version)?));
+            .put_if_absent(Bucket::Models, &claim_key, bytes.clone())?
+            || {
+                // Claimed before: decided since, being decided now, or a claim
+                // whose decider stopped before SageMaker recorded it (stale
+                // after a minute, then taken over, atomically by its ETag).
+                let current = self.version(group, version)?;
+                if current.status != ApprovalStatus::PendingManualApproval {
+                    return Ok(Decided::AlreadyDecided(current));
+                }
+                match self.claimed(&prefix)? {
+                Some((c, etag)) if stale(&c.at) => {
+                    self.store.put_if_match(Bucket::Models, &claim_key, bytes, &etag)?
+                }
+                Some((c, _)) => {
+                    return Err(BackendError::refused(format!(
+                        "{} is recording a decision on version {version} of {group} (since {}); try again in a minute",
+                        c.by, c.at
+                    )))
+                }
+                None => self.store.put_if_absent(Bucket::Models, &claim_key, bytes)?,
+            }
+            };
+        if !won {
+            return Err(BackendError::refused(format!(
+                "another decision on version {version} of {group} is being recorded; try again in a minute"
+            )));
         }
         let mut props = p.props.clone();
         props.insert(P_DECIDED_BY.into(), decision.by.clone());
@@ -551,7 +570,8 @@ impl Registry for SageMakerRegistry {
             Ok(())
         })
         .inspect_err(|_| {
-            // Not applied: give the claim back so the decision can be retried.
+            // Not applied: give the claim back so the decision can be
+            // retried (if this fails too, the claim goes stale in a minute).
             if let Ok(k) = ObjectKey::new(&format!("{prefix}/decision.json")) {
                 let _ = self.store.delete(Bucket::Models, &k);
             }

@@ -280,6 +280,80 @@ impl S3Store {
         })
     }
 
+    /// Puts `bytes` at `key` only when the object there still has ETag
+    /// `etag` (`If-Match`); `false` when it changed.
+    pub fn put_if_match(
+        &self,
+        bucket: Bucket,
+        key: &str,
+        bytes: Vec<u8>,
+        etag: &str,
+    ) -> Result<bool> {
+        let (s3, name, key) = (
+            self.s3.clone(),
+            self.bucket_name(bucket).to_string(),
+            key.to_string(),
+        );
+        let (shown, etag) = (Self::shown(bucket, &key), etag.to_string());
+        block_on(async move {
+            let what = format!("write {shown}");
+            match s3
+                .put_object()
+                .bucket(&name)
+                .key(&key)
+                .if_match(etag)
+                .content_type("application/json")
+                .body(ByteStream::from(bytes))
+                .send()
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) if is_precondition_failed(&e) || is_not_found(&e) => Ok(false),
+                Err(e) => Err(classify(
+                    e,
+                    Call {
+                        iam: "s3:PutObject",
+                        what: &what,
+                    },
+                )),
+            }
+        })
+    }
+
+    /// An object and its ETag; `None` when there is none.
+    pub fn read_tagged(&self, bucket: Bucket, key: &str) -> Result<Option<(Vec<u8>, String)>> {
+        let (s3, name, key) = (
+            self.s3.clone(),
+            self.bucket_name(bucket).to_string(),
+            key.to_string(),
+        );
+        let shown = Self::shown(bucket, &key);
+        block_on(async move {
+            let what = format!("read {shown}");
+            let out = match s3.get_object().bucket(&name).key(&key).send().await {
+                Ok(o) => o,
+                Err(e) if is_not_found(&e) => return Ok(None),
+                Err(e) => {
+                    return Err(classify(
+                        e,
+                        Call {
+                            iam: "s3:GetObject",
+                            what: &what,
+                        },
+                    ))
+                }
+            };
+            let etag = out.e_tag().unwrap_or_default().to_string();
+            let bytes = out
+                .body
+                .collect()
+                .await
+                .map_err(|e| BackendError::new(ErrorKind::Offline, format!("cannot {what}: {e}")))?
+                .into_bytes();
+            Ok(Some((bytes.to_vec(), etag)))
+        })
+    }
+
     /// Every key under `prefix` of `bucket` (all pages), with its time.
     pub fn keys(
         &self,

@@ -1,0 +1,300 @@
+//! The persona policies of packaging/aws/policies, enforced: moto's server
+//! checks every call against the caller's IAM policies once
+//! `/moto-api/reset-auth` turns enforcement on. moto checks S3 actions
+//! against their bucket and key ARNs, but other services' against `*` and
+//! treats a statement with a Condition as a deny, so the policies are
+//! loaded with their non-S3 resources widened to `*` (they have no
+//! conditions); `policies_are_scoped` checks the real resources statically.
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::{admin_credentials, config, provision, workspace, Moto};
+use tablero_aws::{AwsConfig, StaticCredentials};
+use tablero_core::ports::{put_bytes, Backend, ErrorKind};
+use tablero_core::registry::ApprovalStatus;
+use tablero_core::store::{Bucket, ObjectKey};
+
+fn policy_file(name: &str) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../packaging/aws/policies/{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// A policy with the names filled in and, for moto, every non-S3
+/// resource widened to `*`.
+fn for_moto(name: &str, cfg: &AwsConfig) -> String {
+    let mut text = policy_file(name).to_string();
+    for (k, v) in [
+        ("${RawBucket}", cfg.buckets.raw.as_str()),
+        ("${CleanBucket}", cfg.buckets.clean.as_str()),
+        ("${ModelsBucket}", cfg.buckets.models.as_str()),
+        ("${ModelPackageGroup}", cfg.model_package_group.as_str()),
+        ("${AWS::Region}", support::REGION),
+        ("${AWS::AccountId}", "123456789012"),
+    ] {
+        text = text.replace(k, v);
+    }
+    let mut p: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for st in p["Statement"].as_array_mut().unwrap() {
+        let s3 = st["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a.as_str().unwrap().starts_with("s3:"));
+        if !s3 {
+            st["Resource"] = "*".into();
+        }
+    }
+    p.to_string()
+}
+
+/// An IAM call by moto's query API (before enforcement starts).
+fn iam(url: &str, params: &[(&str, &str)]) -> String {
+    let mut form: Vec<(&str, &str)> = vec![("Version", "2010-05-08")];
+    form.extend_from_slice(params);
+    let body: String = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut resp = agent
+        .post(format!("{url}/"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIAADMINTESTKEY0000/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .send(body.as_str())
+        .unwrap();
+    let text = resp.body_mut().read_to_string().unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{text}");
+    text
+}
+
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn between<'a>(text: &'a str, tag: &str) -> &'a str {
+    let open = format!("<{tag}>");
+    let start = text.find(&open).unwrap() + open.len();
+    let end = text[start..].find(&format!("</{tag}>")).unwrap();
+    &text[start..start + end]
+}
+
+/// An IAM user holding one persona policy; its credentials.
+fn user(url: &str, name: &str, policy: &str) -> StaticCredentials {
+    iam(url, &[("Action", "CreateUser"), ("UserName", name)]);
+    iam(
+        url,
+        &[
+            ("Action", "PutUserPolicy"),
+            ("UserName", name),
+            ("PolicyName", "tablero"),
+            ("PolicyDocument", policy),
+        ],
+    );
+    let made = iam(url, &[("Action", "CreateAccessKey"), ("UserName", name)]);
+    StaticCredentials {
+        access_key_id: between(&made, "AccessKeyId").to_string(),
+        secret_access_key: between(&made, "SecretAccessKey").to_string(),
+        session_token: None,
+    }
+}
+
+fn enforce(url: &str, on: bool) {
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let count = if on { "0" } else { "1000000000" };
+    agent
+        .post(format!("{url}/moto-api/reset-auth"))
+        .send(count)
+        .unwrap();
+}
+
+#[test]
+fn personas_are_what_iam_allows() {
+    let moto = Moto::shared();
+    let cfg = provision(config(&moto.url, "i"), &admin_credentials());
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    workspace(&root, &cfg);
+    let analyst_creds = user(&moto.url, "ana", &for_moto("analyst", &cfg));
+    let lead_creds = user(&moto.url, "lena", &for_moto("ml-lead", &cfg));
+    let other_analyst_creds = user(&moto.url, "ari", &for_moto("analyst", &cfg));
+    enforce(&moto.url, true);
+    let result = std::panic::catch_unwind(|| {
+        let analyst: Backend = tablero_aws::open(&root, Some(analyst_creds.clone())).unwrap();
+        let lead: Backend = tablero_aws::open(&root, Some(lead_creds.clone())).unwrap();
+        assert_eq!(analyst.identity.actor(), "ana");
+
+        // The analyst uploads, cleans, builds features and trains.
+        let f = tablero_conformance::suite::features(&analyst);
+        let job = tablero_conformance::suite::succeed(
+            &analyst,
+            tablero_conformance::suite::quick_training(
+                &f,
+                tablero_core::train::models::Algorithm::Lr,
+            ),
+        );
+        let v = match job.report {
+            Some(tablero_core::stages::StageReport::Train(t)) => t.version,
+            other => panic!("{other:?}"),
+        };
+        // An analyst cannot approve (another one: the four-eyes rule would
+        // refuse the trainer first): IAM refuses, naming the permission.
+        let other: Backend = tablero_aws::open(&root, Some(other_analyst_creds.clone())).unwrap();
+        let err =
+            tablero_app::models::approve(&other, "default", v, "looks fine", false).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Permission, "{err}");
+        assert_eq!(err.missing(), Some("sagemaker:UpdateModelPackage"), "{err}");
+        assert!(
+            err.to_string().contains("sagemaker:UpdateModelPackage"),
+            "{err}"
+        );
+        assert_eq!(
+            analyst.registry.version("default", v).unwrap().status,
+            ApprovalStatus::PendingManualApproval
+        );
+
+        // The ML lead cannot upload…
+        let err = put_bytes(
+            lead.store.as_ref(),
+            Bucket::Raw,
+            &ObjectKey::new("lead.csv").unwrap(),
+            b"a,b\n",
+            &Default::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Permission, "{err}");
+        assert_eq!(err.missing(), Some("s3:PutObject"), "{err}");
+        assert!(err.to_string().contains("upload raw/lead.csv"), "{err}");
+        // …and approves what the analyst trained.
+        let approved =
+            tablero_app::models::approve(&lead, "default", v, "metrics fine", false).unwrap();
+        assert_eq!(approved.status, ApprovalStatus::Approved);
+        assert_eq!(approved.decided_by.as_deref(), Some("lena"));
+        // Both are in the audit trail, each under its own name.
+        let trail = lead.audit.audit_since("2000-01-01T00:00:00Z").unwrap();
+        assert!(trail
+            .iter()
+            .any(|e| e.action == "job.submit" && e.actor == "ana"));
+        assert!(trail
+            .iter()
+            .any(|e| e.action == "model.register" && e.actor == "ana"));
+        assert!(trail
+            .iter()
+            .any(|e| e.action == "model.approve" && e.actor == "lena"));
+    });
+    enforce(&moto.url, false);
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}
+
+#[test]
+fn policies_are_scoped() {
+    for (name, may, may_not) in [
+        (
+            "analyst",
+            &["s3:PutObject", "sagemaker:CreateModelPackage"][..],
+            &[
+                "sagemaker:UpdateModelPackage",
+                "sagemaker:AddTags",
+                "apigateway:POST",
+            ][..],
+        ),
+        (
+            "ml-lead",
+            &["sagemaker:UpdateModelPackage", "sagemaker:AddTags"][..],
+            &[
+                "s3:DeleteObjectVersion",
+                "apigateway:POST",
+                "s3:RestoreObject",
+            ][..],
+        ),
+        (
+            "ops",
+            &["apigateway:POST", "apigateway:DELETE"][..],
+            &[
+                "sagemaker:UpdateModelPackage",
+                "sagemaker:CreateModelPackage",
+                "s3:DeleteObject",
+            ][..],
+        ),
+    ] {
+        let p = policy_file(name);
+        let statements = p["Statement"].as_array().unwrap();
+        let mut actions = Vec::new();
+        for st in statements {
+            assert_eq!(st["Effect"], "Allow");
+            assert!(
+                st.get("NotAction").is_none() && st.get("NotResource").is_none(),
+                "{name}: {st}"
+            );
+            let acts: Vec<&str> = st["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            for a in &acts {
+                assert!(!a.contains('*'), "{name}: no wildcard actions: {a}");
+            }
+            actions.extend(acts.iter().map(|a| a.to_string()));
+            let resources: Vec<&str> = match &st["Resource"] {
+                serde_json::Value::String(s) => vec![s.as_str()],
+                serde_json::Value::Array(a) => a.iter().map(|r| r.as_str().unwrap()).collect(),
+                other => panic!("{name}: {other}"),
+            };
+            if acts == ["sts:GetCallerIdentity"] {
+                continue;
+            }
+            for r in resources {
+                assert_ne!(r, "*", "{name}: {st}");
+                let scoped = if r.starts_with("arn:aws:s3:::") {
+                    r.contains("Bucket}")
+                } else if r.starts_with("arn:aws:sagemaker:") {
+                    r.contains("${ModelPackageGroup}")
+                } else {
+                    r.starts_with("arn:aws:apigateway:${AWS::Region}::/apikeys")
+                        || r.starts_with("arn:aws:apigateway:${AWS::Region}::/usageplans")
+                };
+                assert!(
+                    scoped,
+                    "{name}: resource {r} names Tablero's buckets, group or API keys only"
+                );
+                // Writes to the models bucket only under registry/ and audit/.
+                if r.starts_with("arn:aws:s3:::${ModelsBucket}/")
+                    && acts
+                        .iter()
+                        .any(|a| a.starts_with("s3:Put") || a.starts_with("s3:Delete"))
+                {
+                    assert!(
+                        r.ends_with("/registry/*") || r.ends_with("/audit/*"),
+                        "{name}: {r}"
+                    );
+                }
+            }
+        }
+        for a in may {
+            assert!(actions.iter().any(|x| x == a), "{name} may {a}");
+        }
+        for a in may_not {
+            assert!(!actions.iter().any(|x| x == a), "{name} may not {a}");
+        }
+    }
+}
