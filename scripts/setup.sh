@@ -72,3 +72,20 @@ tablero_setup_e2e() {
         cargo install tauri-driver --locked
     fi
 }
+
+# moto's standalone server (pinned) for the AWS backend's tests, in its own
+# virtualenv under the cache dir; exports TABLERO_MOTO_PYTHON.
+tablero_setup_moto() {
+    local venv="$HOME/.cache/tablero/moto-5.2.5"
+    if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import moto.server, boto3' 2>/dev/null; then
+        echo "==> installing moto[server]==5.2.5 into $venv"
+        if ! python3 -m venv "$venv" 2>/dev/null; then
+            tablero_apt_install python3 python3-venv
+            rm -rf "$venv"
+            /usr/bin/python3 -m venv "$venv"
+        fi
+        "$venv/bin/pip" install -q --disable-pip-version-check "moto[server]==5.2.5"
+    fi
+    export TABLERO_MOTO_PYTHON="$venv/bin/python"
+}
+

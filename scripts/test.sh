@@ -21,10 +21,12 @@ echo "==> UI: npm ci, type check, unit tests (Vitest), build, format check"
 
 echo "==> cargo fmt --check"
 cargo fmt --all --check
+# The AWS backend (crates/aws, the AWS SDK) builds and runs in its own step
+# below, so these never wait for the SDK.
 echo "==> cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --exclude tablero-aws --all-targets --locked -- -D warnings
 echo "==> cargo nextest run"
-cargo nextest run --workspace --locked --no-fail-fast
+cargo nextest run --workspace --exclude tablero-aws --locked --no-fail-fast
 # Tests on the full dataset live in test binaries named full_dataset and are
 # ignored unless asked for: they run when ../shared/data has the file, and
 # show as skipped otherwise.
@@ -35,8 +37,21 @@ else
     echo "==> the full-dataset tests are skipped: ../shared/data/online_retail.csv.gz is absent"
 fi
 echo "==> doc tests"
-cargo test --workspace --doc --locked
+cargo test --workspace --exclude tablero-aws --doc --locked
+
+echo "==> the AWS backend: clippy and tests with --features aws, against moto's server"
+source scripts/setup.sh
+tablero_setup_moto
+aws_features=tablero-cli/aws,tablero-desktop/aws,tablero-serve/aws
+cargo clippy -p tablero-aws -p tablero-cli -p tablero-desktop -p tablero-serve \
+    --features "$aws_features" --all-targets --locked -- -D warnings
+cargo nextest run -p tablero-aws -p tablero-cli --features tablero-cli/aws --locked --no-fail-fast \
+    -E 'package(tablero-aws) | binary(aws)'
+cargo test -p tablero-aws --doc --locked
+
 echo "==> desktop app: end-to-end tests under Xvfb"
 bash scripts/e2e.sh
+echo "==> desktop app on the AWS backend (moto): end-to-end test under Xvfb"
+bash scripts/e2e-aws.sh
 echo "==> desktop app: .deb built, installed and started"
 bash scripts/package.sh

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tablero_core::ports::{Backend, BackendError, BackendKind, ErrorKind, SettingsCheck};
+use tablero_core::ports::{Backend, BackendError, BackendKind, SettingsCheck};
 use tablero_serve::{ServeArgs, Sources};
 
 use crate::dto::UiError;
@@ -62,7 +62,7 @@ fn aws(_ws: tablero_local::Workspace) -> Result<Backend, BackendError> {
 #[cfg(not(feature = "aws"))]
 fn no_aws() -> BackendError {
     BackendError::new(
-        ErrorKind::Unsupported,
+        tablero_core::ports::ErrorKind::Unsupported,
         "this build of Tablero has no AWS backend: use a release package, or build with \
          `cargo build --release -p tablero-desktop --features aws`",
     )

@@ -17,146 +17,40 @@
 // Run: tauri-driver & ; npm test
 
 import assert from "node:assert/strict";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 
-import { remote } from "webdriverio";
+import {
+  $$t,
+  $t,
+  approve,
+  browser,
+  choose,
+  click,
+  connect,
+  currentUser,
+  disconnect,
+  env,
+  goTo,
+  screenshot,
+  SECOND,
+  sel,
+  switchUser,
+  typeInto,
+  until,
+  uploadSample,
+  withScreenshot,
+} from "./driver.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const env = (name, fallback) => {
-  const v = process.env[name] ?? fallback;
-  if (v === undefined) throw new Error(`set ${name} (see the top of journey.test.mjs)`);
-  return v;
-};
-
-const SCREENSHOTS = process.env.TABLERO_SCREENSHOTS ?? path.resolve(here, "../../docs/screenshots");
 const MONITOR_TIMEOUT = Number(process.env.TABLERO_MONITOR_TIMEOUT_MS ?? 90_000);
-const SECOND = 1000;
 
-// The sample's header and what each column means.
-const SAMPLE_MAPPING = {
-  InvoiceNo: "invoice_id",
-  StockCode: "product_id",
-  Description: "description",
-  Quantity: "quantity",
-  InvoiceDate: "invoice_date",
-  UnitPrice: "unit_price",
-  CustomerID: "customer_id",
-  Country: "country",
-};
-
-/** @type {WebdriverIO.Browser} */
-let browser;
 /** The user the app started as (all roles, per `tablero init`). */
 let firstUser;
 /** The version the journey trains, approves and promotes. */
 let trainedVersion = null;
 
 // ── Helpers ──────────────────────────────────────────────────────────────────
-
-const sel = (id, attrs = {}) =>
-  `[data-testid="${id}"]` +
-  Object.entries(attrs)
-    .map(([k, v]) => `[data-${k}="${String(v).replace(/"/g, '\\"')}"]`)
-    .join("");
-const $t = (id, attrs) => browser.$(sel(id, attrs));
-const $$t = (id, attrs) => browser.$$(sel(id, attrs));
-
-async function click(id, attrs, timeout = 30 * SECOND) {
-  const el = await $t(id, attrs);
-  await el.waitForClickable({ timeout });
-  await el.click();
-  return el;
-}
-
-/** Types into an input so that Svelte's `bind:value` sees it. */
-async function typeInto(id, value, attrs) {
-  const el = await $t(id, attrs);
-  await el.waitForDisplayed({ timeout: 30 * SECOND });
-  await el.setValue(String(value));
-  if ((await el.getValue()) !== String(value)) {
-    await browser.execute(
-      (node, v) => {
-        node.value = v;
-        node.dispatchEvent(new Event("input", { bubbles: true }));
-      },
-      el,
-      String(value),
-    );
-  }
-  assert.equal(await el.getValue(), String(value), `typing into ${id}`);
-  return el;
-}
-
-/**
- * Chooses an option of a select by value and fires `change`, as picking it
- * would (WebKitWebDriver refuses to click <option> elements).
- */
-async function choose(el, value) {
-  await el.waitForEnabled({ timeout: 30 * SECOND });
-  const found = await browser.execute(
-    (node, v) => {
-      if (![...node.options].some((o) => o.value === v)) return false;
-      node.value = v;
-      node.dispatchEvent(new Event("change", { bubbles: true }));
-      return true;
-    },
-    el,
-    value,
-  );
-  assert.ok(found, `no option ${value} in ${await el.getAttribute("data-testid")}`);
-  assert.equal(await el.getValue(), value);
-}
-
-async function goTo(view) {
-  await click(`nav-${view}`);
-  await (await $t(`view-${view}`)).waitForExist({ timeout: 30 * SECOND });
-}
-
-async function screenshot(view) {
-  await mkdir(SCREENSHOTS, { recursive: true });
-  await browser.pause(500); // let charts and fonts settle
-  await browser.saveScreenshot(path.join(SCREENSHOTS, `${view}.png`));
-}
-
-async function currentUser() {
-  const el = await $t("header-user-name");
-  await el.waitForDisplayed({ timeout: 60 * SECOND });
-  return (await el.getText()).trim();
-}
-
-async function switchUser(name) {
-  if ((await currentUser()) === name) return;
-  await choose(await $t("user-switcher"), name);
-  await until(async () => (await currentUser()) === name, 30 * SECOND, `switch to ${name}`);
-}
-
-/** Text of the first visible inline error, for failure messages. */
-async function visibleErrors() {
-  const out = [];
-  for (const el of await browser.$$('[role="alert"]')) {
-    if (await el.isDisplayed())
-      out.push(`${await el.getAttribute("data-testid")}: ${await el.getText()}`);
-  }
-  return out.join("\n");
-}
-
-/**
- * Waits until `condition` holds; on timeout fails with `what` and the inline
- * errors on screen at that moment (Rust's messages say what went wrong).
- */
-async function until(condition, timeout, what, interval = 500) {
-  try {
-    await browser.waitUntil(condition, { timeout, interval });
-  } catch (e) {
-    const errors = await visibleErrors().catch(() => "");
-    throw new Error(`${what} (waited ${timeout / SECOND} s)${errors ? `\n${errors}` : ""}`, {
-      cause: e,
-    });
-  }
-}
 
 /**
  * Waits for the newest job of `kind` on `inputKey` to end; returns its row's
@@ -183,40 +77,14 @@ async function waitForJob(kind, inputKey, timeout) {
   return { row, output };
 }
 
-/** Runs a test body; on failure saves a screenshot of the window beside the others. */
-function withScreenshot(name, body) {
-  return async () => {
-    try {
-      await body();
-    } catch (e) {
-      await mkdir(SCREENSHOTS, { recursive: true }).catch(() => {});
-      await browser?.saveScreenshot(path.join(SCREENSHOTS, `failed-${name}.png`)).catch(() => {});
-      throw e;
-    }
-  };
-}
-
 // ── Session ──────────────────────────────────────────────────────────────────
 
 before(async () => {
-  browser = await remote({
-    hostname: "127.0.0.1",
-    port: 4444,
-    logLevel: "warn",
-    connectionRetryTimeout: 120 * SECOND,
-    waitforTimeout: 30 * SECOND,
-    capabilities: {
-      "tauri:options": { application: env("TABLERO_APP") },
-      "wdio:enforceWebDriverClassic": true,
-      browserName: "wry",
-    },
-  });
+  await connect();
   firstUser = await currentUser();
 });
 
-after(async () => {
-  await browser?.deleteSession();
-});
+after(disconnect);
 
 // ── Tests ────────────────────────────────────────────────────────────────────
 
@@ -258,30 +126,7 @@ test(
     await switchUser(firstUser);
 
     // Data: upload the sample through a typed path, with an explicit mapping.
-    await goTo("data");
-    await typeInto("upload-path", env("TABLERO_SAMPLE"));
-    await click("upload-inspect");
-    await (await $t("upload-dialog")).waitForDisplayed();
-    await until(async () => (await $$t("mapping-row")).length > 0, 60 * SECOND, "no mapping rows");
-    for (const row of await $$t("mapping-row")) {
-      const column = (await (await row.$(sel("mapping-column"))).getText()).trim();
-      const canonical = SAMPLE_MAPPING[column] ?? "ignore";
-      await choose(await row.$(sel("mapping-select")), canonical);
-    }
-    await typeInto("upload-key", key);
-    await click("upload-confirm");
-    await until(
-      async () =>
-        (await $t("upload-done").isDisplayed()) || (await $t("upload-error").isDisplayed()),
-      120 * SECOND,
-      "the upload did not finish",
-    );
-    assert.equal(await $t("upload-error").isDisplayed(), false, await visibleErrors());
-    assert.match(await $t("upload-done").getText(), new RegExp(key.replace(/[.]/g, "\\.")));
-    await click("upload-close");
-    // Only visible rows exist (virtual scrolling): filter down to the new key.
-    await typeInto("data-prefix", key);
-    await (await $t("object-row", { key })).waitForExist({ timeout: 30 * SECOND });
+    await uploadSample(env("TABLERO_SAMPLE"), key);
     await screenshot("data");
 
     // Pipeline: clean → features → train (3 folds).
@@ -308,30 +153,7 @@ test(
 
     // Models: a second user (ml_lead + ops) approves it, with a comment.
     await switchUser(secondUser);
-    await goTo("models");
-    const modelRow = await $t("model-row", { version: trainedVersion });
-    await modelRow.waitForExist({ timeout: 30 * SECOND });
-    assert.equal(await modelRow.getAttribute("data-status"), "PendingManualApproval");
-    await (await modelRow.$(sel("model-open"))).click();
-    await typeInto(
-      "approve-comment",
-      "Approved by the end-to-end journey: holdout metrics reviewed.",
-    );
-    const accept = await $t("accept-leakage");
-    if (await accept.isExisting()) await accept.click();
-    await until(
-      async () => await $t("approve-button").isEnabled(),
-      30 * SECOND,
-      `approve-button stays disabled for ${secondUser}`,
-    );
-    await click("approve-button");
-    await until(
-      async () =>
-        (await $t("model-row", { version: trainedVersion }).getAttribute("data-status")) ===
-        "Approved",
-      30 * SECOND,
-      `v${trainedVersion} was not approved`,
-    );
+    await approve(trainedVersion, "Approved by the end-to-end journey: holdout metrics reviewed.");
     await screenshot("models");
 
     // Deploy: start the endpoint, promote through the diff.

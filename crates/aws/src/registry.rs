@@ -229,7 +229,7 @@ impl SageMakerRegistry {
             while let Some(done) = tasks.join_next().await {
                 out.push(done.map_err(|e| BackendError::refused(format!("{what}: {e}")))??);
             }
-            out.sort_by(|a: &Package, b| b.version.cmp(&a.version));
+            out.sort_by_key(|p: &Package| std::cmp::Reverse(p.version));
             Ok(out)
         })
     }

@@ -117,7 +117,13 @@ fn only_the_composition_points_name_the_local_backend() {
     for d in &dirs {
         rust_files(d, &mut files);
     }
-    let allowed = |rel: &str| rel.starts_with("crates/local/") || COMPOSITION_POINTS.contains(&rel);
+    // The AWS backend keeps the workspace's jobs, deployer and monitor
+    // until they move to AWS (docs/aws.md): it builds them over its ports.
+    let allowed = |rel: &str| {
+        rel.starts_with("crates/local/")
+            || rel.starts_with("crates/aws/")
+            || COMPOSITION_POINTS.contains(&rel)
+    };
     let mut offenders = Vec::new();
     let mut seen_in_points = 0;
     for f in &files {
@@ -146,8 +152,67 @@ fn only_the_composition_points_name_the_local_backend() {
     );
     assert!(
         offenders.is_empty(),
-        "only {COMPOSITION_POINTS:?} (and crates/local) may name tablero_local; also: {offenders:?}"
+        "only {COMPOSITION_POINTS:?} (and crates/local, crates/aws) may name tablero_local; also: {offenders:?}"
     );
+}
+
+/// The AWS SDK is about two million lines of Rust: only `crates/aws`
+/// depends on it, and the other crates reach it only through their `aws`
+/// feature, off by default.
+#[test]
+fn only_crates_aws_knows_the_aws_sdk() {
+    let root = repo();
+    let mut manifests = vec![root.join("src-tauri/Cargo.toml"), root.join("Cargo.toml")];
+    for e in std::fs::read_dir(root.join("crates")).unwrap() {
+        let m = e.unwrap().path().join("Cargo.toml");
+        if m.is_file() {
+            manifests.push(m);
+        }
+    }
+    let mut seen_aws = false;
+    for m in &manifests {
+        let text = std::fs::read_to_string(m).unwrap();
+        let rel = m
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let names_sdk = text.lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with("aws-sdk-") || l.starts_with("aws-config") || l.starts_with("aws-smithy")
+        });
+        if rel == "crates/aws/Cargo.toml" {
+            seen_aws = names_sdk;
+        } else {
+            assert!(
+                !names_sdk,
+                "{rel} names an AWS SDK crate: only crates/aws may"
+            );
+        }
+        if text.contains("tablero-aws") && rel != "Cargo.toml" && rel != "crates/aws/Cargo.toml" {
+            assert!(
+                text.contains("tablero-aws = { workspace = true, optional = true }"),
+                "{rel}: tablero-aws only behind the aws feature"
+            );
+        }
+    }
+    assert!(seen_aws, "the check sees crates/aws's SDK dependencies");
+    for package in [
+        "tablero-cli",
+        "tablero-desktop",
+        "tablero-serve",
+        "tablero-local",
+        "tablero-app",
+    ] {
+        let sdk: Vec<String> = tree(package)
+            .into_iter()
+            .filter(|n| n.starts_with("aws-"))
+            .collect();
+        assert!(
+            sdk.is_empty(),
+            "{package} without its aws feature depends on {sdk:?}"
+        );
+    }
 }
 
 #[test]
@@ -157,7 +222,7 @@ fn the_use_case_layer_knows_no_backend() {
     let mut bad: Vec<&str> = names
         .iter()
         .map(String::as_str)
-        .filter(|n| forbidden(n) || *n == "tablero-local")
+        .filter(|n| forbidden(n) || *n == "tablero-local" || *n == "tablero-aws")
         .collect();
     bad.sort_unstable();
     assert!(bad.is_empty(), "tablero-app depends on {bad:?}");

@@ -7,12 +7,14 @@ import {
   fileInspection,
   monitorView,
   promotionDiffView,
+  session,
   settingsView,
   trainingOptions,
 } from "../test/fixtures";
 import * as api from "./api";
 import { ApiError, toApiError } from "./api";
 import type { ErrorKind } from "./bindings";
+import { connection } from "./connection.svelte";
 
 describe("toApiError", () => {
   it("keeps the contract's {kind, message}", () => {
@@ -171,5 +173,52 @@ describe("commands", () => {
     mockIpc({ endpoint_start: () => state });
     expect(await api.endpointStart(0)).toEqual(state);
     expect(callsOf("endpoint_start")[0]).toEqual({ port: 0 });
+  });
+
+  it("sends the AWS settings' text to aws_check and aws_save, and the kind to backend_select", async () => {
+    const checks = [{ call: "sts:GetCallerIdentity", ok: true, message: "ana; roles: ml_lead" }];
+    mockIpc({
+      aws_settings: () => "[aws]\n",
+      aws_check: () => checks,
+      aws_save: () => session({ backend: "aws" }),
+      backend_select: () => session({ backend: "local" }),
+    });
+    expect(await api.awsSettings()).toBe("[aws]\n");
+    expect(await api.awsCheck("[aws]\nregion = 'x'\n")).toEqual(checks);
+    expect((await api.awsSave("[aws]\n")).backend).toBe("aws");
+    expect((await api.backendSelect("local")).backend).toBe("local");
+    expect(callsOf("aws_settings")).toEqual([{}]);
+    expect(callsOf("aws_check")).toEqual([{ text: "[aws]\nregion = 'x'\n" }]);
+    expect(callsOf("aws_save")).toEqual([{ text: "[aws]\n" }]);
+    expect(callsOf("backend_select")).toEqual([{ kind: "local" }]);
+  });
+});
+
+describe("connection", () => {
+  it("is lost on an offline refusal and back on the next success, whatever the command", async () => {
+    let up = false;
+    mockIpc({
+      models_list: () => {
+        if (!up) throw { kind: "offline", message: "AWS is unreachable: connection refused" };
+        return { group: "default", versions: [] };
+      },
+      settings: () => settingsView(),
+      data_trash: () => {
+        throw { kind: "refused", message: "the trash is locked" };
+      },
+    });
+    connection.reached();
+    await expect(api.modelsList()).rejects.toMatchObject({ kind: "offline" });
+    expect(connection.offline).toBe("AWS is unreachable: connection refused");
+    expect(connection.covers("AWS is unreachable: connection refused")).toBe(true);
+    expect(connection.covers("the trash is locked")).toBe(false);
+
+    await expect(api.dataTrash()).rejects.toMatchObject({ kind: "refused" });
+    expect(connection.offline).toBe("AWS is unreachable: connection refused");
+
+    up = true;
+    await api.settings();
+    expect(connection.offline).toBeNull();
+    expect(connection.covers("AWS is unreachable: connection refused")).toBe(false);
   });
 });

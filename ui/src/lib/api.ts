@@ -1,12 +1,14 @@
 // The one module that talks to the Rust side: a typed function per Tauri
 // command of docs/desktop.md, and the two progress events. Views import
-// from here and never call `invoke` themselves.
+// from here and never call `invoke` themselves. Every reply also tells the
+// connection store whether the backend was reachable.
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
 import type {
   Algorithm,
+  BackendKind,
   Bucket,
   ComparisonView,
   DeployHistory,
@@ -32,6 +34,7 @@ import type {
   Preview,
   PromotionDiffView,
   Session,
+  SettingsCheck,
   SettingsView,
   TimeRange,
   TrainingOptions,
@@ -44,6 +47,7 @@ import type {
   VersionList,
   Written,
 } from "./bindings";
+import { connection } from "./connection.svelte";
 import type { ApiErrorKind } from "./types";
 
 // Keyed by the generated `ErrorKind`: a kind Rust adds fails to compile here
@@ -114,11 +118,16 @@ function args(a: Record<string, unknown>): Record<string, unknown> {
 }
 
 async function call<T>(command: string, a: Record<string, unknown> = {}): Promise<T> {
+  let reply: T;
   try {
-    return await invoke<T>(command, args(a));
+    reply = await invoke<T>(command, args(a));
   } catch (e) {
-    throw toApiError(e);
+    const error = toApiError(e);
+    if (error.kind === "offline") connection.lost(error.message);
+    throw error;
   }
+  connection.reached();
+  return reply;
 }
 
 // ── Session ────────────────────────────────────────────────────────────────
@@ -275,6 +284,18 @@ export const exportChartPng = (chart: EndpointChart, range: TimeRange, path: str
 // ── Settings ───────────────────────────────────────────────────────────────
 
 export const settings = () => call<SettingsView>("settings");
+
+/**
+ * `aws_settings`: the workspace's `[aws]` table as TOML text, or an example
+ * to start from. A build without the AWS backend rejects with `unsupported`.
+ */
+export const awsSettings = () => call<string>("aws_settings");
+/** `aws_check`: checks an `[aws]` table without saving it, one result per call made. */
+export const awsCheck = (text: string) => call<SettingsCheck[]>("aws_check", { text });
+/** `aws_save`: saves the `[aws]` table, selects the AWS backend and reopens the workspace. */
+export const awsSave = (text: string) => call<Session>("aws_save", { text });
+/** `backend_select`: selects the workspace's backend and reopens the workspace. */
+export const backendSelect = (kind: BackendKind) => call<Session>("backend_select", { kind });
 
 // ── Events ─────────────────────────────────────────────────────────────────
 

@@ -1,9 +1,9 @@
-// App-wide state: the current view, the session (who acts), and hand-offs
-// between views (a file dropped on the window, a raw key to clean, a model
-// version to open).
+// App-wide state: the current view, the session (who acts, on which
+// backend), and hand-offs between views (a file dropped on the window, a raw
+// key to clean, a model version to open).
 
 import * as api from "./api";
-import type { Session } from "./types";
+import type { BackendKind, Session } from "./types";
 
 export const VIEWS = ["data", "pipeline", "models", "deploy", "monitor", "settings"] as const;
 export type View = (typeof VIEWS)[number];
@@ -48,7 +48,21 @@ class AppState {
 
   /** Moves the panel to another workspace; every view reloads from it. */
   async openWorkspace(path: string) {
-    this.session = await api.workspaceOpen(path);
+    this.#reopened(await api.workspaceOpen(path));
+  }
+
+  /** Saves the `[aws]` table and reopens the workspace on AWS; every view reloads. */
+  async saveAws(text: string) {
+    this.#reopened(await api.awsSave(text));
+  }
+
+  /** Reopens the workspace on another backend; every view reloads from it. */
+  async selectBackend(kind: BackendKind) {
+    this.#reopened(await api.backendSelect(kind));
+  }
+
+  #reopened(session: Session) {
+    this.session = session;
     this.droppedPath = null;
     this.focusVersion = null;
     this.sessionEpoch++;

@@ -130,10 +130,10 @@ pub(super) fn sample_column(
     let mut seen = 0usize;
     while rdr.read_byte_record(&mut rec).map_err(|e| malformed(&e))? {
         seen += 1;
-        if seen % STOP_CHECK_ROWS == 0 && stop.load(Ordering::Relaxed) {
+        if seen.is_multiple_of(STOP_CHECK_ROWS) && stop.load(Ordering::Relaxed) {
             return Err(IngestError::Stopped);
         }
-        if seen % stride != 0 {
+        if !seen.is_multiple_of(stride) {
             continue;
         }
         if let Some(v) = rec.get(idx).and_then(|v| std::str::from_utf8(v).ok()) {

@@ -357,7 +357,7 @@ pub(super) fn parse_chunk(
     let mut buf: Vec<u8> = Vec::with_capacity(256);
     let mut rows_seen = 0usize;
     loop {
-        if rows_seen % STOP_CHECK_ROWS == 0 && stop.load(Ordering::Relaxed) {
+        if rows_seen.is_multiple_of(STOP_CHECK_ROWS) && stop.load(Ordering::Relaxed) {
             return Err(IngestError::Stopped);
         }
         rows_seen += 1;

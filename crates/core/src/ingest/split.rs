@@ -54,7 +54,7 @@ pub fn split_at_rows(bytes: &[u8], n: usize) -> Vec<(usize, usize, u64)> {
                 quotes += 1;
             } else if b == b'\n' {
                 newlines += 1;
-                if quotes % 2 == 0 {
+                if quotes.is_multiple_of(2) {
                     break;
                 }
             }

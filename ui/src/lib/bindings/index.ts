@@ -82,6 +82,7 @@ export type { SchemaColumn } from "./SchemaColumn";
 export type { SchemaDifference } from "./SchemaDifference";
 export type { Serving } from "./Serving";
 export type { Session } from "./Session";
+export type { SettingsCheck } from "./SettingsCheck";
 export type { SettingsView } from "./SettingsView";
 export type { Split } from "./Split";
 export type { StageReport } from "./StageReport";

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Creates what Tablero's AWS backend expects on an S3/SageMaker/API Gateway
+endpoint (moto's server here; part 2's template does it on AWS): three
+versioned buckets, the model package group and an API Gateway usage plan,
+and points a workspace at them. Run with the python that has moto (boto3
+comes with it).
+
+  aws-provision.py workspace --endpoint URL --workspace DIR [--name NAME]
+      writes [backend] kind = "aws" and the [aws] table into DIR/tablero.toml
+      ([aws.roles]: tablero-analyst, tablero-ml-lead, tablero-ops, tablero-admin)
+  aws-provision.py credentials --endpoint URL --role ROLE --session NAME
+      prints `export AWS_...` lines for ROLE assumed with session name NAME
+"""
+import argparse
+import os
+import sys
+
+import boto3
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+def client(service, endpoint):
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "testing"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "testing"),
+    )
+
+
+def workspace(args):
+    name = args.name
+    s3 = client("s3", args.endpoint)
+    buckets = {b: f"{name}-{b}" for b in ("raw", "clean", "models")}
+    for bucket in buckets.values():
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    group = f"{name}-models"
+    client("sagemaker", args.endpoint).create_model_package_group(ModelPackageGroupName=group)
+    apigw = client("apigateway", args.endpoint)
+    api = apigw.create_rest_api(name=f"{name}-endpoint")
+    plan = apigw.create_usage_plan(name=f"{name}-keys", throttle={"rateLimit": 1000.0, "burstLimit": 2000})
+    config = os.path.join(args.workspace, "tablero.toml")
+    text = open(config).read()
+    # [backend] may already say local: replace it.
+    lines, skip = [], False
+    for line in text.splitlines():
+        if line.strip().startswith("["):
+            skip = line.strip() in ("[backend]",) or line.strip().startswith("[aws")
+        if not skip:
+            lines.append(line)
+    lines += [
+        "",
+        "[backend]",
+        'kind = "aws"',
+        "",
+        "[aws]",
+        f'region = "{REGION}"',
+        f'endpoint_url = "{args.endpoint}"',
+        f'model_package_group = "{group}"',
+        f'rest_api_id = "{api["id"]}"',
+        f'usage_plan_id = "{plan["id"]}"',
+        "",
+        "[aws.buckets]",
+        f'raw = "{buckets["raw"]}"',
+        f'clean = "{buckets["clean"]}"',
+        f'models = "{buckets["models"]}"',
+        "",
+        "[aws.roles]",
+        'tablero-analyst = ["analyst"]',
+        'tablero-ml-lead = ["ml_lead"]',
+        'tablero-ops = ["ops"]',
+        'tablero-admin = ["analyst", "ml_lead", "ops"]',
+        "",
+    ]
+    with open(config + ".tmp", "w") as f:
+        f.write("\n".join(lines))
+    os.replace(config + ".tmp", config)
+    print(f"{config}: buckets {', '.join(buckets.values())}; group {group}; usage plan {plan['id']}")
+
+
+def credentials(args):
+    sts = client("sts", args.endpoint)
+    out = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{args.role}", RoleSessionName=args.session)
+    c = out["Credentials"]
+    print(f"export AWS_ACCESS_KEY_ID={c['AccessKeyId']}")
+    print(f"export AWS_SECRET_ACCESS_KEY={c['SecretAccessKey']}")
+    print(f"export AWS_SESSION_TOKEN={c['SessionToken']}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("workspace")
+    w.add_argument("--endpoint", required=True)
+    w.add_argument("--workspace", required=True)
+    w.add_argument("--name", default="tablero")
+    c = sub.add_parser("credentials")
+    c.add_argument("--endpoint", required=True)
+    c.add_argument("--role", required=True)
+    c.add_argument("--session", required=True)
+    args = p.parse_args()
+    {"workspace": workspace, "credentials": credentials}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# End-to-end test of the real desktop app on the AWS backend, under Xvfb:
+# moto's server on 127.0.0.1 stands in for AWS (S3, SageMaker Model
+# Registry, STS, API Gateway). A trainer (role tablero-admin, session tom)
+# registers a version with the CLI; the app, acting as tablero-admin/lena,
+# uploads the sample, checks its AWS settings and approves tom's version
+# (tests/e2e/aws.test.mjs). Expects ui/dist to be built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+source scripts/moto.sh
+tablero_setup
+tablero_setup_desktop
+tablero_setup_e2e
+tablero_setup_moto
+
+cargo build --locked -q -p tablero-desktop -p tablero-cli --features tablero-desktop/aws,tablero-cli/aws
+app="$CARGO_TARGET_DIR/debug/tablero-desktop"
+cli="$CARGO_TARGET_DIR/debug/tablero"
+work=$(mktemp -d)
+cleanup() {
+    [ -n "${driver:-}" ] && kill "$driver" 2>/dev/null || true
+    tablero_stop_moto
+    rm -rf "$work"
+}
+trap cleanup EXIT
+tablero_start_moto
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE
+export TABLERO_WORKSPACE="$work/ws"
+"$cli" --backend local init >/dev/null
+"$TABLERO_MOTO_PYTHON" scripts/aws-provision.py workspace --endpoint "$TABLERO_MOTO_URL" --workspace "$TABLERO_WORKSPACE"
+
+# Someone else trains the version the app approves.
+(
+    eval "$("$TABLERO_MOTO_PYTHON" scripts/aws-provision.py credentials --endpoint "$TABLERO_MOTO_URL" --role tablero-admin --session tom)"
+    "$cli" data upload assets/sample/online_retail_sample.csv --key s.csv >/dev/null
+    "$cli" etl clean s.csv >/dev/null
+    "$cli" etl features s/transactions.parquet >/dev/null
+    "$cli" train s/features.parquet --folds 3 --candidates lr --json > "$work/train.json"
+)
+version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["report"]["version"])' "$work/train.json")
+eval "$("$TABLERO_MOTO_PYTHON" scripts/aws-provision.py credentials --endpoint "$TABLERO_MOTO_URL" --role tablero-admin --session lena)"
+
+export TABLERO_APP="$app"
+export TABLERO_SAMPLE="$PWD/assets/sample/online_retail_sample.csv"
+export TABLERO_AWS_VERSION="$version"
+export TABLERO_SCREENSHOTS="$PWD/docs/screenshots"
+export TABLERO_DESKTOP_CONFIG="$work/desktop.json"
+mkdir -p "$TABLERO_SCREENSHOTS"
+
+(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+export work
+xvfb-run -a -s "-screen 0 1440x900x24" bash -c '
+    tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver > "$work/tauri-driver.log" 2>&1 &
+    driver=$!
+    for _ in $(seq 50); do
+        (exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null && break
+        sleep 0.1
+    done
+    cd tests/e2e && npm run test:aws
+    rc=$?
+    kill $driver 2>/dev/null
+    [ $rc -eq 0 ] || { echo "--- tauri-driver log"; tail -50 "$work/tauri-driver.log"; }
+    exit $rc
+'

@@ -1,0 +1,99 @@
+// End-to-end run of the Tablero desktop app on the AWS backend (against
+// moto's server), driven through tauri-driver (WebDriver classic) on
+// http://127.0.0.1:4444: upload → check the AWS settings → approve.
+//
+// The app starts on a workspace whose backend is aws ([backend] kind = "aws"
+// and an [aws] table pointing at moto), acting as a user with the ml_lead
+// role who did not register the version it approves.
+//
+// Environment:
+//   TABLERO_APP           the built app binary, with the AWS backend (required)
+//   TABLERO_SAMPLE        absolute path of assets/sample/online_retail_sample.csv
+//   TABLERO_AWS_VERSION   a model version of group `default`, registered by
+//                         someone else and pending manual approval
+//   TABLERO_SCREENSHOTS   where to write aws-models.png (default: docs/screenshots)
+//
+// Run: tauri-driver & ; npm run test:aws
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import {
+  $$t,
+  $t,
+  approve,
+  click,
+  connect,
+  disconnect,
+  env,
+  goTo,
+  screenshot,
+  SECOND,
+  until,
+  uploadSample,
+  visibleErrors,
+  withScreenshot,
+} from "./driver.mjs";
+
+before(connect);
+after(disconnect);
+
+test(
+  "the header tags the AWS backend, which is reachable",
+  withScreenshot("aws-header", async () => {
+    const tag = await $t("backend-kind");
+    await tag.waitForDisplayed({ timeout: 60 * SECOND });
+    assert.equal((await tag.getText()).trim(), "AWS");
+    assert.equal(await $t("offline").isExisting(), false, await visibleErrors());
+  }),
+);
+
+test(
+  "an upload is listed in the raw bucket",
+  withScreenshot("aws-upload", async () => {
+    const key = `e2e/aws-${Date.now()}.csv`;
+    await uploadSample(env("TABLERO_SAMPLE"), key);
+    assert.equal(await $t("bucket-raw").getAttribute("aria-selected"), "true");
+    assert.ok(await $t("object-row", { key }).isExisting(), `${key} is not listed in raw`);
+  }),
+);
+
+test(
+  "Settings checks the AWS settings: the caller is known",
+  withScreenshot("aws-settings", async () => {
+    await goTo("settings");
+    const text = await $t("aws-settings");
+    await text.waitForDisplayed({ timeout: 30 * SECOND });
+    assert.ok((await text.getValue()).trim().length > 0, "the AWS settings are empty");
+
+    await click("aws-check");
+    await until(
+      async () => (await $$t("aws-check-result")).length > 0,
+      60 * SECOND,
+      "Check listed no result",
+    );
+    const rows = [];
+    for (const row of await $$t("aws-check-result")) {
+      rows.push({
+        call: await row.getAttribute("data-call"),
+        ok: (await row.getAttribute("data-ok")) === "true",
+        text: (await row.getText()).trim(),
+      });
+    }
+    const listed = rows.map((r) => r.text).join("\n");
+    const sts = rows.find((r) => r.call?.startsWith("sts:"));
+    assert.ok(sts, `no STS check among:\n${listed}`);
+    assert.ok(sts.ok, `the STS check failed:\n${listed}`);
+  }),
+);
+
+test(
+  "the pending version is approved with a comment",
+  withScreenshot("aws-approve", async () => {
+    const version = Number(env("TABLERO_AWS_VERSION"));
+    assert.ok(Number.isInteger(version), "TABLERO_AWS_VERSION is not a version number");
+    await approve(version, "Approved by the end-to-end run on AWS: holdout metrics reviewed.");
+    assert.equal(await $t("offline").isExisting(), false, await visibleErrors());
+    await screenshot("aws-models");
+  }),
+);
