@@ -497,3 +497,94 @@ fn the_settings_check_names_each_bucket() {
         checks[2].message
     );
 }
+
+#[test]
+fn an_archived_object_says_how_to_read_it() {
+    let s = setup(&[]);
+    let b = open(&s, &admin_credentials());
+    let key = ObjectKey::new("cold/2009.csv").unwrap();
+    tablero_core::ports::put_bytes(
+        b.store.as_ref(),
+        Bucket::Raw,
+        &key,
+        b"a,b\n",
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    let clients = Clients::new(&s.cfg, Some(admin_credentials())).unwrap();
+    S3Store::new(clients.s3, s.cfg.buckets.clone())
+        .archive(Bucket::Raw, &key, "DEEP_ARCHIVE")
+        .unwrap();
+    let listed = b.store.list(Bucket::Raw, "cold/", None, 10).unwrap();
+    assert_eq!(
+        listed.objects[0].storage_class, "DEEP_ARCHIVE",
+        "shown as archived"
+    );
+    let err = b.store.read(Bucket::Raw, &key).unwrap_err();
+    assert!(
+        err.to_string().contains("archived in DEEP_ARCHIVE"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("restore"), "{err}");
+    let asked = b.store.restore_archived(Bucket::Raw, &key, 3).unwrap();
+    assert_eq!(asked.days, 3);
+}
+
+#[test]
+fn a_decision_claim_left_by_a_stopped_decider_goes_stale() {
+    use tablero_core::ports::Role;
+    let s = setup(&[("lead", &[Role::Analyst, Role::MlLead])]);
+    let admin = admin_credentials();
+    let tom = open(&s, &assume(&s.cfg, &admin, "lead", "tom"));
+    let lena = open(&s, &assume(&s.cfg, &admin, "lead", "lena"));
+    let f = features(&tom);
+    let job = succeed(&tom, quick_training(&f, Algorithm::Lr));
+    let v = match job.report {
+        Some(tablero_core::stages::StageReport::Train(t)) => t.version,
+        other => panic!("{other:?}"),
+    };
+    let card = tom.registry.version("default", v).unwrap().card.key;
+    let claim_key = card.replace("card.json", "decision.json");
+    let claim = |at: chrono::DateTime<chrono::Utc>| {
+        serde_json::json!({
+            "status": "Approved", "by": "lead/gone",
+            "at": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "comment": "x"
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let clients = Clients::new(&s.cfg, Some(admin)).unwrap();
+    let store = S3Store::new(clients.s3, s.cfg.buckets.clone());
+    // A decider is recording a decision right now: wait for it.
+    assert!(store
+        .put_if_absent(Bucket::Models, &claim_key, claim(chrono::Utc::now()))
+        .unwrap());
+    let err = tablero_app::models::approve(&lena, "default", v, "fine", false).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("lead/gone is recording a decision"),
+        "{err}"
+    );
+    assert_eq!(
+        lena.registry.version("default", v).unwrap().status,
+        ApprovalStatus::PendingManualApproval
+    );
+    // It stopped two minutes ago and SageMaker never recorded it: taken over.
+    let (_, etag) = store
+        .read_tagged(Bucket::Models, &claim_key)
+        .unwrap()
+        .unwrap();
+    assert!(store
+        .put_if_match(
+            Bucket::Models,
+            &claim_key,
+            claim(chrono::Utc::now() - chrono::Duration::minutes(2)),
+            &etag
+        )
+        .unwrap());
+    let approved = tablero_app::models::approve(&lena, "default", v, "fine", false).unwrap();
+    assert_eq!(
+        (approved.status, approved.decided_by.as_deref()),
+        (ApprovalStatus::Approved, Some("lead/lena"))
+    );
+}
