@@ -75,18 +75,44 @@ impl Audit for S3Audit {
         let keys = self
             .store
             .keys(Bucket::Models, PREFIX, Some(&start_after))?;
+        // One GET per entry, a few at a time.
         let mut out = Vec::with_capacity(keys.len());
-        for (key, _) in keys {
-            let k = ObjectKey::new(&key)?;
-            let bytes = tablero_core::ports::ObjectStore::read(&self.store, Bucket::Models, &k)?;
-            let entry: AuditEntry = serde_json::from_slice(&bytes).map_err(|e| {
-                BackendError::refused(format!("audit entry {key} is unreadable: {e}"))
-            })?;
-            let at = chrono::DateTime::parse_from_rfc3339(&entry.at)
-                .map(|d| d.with_timezone(&chrono::Utc))
-                .unwrap_or(start);
-            if at >= start {
-                out.push((at, key, entry));
+        for chunk in keys.chunks(16) {
+            let read: Vec<Result<(String, Vec<u8>)>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = chunk
+                    .iter()
+                    .map(|(key, _)| {
+                        scope.spawn(move || {
+                            let k = ObjectKey::new(key)?;
+                            let bytes = tablero_core::ports::ObjectStore::read(
+                                &self.store,
+                                Bucket::Models,
+                                &k,
+                            )?;
+                            Ok((key.clone(), bytes))
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(BackendError::refused("reading the audit trail stopped"))
+                        })
+                    })
+                    .collect()
+            });
+            for r in read {
+                let (key, bytes) = r?;
+                let entry: AuditEntry = serde_json::from_slice(&bytes).map_err(|e| {
+                    BackendError::refused(format!("audit entry {key} is unreadable: {e}"))
+                })?;
+                let at = chrono::DateTime::parse_from_rfc3339(&entry.at)
+                    .map(|d| d.with_timezone(&chrono::Utc))
+                    .unwrap_or(start);
+                if at >= start {
+                    out.push((at, key, entry));
+                }
             }
         }
         out.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));

@@ -78,6 +78,29 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let what = call.what;
+    // No credentials anywhere in the chain (no profile, no environment, no
+    // SSO session, no instance role) is not a network problem.
+    let mut chain = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    let lower = chain.to_lowercase();
+    if matches!(
+        e,
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_)
+    ) && (lower.contains("credential") || lower.contains("profile"))
+    {
+        return BackendError::permission(
+            format!(
+                "no usable AWS credentials: cannot {what} ({chain}); set [aws] profile or AWS_PROFILE, \
+                 sign in (`aws sso login`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            ),
+            "AWS credentials",
+        );
+    }
     match &e {
         SdkError::DispatchFailure(d) => {
             let cause = e.to_string();

@@ -620,7 +620,9 @@ impl ObjectStore for S3Store {
         let shown = S3Store::shown(bucket, key.as_str());
         let user = self.user_metadata(bucket, metadata)?;
         let mut done = 0u64;
-        if len <= self.part_size as u64 {
+        // S3 takes at most 10,000 parts: bigger objects get bigger parts.
+        let part_size = (self.part_size as u64).max(len.div_ceil(10_000));
+        if len <= part_size {
             let bytes = read_part(body, len as usize, &mut done, len, progress)?;
             self.refuse_longer(body, len)?;
             if progress(len, len).is_break() {
@@ -709,7 +711,7 @@ impl ObjectStore for S3Store {
         let mut parts = Vec::new();
         let mut number = 1;
         while done < len {
-            let want = (len - done).min(self.part_size as u64) as usize;
+            let want = (len - done).min(part_size) as usize;
             let bytes = match read_part(body, want, &mut done, len, progress) {
                 Ok(b) => b,
                 Err(e) => return Err(abort(e)),

@@ -135,6 +135,12 @@ fn personas_are_what_iam_allows() {
     let analyst_creds = user(&moto.url, "ana", &for_moto("analyst", &cfg));
     let lead_creds = user(&moto.url, "lena", &for_moto("ml-lead", &cfg));
     let other_analyst_creds = user(&moto.url, "ari", &for_moto("analyst", &cfg));
+    // Someone whose role may do nothing but ask who they are.
+    let nobody_creds = user(
+        &moto.url,
+        "nemo",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetCallerIdentity"],"Resource":"*"}]}"#,
+    );
     enforce(&moto.url, true);
     let result = std::panic::catch_unwind(|| {
         let analyst: Backend = tablero_aws::open(&root, Some(analyst_creds.clone())).unwrap();
@@ -187,6 +193,18 @@ fn personas_are_what_iam_allows() {
             tablero_app::models::approve(&lead, "default", v, "metrics fine", false).unwrap();
         assert_eq!(approved.status, ApprovalStatus::Approved);
         assert_eq!(approved.decided_by.as_deref(), Some("lena"));
+        // S3 answers a denied HEAD with a bare 403 (no error code): still
+        // `permission`, naming the IAM action.
+        let nobody: Backend = tablero_aws::open(&root, Some(nobody_creds.clone())).unwrap();
+        let err = nobody
+            .store
+            .head(Bucket::Raw, &ObjectKey::new("s.csv").unwrap())
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Permission, "{err}");
+        assert_eq!(err.missing(), Some("s3:GetObject"), "{err}");
+        let err = nobody.registry.versions("default", None).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Permission, "{err}");
+        assert_eq!(err.missing(), Some("sagemaker:ListModelPackages"), "{err}");
         // Both are in the audit trail, each under its own name.
         let trail = lead.audit.audit_since("2000-01-01T00:00:00Z").unwrap();
         assert!(trail

@@ -454,6 +454,9 @@ fn unreachable_aws_is_one_offline_error_and_as_is_refused() {
     let err = b.identity.switch_user("someone").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unsupported);
     assert!(err.to_string().contains("AWS credentials"), "{err}");
+    // The check uses the standard chain: credentials in the environment.
+    std::env::set_var("AWS_ACCESS_KEY_ID", "AKIAADMINTESTKEY0000");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "secret");
     let checks = tablero_aws::check(&cfg);
     assert_eq!(checks.len(), 1, "{checks:?}");
     assert_eq!(
@@ -587,4 +590,38 @@ fn a_decision_claim_left_by_a_stopped_decider_goes_stale() {
         (approved.status, approved.decided_by.as_deref()),
         (ApprovalStatus::Approved, Some("lead/lena"))
     );
+}
+
+#[test]
+fn missing_credentials_say_so_not_offline() {
+    // No credentials anywhere: an empty environment and a profile that is
+    // in no file.
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+    ] {
+        std::env::remove_var(var);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_var("AWS_CONFIG_FILE", dir.path().join("config"));
+    std::env::set_var(
+        "AWS_SHARED_CREDENTIALS_FILE",
+        dir.path().join("credentials"),
+    );
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    let moto = Moto::shared();
+    let mut cfg = config(&moto.url, "n");
+    cfg.profile = Some("tablero-nobody".into());
+    let root = dir.path().join("ws");
+    workspace(&root, &cfg);
+    let b = tablero_aws::open(&root, None).unwrap();
+    let err = b.store.list(Bucket::Raw, "", None, 10).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Permission, "{err}");
+    assert!(
+        err.to_string().contains("no usable AWS credentials"),
+        "{err}"
+    );
+    assert_eq!(err.missing(), Some("AWS credentials"));
 }
