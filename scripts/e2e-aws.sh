@@ -14,7 +14,7 @@ tablero_setup_desktop
 tablero_setup_e2e
 tablero_setup_moto
 
-cargo build --locked -q -p tablero-desktop -p tablero-cli --features tablero-desktop/aws,tablero-cli/aws
+cargo build --locked -q $TABLERO_AWS_BUILD
 app="$CARGO_TARGET_DIR/debug/tablero-desktop"
 cli="$CARGO_TARGET_DIR/debug/tablero"
 work=$(mktemp -d)

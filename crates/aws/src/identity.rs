@@ -37,14 +37,8 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The caller an STS ARN names.
-    ///
-    /// ```
-    /// let c = tablero_aws::identity::Caller::from_arn("arn:aws:sts::1:assumed-role/ml-lead/ana", "1");
-    /// assert_eq!((c.principal.as_str(), c.actor.as_str()), ("ml-lead", "ml-lead/ana"));
-    /// let u = tablero_aws::identity::Caller::from_arn("arn:aws:iam::1:user/team/bob", "1");
-    /// assert_eq!((u.principal.as_str(), u.actor.as_str()), ("bob", "bob"));
-    /// ```
+    /// The caller an STS ARN names: `assumed-role/ROLE/SESSION` is
+    /// `ROLE/SESSION` (principal `ROLE`), `user/PATH/NAME` is `NAME`.
     pub fn from_arn(arn: &str, account: &str) -> Caller {
         let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
         let parts: Vec<&str> = resource.split('/').collect();
@@ -325,5 +319,26 @@ impl Identity for AwsIdentity {
                 .before(word(before))
                 .after(word(on)),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Caller;
+
+    #[test]
+    fn callers_from_arns() {
+        let c = Caller::from_arn("arn:aws:sts::1:assumed-role/ml-lead/ana", "1");
+        assert_eq!(
+            (c.principal.as_str(), c.actor.as_str(), c.session.as_deref()),
+            ("ml-lead", "ml-lead/ana", Some("ana"))
+        );
+        let u = Caller::from_arn("arn:aws:iam::1:user/team/bob", "1");
+        assert_eq!(
+            (u.principal.as_str(), u.actor.as_str(), u.session),
+            ("bob", "bob", None)
+        );
+        let r = Caller::from_arn("arn:aws:iam::1:root", "1");
+        assert_eq!(r.actor, "root");
     }
 }
