@@ -2,7 +2,8 @@
 # Builds the desktop app's .deb with the Tauri bundler (packaging/) and checks
 # it: installs with dpkg -i, the installed binary starts (under Xvfb) and
 # opens a workspace, then uninstalls. `--release` builds the optimised
-# package to ship; the default (debug) is what CI checks.
+# package to ship (and the release CLI), both with the AWS backend; the
+# default (debug) is what CI checks.
 # The AppImage is configured (packaging/tauri.bundle.json) but not built
 # here: its bundling step downloads tools from the internet.
 set -euo pipefail
@@ -27,7 +28,12 @@ features=()
 packaging/node_modules/.bin/tauri build $flag "${features[@]}" --bundles deb --config packaging/tauri.bundle.json
 deb=$(ls -t "$CARGO_TARGET_DIR/$profile/bundle/deb/"*.deb | head -1)
 echo "==> built $deb"
-[ "$profile" = release ] && exit 0
+if [ "$profile" = release ]; then
+    # The release CLI, with the AWS backend too.
+    cargo build --release --locked -p tablero-cli --features aws
+    echo "==> built $CARGO_TARGET_DIR/release/tablero"
+    exit 0
+fi
 
 tablero_sudo dpkg -i "$deb"
 trap 'tablero_sudo dpkg -r tablero >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT

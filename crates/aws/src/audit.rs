@@ -55,8 +55,9 @@ impl Audit for S3Audit {
         };
         let bytes = serde_json::to_vec(&entry)
             .map_err(|e| BackendError::refused(format!("audit entry: {e}")))?;
-        // A fresh random id per entry: a collision would be refused, never overwrite.
-        loop {
+        // A fresh random id per entry: a collision would be refused, never
+        // overwrite, and the entry written under another id.
+        for _ in 0..5 {
             if self
                 .store
                 .put_if_absent(Bucket::Models, &key_of(&at), bytes.clone())?
@@ -64,6 +65,9 @@ impl Audit for S3Audit {
                 return Ok(());
             }
         }
+        Err(BackendError::refused(
+            "cannot append to the audit trail: every new key was taken (If-None-Match refused five times)",
+        ))
     }
 
     fn audit_since(&self, since: &str) -> Result<Vec<AuditEntry>> {
