@@ -935,6 +935,10 @@ impl ObjectStore for S3Store {
         self.head(bucket, &key)
     }
 
+    fn uri(&self, bucket: Bucket, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket_name(bucket))
+    }
+
     fn restore_archived(
         &self,
         bucket: Bucket,

@@ -215,6 +215,10 @@ fn the_cli_runs_the_pipeline_on_aws() {
     assert_eq!(ls["versions"][0]["status"], "Approved", "{ls}");
     assert_eq!(ls["versions"][0]["created_by"], "tablero-admin/tom");
     assert_eq!(ls["versions"][0]["decided_by"], "tablero-ml-lead/lena");
+    assert_eq!(
+        ls["versions"][0]["dataset_uri"], "s3://tablero-clean/s/features.parquet",
+        "the card names the training data where it is"
+    );
 
     // The ML lead's role does not offer uploads; --as is refused in words.
     let (code, err) = json(

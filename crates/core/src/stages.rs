@@ -274,7 +274,7 @@ fn run_training(
         trained_by: ctx.actor.to_string(),
         trained_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         dataset: DatasetRef {
-            uri: format!("tablero://clean/{features_key}"),
+            uri: ctx.store.uri(Bucket::Clean, features_key),
             sha256: sha,
             preset: meta.preset.name().into(),
             target: roles.target.clone(),

@@ -104,6 +104,13 @@ pub trait ObjectStore: Send + Sync {
     /// its metadata. Refused when an object has that key now.
     fn restore_deleted(&self, id: &str) -> Result<ObjectInfo>;
 
+    /// Where an object is, as a URI people and other tools use (recorded in
+    /// model cards): `tablero://<bucket>/<key>` unless the store has a
+    /// better one (`s3://<bucket name>/<key>` on S3).
+    fn uri(&self, bucket: Bucket, key: &str) -> String {
+        format!("tablero://{bucket}/{key}")
+    }
+
     /// Asks for an archived object to be readable for `days` days.
     fn restore_archived(
         &self,
