@@ -19,7 +19,6 @@ app="$CARGO_TARGET_DIR/debug/tablero-desktop"
 cli="$CARGO_TARGET_DIR/debug/tablero"
 work=$(mktemp -d)
 cleanup() {
-    [ -n "${driver:-}" ] && kill "$driver" 2>/dev/null || true
     tablero_stop_moto
     rm -rf "$work"
 }
@@ -49,18 +48,4 @@ export TABLERO_SCREENSHOTS="$PWD/docs/screenshots"
 export TABLERO_DESKTOP_CONFIG="$work/desktop.json"
 mkdir -p "$TABLERO_SCREENSHOTS"
 
-(cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
-export work
-xvfb-run -a -s "-screen 0 1440x900x24" bash -c '
-    tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver > "$work/tauri-driver.log" 2>&1 &
-    driver=$!
-    for _ in $(seq 50); do
-        (exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null && break
-        sleep 0.1
-    done
-    cd tests/e2e && npm run test:aws
-    rc=$?
-    kill $driver 2>/dev/null
-    [ $rc -eq 0 ] || { echo "--- tauri-driver log"; tail -50 "$work/tauri-driver.log"; }
-    exit $rc
-'
+tablero_e2e_under_xvfb test:aws "$work"

@@ -73,6 +73,27 @@ tablero_setup_e2e() {
     fi
 }
 
+# Runs `npm run SCRIPT` in tests/e2e under Xvfb with tauri-driver on port
+# 4444 (the app is started by the test through WebKitWebDriver); shows the
+# driver's log when it fails. LOG_DIR keeps the log.
+tablero_e2e_under_xvfb() {
+    local script=$1 log_dir=$2
+    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+    E2E_SCRIPT=$script E2E_LOG="$log_dir/tauri-driver.log" xvfb-run -a -s "-screen 0 1440x900x24" bash -c '
+        tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver > "$E2E_LOG" 2>&1 &
+        driver=$!
+        for _ in $(seq 50); do
+            (exec 3<>/dev/tcp/127.0.0.1/4444) 2>/dev/null && break
+            sleep 0.1
+        done
+        (cd tests/e2e && npm run "$E2E_SCRIPT")
+        rc=$?
+        kill $driver 2>/dev/null
+        [ $rc -eq 0 ] || { echo "--- tauri-driver log"; tail -50 "$E2E_LOG"; }
+        exit $rc
+    '
+}
+
 # The cargo selection of every build with the AWS backend (CI's tests, the
 # AWS end-to-end test, aws-dev.sh): the same packages and features each
 # time, so the AWS SDK is compiled once per target dir.

@@ -41,6 +41,17 @@ const BAD_CREDENTIALS: &[&str] = &[
     "UnauthorizedException",
 ];
 
+/// [`classify`] for `map_err`: `.map_err(fail("s3:PutObject", &what))`.
+pub(crate) fn fail<'a, E>(
+    iam: &'a str,
+    what: &'a str,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> BackendError + 'a
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    move |e| classify(e, Call { iam, what })
+}
+
 /// The error's service code, message and HTTP status.
 pub(crate) fn parts<E: ProvideErrorMetadata>(
     e: &SdkError<E, HttpResponse>,

@@ -14,7 +14,7 @@ use tablero_core::ports::{
     Action, Audit, AuditEvent, BackendError, ErrorKind, Identity, Limits, Policy, Result, Role,
 };
 
-use crate::error::{classify, is_not_found, Call};
+use crate::error::fail;
 use crate::runtime::block_on;
 
 /// The tag on the model package group that holds the four-eyes switch.
@@ -65,15 +65,10 @@ impl Caller {
     pub fn fetch(sts: &aws_sdk_sts::Client) -> Result<Caller> {
         let sts = sts.clone();
         block_on(async move {
-            let out = sts.get_caller_identity().send().await.map_err(|e| {
-                classify(
-                    e,
-                    Call {
-                        iam: "sts:GetCallerIdentity",
-                        what: "find who the AWS credentials are (STS GetCallerIdentity)",
-                    },
-                )
-            })?;
+            let out = sts.get_caller_identity().send().await.map_err(fail(
+                "sts:GetCallerIdentity",
+                "find who the AWS credentials are (STS GetCallerIdentity)",
+            ))?;
             let arn = out.arn().unwrap_or_default();
             Ok(Caller::from_arn(arn, out.account().unwrap_or_default()))
         })
@@ -156,30 +151,7 @@ impl AwsIdentity {
 
     fn group_arn(&self) -> Result<Option<String>> {
         let (sm, group) = (self.sagemaker.clone(), self.group.clone());
-        block_on(async move {
-            let what = format!("read the model package group {group}");
-            match sm
-                .describe_model_package_group()
-                .model_package_group_name(&group)
-                .send()
-                .await
-            {
-                Ok(out) => Ok(out.model_package_group_arn().map(str::to_string)),
-                Err(e)
-                    if is_not_found(&e)
-                        || crate::error::parts(&e).0.as_deref() == Some("ValidationException") =>
-                {
-                    Ok(None)
-                }
-                Err(e) => Err(classify(
-                    e,
-                    Call {
-                        iam: "sagemaker:DescribeModelPackageGroup",
-                        what: &what,
-                    },
-                )),
-            }
-        })
+        block_on(async move { crate::registry::group_arn(&sm, &group).await })
     }
 
     fn four_eyes(&self) -> Result<bool> {
@@ -193,15 +165,7 @@ impl AwsIdentity {
                 .resource_arn(&arn)
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "sagemaker:ListTags",
-                            what: "read the four-eyes policy",
-                        },
-                    )
-                })?;
+                .map_err(fail("sagemaker:ListTags", "read the four-eyes policy"))?;
             Ok(!out
                 .tags()
                 .iter()
@@ -284,12 +248,9 @@ impl Identity for AwsIdentity {
 
     fn set_four_eyes(&self, on: bool) -> Result<()> {
         let before = self.four_eyes()?;
-        let arn = self.group_arn()?.ok_or_else(|| {
-            BackendError::refused(format!(
-                "the model package group {} does not exist yet: register a version first, or create it (scripts/aws-dev.sh does)",
-                self.group
-            ))
-        })?;
+        // The switch lives on the group: make it if no version made it yet.
+        let (sm, group) = (self.sagemaker.clone(), self.group.clone());
+        let arn = block_on(async move { crate::registry::ensure_group(&sm, &group).await })?;
         let sm = self.sagemaker.clone();
         block_on(async move {
             sm.add_tags()
@@ -302,15 +263,7 @@ impl Identity for AwsIdentity {
                 )
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "sagemaker:AddTags",
-                            what: "change the four-eyes policy",
-                        },
-                    )
-                })?;
+                .map_err(fail("sagemaker:AddTags", "change the four-eyes policy"))?;
             Ok(())
         })?;
         let word = |b: bool| if b { "on" } else { "off" };

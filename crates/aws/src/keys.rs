@@ -13,7 +13,7 @@ use tablero_core::ports::{
 };
 
 use crate::clients::{now, random_id};
-use crate::error::{classify, Call};
+use crate::error::fail;
 use crate::identity::Callers;
 use crate::runtime::block_on;
 
@@ -83,15 +83,7 @@ impl ApiGatewayKeys {
                     .set_position(position)
                     .send()
                     .await
-                    .map_err(|e| {
-                        classify(
-                            e,
-                            Call {
-                                iam: "apigateway:GET",
-                                what: "list the API keys",
-                            },
-                        )
-                    })?;
+                    .map_err(fail("apigateway:GET", "list the API keys"))?;
                 for k in page.items() {
                     let Some(note) = k
                         .description()
@@ -145,15 +137,7 @@ impl ApiKeys for ApiGatewayKeys {
                 .usage_plan_id(&plan)
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "apigateway:GET",
-                            what: &what,
-                        },
-                    )
-                })?;
+                .map_err(fail("apigateway:GET", &what))?;
             let plan_rate = p.throttle().map(|t| t.rate_limit());
             // Its own plan unless the configured plan throttles at this rate.
             let own_plan = if plan_rate == Some(rate) {
@@ -174,15 +158,7 @@ impl ApiKeys for ApiGatewayKeys {
                     .set_api_stages(Some(stages))
                     .send()
                     .await
-                    .map_err(|e| {
-                        classify(
-                            e,
-                            Call {
-                                iam: "apigateway:POST",
-                                what: &what,
-                            },
-                        )
-                    })?;
+                    .map_err(fail("apigateway:POST", &what))?;
                 made.id().map(str::to_string)
             };
             let note = Note {
@@ -203,15 +179,7 @@ impl ApiKeys for ApiGatewayKeys {
                 )
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "apigateway:POST",
-                            what: &what,
-                        },
-                    )
-                })?;
+                .map_err(fail("apigateway:POST", &what))?;
             let id = key.id().unwrap_or_default().to_string();
             client
                 .create_usage_plan_key()
@@ -220,15 +188,7 @@ impl ApiKeys for ApiGatewayKeys {
                 .key_type("API_KEY")
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "apigateway:POST",
-                            what: &what,
-                        },
-                    )
-                })?;
+                .map_err(fail("apigateway:POST", &what))?;
             Ok(())
         })?;
         self.audit.append_audit(
@@ -294,15 +254,7 @@ impl ApiKeys for ApiGatewayKeys {
                 ))
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "apigateway:PATCH",
-                            what: &what,
-                        },
-                    )
-                })?;
+                .map_err(fail("apigateway:PATCH", &what))?;
             let on = note.own_plan.clone().unwrap_or(plan);
             let _ = client
                 .delete_usage_plan_key()

@@ -157,15 +157,7 @@ pub fn check(config: &AwsConfig) -> Vec<Check> {
                 .max_keys(1)
                 .send()
                 .await
-                .map_err(|e| {
-                    error::classify(
-                        e,
-                        error::Call {
-                            iam: "s3:ListBucket",
-                            what: &what,
-                        },
-                    )
-                })?;
+                .map_err(error::fail("s3:ListBucket", &what))?;
             let what = format!("read the versioning of s3://{n}");
             match s3.get_bucket_versioning().bucket(&n).send().await {
                 Ok(v) => Ok(Some(
@@ -174,13 +166,7 @@ pub fn check(config: &AwsConfig) -> Vec<Check> {
                 // An answer that is not S3's usual document (some
                 // S3-compatible stores): readable, versioning unknown.
                 Err(e) if error::parts(&e).2 == Some(200) => Ok(None),
-                Err(e) => Err(error::classify(
-                    e,
-                    error::Call {
-                        iam: "s3:GetBucketVersioning",
-                        what: &what,
-                    },
-                )),
+                Err(e) => Err(error::fail("s3:GetBucketVersioning", &what)(e)),
             }
         });
         out.push(match listed {

@@ -23,13 +23,14 @@ use tablero_core::ports::{
 };
 use tablero_core::registry::{check_group, ApprovalStatus, Decided, Decision, ModelVersion};
 use tablero_core::store::{Bucket, ObjectKey};
+use tablero_core::train::metrics::Metric;
 use tablero_core::train::model::{ModelArtifact, ModelCard};
 use tablero_core::train::models::Algorithm;
 use tablero_core::train::{Holdout, LeakageFlag};
 
 use crate::clients::{now, random_id};
 use crate::config::AwsConfig;
-use crate::error::{classify, parts, Call};
+use crate::error::{fail, parts};
 use crate::runtime::block_on;
 use crate::s3::S3Store;
 
@@ -88,8 +89,22 @@ fn sm_status(s: ApprovalStatus) -> ModelApprovalStatus {
     ModelApprovalStatus::from(s.name())
 }
 
-/// Creates the SageMaker group when it does not exist; returns its ARN.
-pub(crate) async fn ensure_group(sm: &aws_sdk_sagemaker::Client, name: &str) -> Result<String> {
+/// Whether an error says the model package group does not exist
+/// (SageMaker answers ValidationException, moto 404).
+fn is_missing_group<E: aws_sdk_sagemaker::error::ProvideErrorMetadata>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> bool {
+    crate::error::is_not_found(e) || parts(e).0.as_deref() == Some("ValidationException")
+}
+
+/// The ARN of the SageMaker group `name`; `None` when it does not exist.
+pub(crate) async fn group_arn(
+    sm: &aws_sdk_sagemaker::Client,
+    name: &str,
+) -> Result<Option<String>> {
     let what = format!("read the model package group {name}");
     match sm
         .describe_model_package_group()
@@ -97,24 +112,16 @@ pub(crate) async fn ensure_group(sm: &aws_sdk_sagemaker::Client, name: &str) -> 
         .send()
         .await
     {
-        Ok(out) => {
-            return Ok(out
-                .model_package_group_arn()
-                .unwrap_or_default()
-                .to_string())
-        }
-        Err(e) => {
-            let (code, ..) = parts(&e);
-            if !(crate::error::is_not_found(&e) || code.as_deref() == Some("ValidationException")) {
-                return Err(classify(
-                    e,
-                    Call {
-                        iam: "sagemaker:DescribeModelPackageGroup",
-                        what: &what,
-                    },
-                ));
-            }
-        }
+        Ok(out) => Ok(out.model_package_group_arn().map(str::to_string)),
+        Err(e) if is_missing_group(&e) => Ok(None),
+        Err(e) => Err(fail("sagemaker:DescribeModelPackageGroup", &what)(e)),
+    }
+}
+
+/// Creates the SageMaker group when it does not exist; returns its ARN.
+pub(crate) async fn ensure_group(sm: &aws_sdk_sagemaker::Client, name: &str) -> Result<String> {
+    if let Some(arn) = group_arn(sm, name).await? {
+        return Ok(arn);
     }
     let what = format!("create the model package group {name}");
     match sm
@@ -128,27 +135,11 @@ pub(crate) async fn ensure_group(sm: &aws_sdk_sagemaker::Client, name: &str) -> 
             .model_package_group_arn()
             .unwrap_or_default()
             .to_string()),
-        Err(e) => {
-            // Created meanwhile by someone else: use it.
-            if let Ok(out) = sm
-                .describe_model_package_group()
-                .model_package_group_name(name)
-                .send()
-                .await
-            {
-                return Ok(out
-                    .model_package_group_arn()
-                    .unwrap_or_default()
-                    .to_string());
-            }
-            Err(classify(
-                e,
-                Call {
-                    iam: "sagemaker:CreateModelPackageGroup",
-                    what: &what,
-                },
-            ))
-        }
+        // Created meanwhile by someone else: use it.
+        Err(e) => match group_arn(sm, name).await {
+            Ok(Some(arn)) => Ok(arn),
+            _ => Err(fail("sagemaker:CreateModelPackageGroup", &what)(e)),
+        },
     }
 }
 
@@ -176,11 +167,12 @@ impl SageMakerRegistry {
     }
 
     /// Every package of a group, newest first.
-    fn packages(&self, group: &str) -> Result<Vec<Package>> {
+    /// Every package of a group: (version, ARN), from the listing alone.
+    fn listed(&self, group: &str) -> Result<Vec<(u32, String)>> {
         let (sm, name) = (self.sagemaker.clone(), self.config.sagemaker_group(group));
         block_on(async move {
             let what = format!("list the versions of {name}");
-            let mut arns = Vec::new();
+            let mut listed = Vec::new();
             let mut token = None;
             loop {
                 let out = sm
@@ -194,51 +186,55 @@ impl SageMakerRegistry {
                     .await;
                 let out = match out {
                     Ok(o) => o,
-                    Err(e) => {
-                        let (code, ..) = parts(&e);
-                        if crate::error::is_not_found(&e)
-                            || code.as_deref() == Some("ValidationException")
-                        {
-                            return Ok(Vec::new());
-                        }
-                        return Err(classify(
-                            e,
-                            Call {
-                                iam: "sagemaker:ListModelPackages",
-                                what: &what,
-                            },
-                        ));
-                    }
+                    // No group yet: no versions.
+                    Err(e) if is_missing_group(&e) => return Ok(Vec::new()),
+                    Err(e) => return Err(fail("sagemaker:ListModelPackages", &what)(e)),
                 };
-                arns.extend(
-                    out.model_package_summary_list()
-                        .iter()
-                        .filter_map(|s| s.model_package_arn().map(str::to_string)),
-                );
+                listed.extend(out.model_package_summary_list().iter().filter_map(|s| {
+                    Some((
+                        s.model_package_version()?.max(0) as u32,
+                        s.model_package_arn()?.to_string(),
+                    ))
+                }));
                 match out.next_token() {
                     Some(t) if !t.is_empty() => token = Some(t.to_string()),
                     _ => break,
                 }
             }
+            Ok(listed)
+        })
+    }
+
+    /// Every package of a group, described, newest first.
+    fn packages(&self, group: &str) -> Result<Vec<Package>> {
+        let listed = self.listed(group)?;
+        let sm = self.sagemaker.clone();
+        block_on(async move {
             let mut tasks = tokio::task::JoinSet::new();
-            for arn in arns {
+            for (_, arn) in listed {
                 let sm = sm.clone();
                 tasks.spawn(async move { describe(&sm, &arn).await });
             }
             let mut out = Vec::new();
             while let Some(done) = tasks.join_next().await {
-                out.push(done.map_err(|e| BackendError::refused(format!("{what}: {e}")))??);
+                out.push(done.map_err(|e| {
+                    BackendError::refused(format!("reading a model package stopped: {e}"))
+                })??);
             }
             out.sort_by_key(|p: &Package| std::cmp::Reverse(p.version));
             Ok(out)
         })
     }
 
+    /// One package, described (the others are not).
     fn package(&self, group: &str, version: u32) -> Result<Package> {
-        self.packages(group)?
+        let (_, arn) = self
+            .listed(group)?
             .into_iter()
-            .find(|p| p.version == version)
-            .ok_or_else(|| Self::missing(group, version))
+            .find(|(v, _)| *v == version)
+            .ok_or_else(|| Self::missing(group, version))?;
+        let sm = self.sagemaker.clone();
+        block_on(async move { describe(&sm, &arn).await })
     }
 
     fn summary(&self, prefix: &str) -> Result<Summary> {
@@ -323,15 +319,7 @@ async fn describe(sm: &aws_sdk_sagemaker::Client, arn: &str) -> Result<Package> 
         .model_package_name(arn)
         .send()
         .await
-        .map_err(|e| {
-            classify(
-                e,
-                Call {
-                    iam: "sagemaker:DescribeModelPackage",
-                    what: &what,
-                },
-            )
-        })?;
+        .map_err(fail("sagemaker:DescribeModelPackage", &what))?;
     Ok(Package {
         arn: arn.to_string(),
         version: d.model_package_version().unwrap_or(0).max(0) as u32,
@@ -365,15 +353,10 @@ impl Registry for SageMakerRegistry {
         check_group(group)?;
         let name = self.config.sagemaker_group(group);
         let prefix = format!("registry/{group}/{}", random_id());
-        let winner = card
-            .evaluation
-            .leaderboard
-            .iter()
-            .find(|e| e.model == card.evaluation.winner);
         let summary = Summary {
             algorithm: card.evaluation.winner,
-            cv_accuracy: winner.map(|e| e.accuracy.mean).unwrap_or(f64::NAN),
-            cv_auc: winner.map(|e| e.auc.mean).unwrap_or(f64::NAN),
+            cv_accuracy: card.evaluation.winner_mean(Metric::Accuracy),
+            cv_auc: card.evaluation.winner_mean(Metric::Auc),
             holdout: card.evaluation.holdout.clone(),
             leakage: card.evaluation.leakage.clone(),
             dataset_uri: card.dataset.uri.clone(),
@@ -427,15 +410,7 @@ impl Registry for SageMakerRegistry {
                     .set_customer_metadata_properties(Some(props))
                     .send()
                     .await
-                    .map_err(|e| {
-                        classify(
-                            e,
-                            Call {
-                                iam: "sagemaker:CreateModelPackage",
-                                what: &what,
-                            },
-                        )
-                    })?;
+                    .map_err(fail("sagemaker:CreateModelPackage", &what))?;
                 let arn = out.model_package_arn().unwrap_or_default().to_string();
                 describe(&sm, &arn).await
             })
@@ -558,15 +533,7 @@ impl Registry for SageMakerRegistry {
                 .set_customer_metadata_properties(Some(props))
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "sagemaker:UpdateModelPackage",
-                            what: &what,
-                        },
-                    )
-                })?;
+                .map_err(fail("sagemaker:UpdateModelPackage", &what))?;
             Ok(())
         })
         .inspect_err(|_| {

@@ -28,7 +28,7 @@ use tablero_core::store::{Bucket, ObjectInfo, ObjectKey, Page};
 
 use crate::clients::rfc3339;
 use crate::config::Buckets;
-use crate::error::{classify, is_not_found, is_precondition_failed, Call};
+use crate::error::{fail, is_not_found, is_precondition_failed};
 use crate::runtime::block_on;
 
 /// User metadata key holding the metadata map inline.
@@ -173,13 +173,7 @@ impl S3Store {
                 if is_not_found(&e) {
                     BackendError::not_found(format!("{shown} does not exist"))
                 } else {
-                    classify(
-                        e,
-                        Call {
-                            iam: "s3:GetObject",
-                            what: &what,
-                        },
-                    )
+                    fail("s3:GetObject", &what)(e)
                 }
             })?;
         Ok(Head {
@@ -221,15 +215,7 @@ impl S3Store {
             .key(&key)
             .send()
             .await
-            .map_err(|e| {
-                classify(
-                    e,
-                    Call {
-                        iam: "s3:GetObject",
-                        what: &what,
-                    },
-                )
-            })?;
+            .map_err(fail("s3:GetObject", &what))?;
         let bytes = out
             .body
             .collect()
@@ -269,13 +255,7 @@ impl S3Store {
             {
                 Ok(_) => Ok(true),
                 Err(e) if is_precondition_failed(&e) => Ok(false),
-                Err(e) => Err(classify(
-                    e,
-                    Call {
-                        iam: "s3:PutObject",
-                        what: &what,
-                    },
-                )),
+                Err(e) => Err(fail("s3:PutObject", &what)(e)),
             }
         })
     }
@@ -309,13 +289,7 @@ impl S3Store {
             {
                 Ok(_) => Ok(true),
                 Err(e) if is_precondition_failed(&e) || is_not_found(&e) => Ok(false),
-                Err(e) => Err(classify(
-                    e,
-                    Call {
-                        iam: "s3:PutObject",
-                        what: &what,
-                    },
-                )),
+                Err(e) => Err(fail("s3:PutObject", &what)(e)),
             }
         })
     }
@@ -333,15 +307,7 @@ impl S3Store {
             let out = match s3.get_object().bucket(&name).key(&key).send().await {
                 Ok(o) => o,
                 Err(e) if is_not_found(&e) => return Ok(None),
-                Err(e) => {
-                    return Err(classify(
-                        e,
-                        Call {
-                            iam: "s3:GetObject",
-                            what: &what,
-                        },
-                    ))
-                }
+                Err(e) => return Err(fail("s3:GetObject", &what)(e)),
             };
             let etag = out.e_tag().unwrap_or_default().to_string();
             let bytes = out
@@ -380,15 +346,7 @@ impl S3Store {
                     .set_continuation_token(token.clone())
                     .send()
                     .await
-                    .map_err(|e| {
-                        classify(
-                            e,
-                            Call {
-                                iam: "s3:ListBucket",
-                                what: &what,
-                            },
-                        )
-                    })?;
+                    .map_err(fail("s3:ListBucket", &what))?;
                 for o in page.contents() {
                     if let Some(k) = o.key() {
                         out.push((k.to_string(), rfc3339(o.last_modified())));
@@ -417,15 +375,7 @@ impl S3Store {
                 .storage_class(StorageClass::from(class.as_str()))
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "s3:PutObject",
-                            what: "archive an object",
-                        },
-                    )
-                })?;
+                .map_err(fail("s3:PutObject", "archive an object"))?;
             Ok(())
         })
     }
@@ -504,15 +454,7 @@ impl ObjectStore for S3Store {
                 .set_continuation_token(token)
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "s3:ListBucket",
-                            what: &what,
-                        },
-                    )
-                })?;
+                .map_err(fail("s3:ListBucket", &what))?;
             let listed: Vec<(String, u64, String, String)> = page
                 .contents()
                 .iter()
@@ -640,15 +582,7 @@ impl ObjectStore for S3Store {
                     .body(ByteStream::from(bytes))
                     .send()
                     .await
-                    .map_err(|e| {
-                        classify(
-                            e,
-                            Call {
-                                iam: "s3:PutObject",
-                                what: &what,
-                            },
-                        )
-                    })?;
+                    .map_err(fail("s3:PutObject", &what))?;
                 Ok(())
             })?;
             return self.head(bucket, key);
@@ -666,15 +600,7 @@ impl ObjectStore for S3Store {
                     .set_metadata(Some(user))
                     .send()
                     .await
-                    .map_err(|e| {
-                        classify(
-                            e,
-                            Call {
-                                iam: "s3:PutObject",
-                                what: &what,
-                            },
-                        )
-                    })?;
+                    .map_err(fail("s3:PutObject", &what))?;
                 out.upload_id().map(str::to_string).ok_or_else(|| {
                     BackendError::refused(format!("cannot {what}: S3 gave no upload id"))
                 })
@@ -689,15 +615,7 @@ impl ObjectStore for S3Store {
                     .upload_id(&id)
                     .send()
                     .await
-                    .map_err(|e| {
-                        classify(
-                            e,
-                            Call {
-                                iam: "s3:AbortMultipartUpload",
-                                what: "abort the upload",
-                            },
-                        )
-                    })?;
+                    .map_err(fail("s3:AbortMultipartUpload", "abort the upload"))?;
                 Ok(())
             });
             match aborted {
@@ -738,15 +656,7 @@ impl ObjectStore for S3Store {
                     .body(ByteStream::from(bytes))
                     .send()
                     .await
-                    .map_err(|e| {
-                        classify(
-                            e,
-                            Call {
-                                iam: "s3:PutObject",
-                                what: &what,
-                            },
-                        )
-                    })?;
+                    .map_err(fail("s3:PutObject", &what))?;
                 Ok(out.e_tag().map(str::to_string))
             });
             match sent {
@@ -774,15 +684,7 @@ impl ObjectStore for S3Store {
                 )
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "s3:PutObject",
-                            what: &what,
-                        },
-                    )
-                })?;
+                .map_err(fail("s3:PutObject", &what))?;
             Ok(())
         });
         if let Err(e) = completed {
@@ -808,15 +710,7 @@ impl ObjectStore for S3Store {
                 .key(&key)
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "s3:DeleteObject",
-                            what: &what,
-                        },
-                    )
-                })?;
+                .map_err(fail("s3:DeleteObject", &what))?;
             let record = TrashRecord {
                 key: key.clone(),
                 version: version.clone(),
@@ -902,15 +796,7 @@ impl ObjectStore for S3Store {
                 .metadata_directive(MetadataDirective::Copy)
                 .send()
                 .await
-                .map_err(|e| {
-                    classify(
-                        e,
-                        Call {
-                            iam: "s3:GetObjectVersion",
-                            what: &what,
-                        },
-                    )
-                })?;
+                .map_err(fail("s3:GetObjectVersion", &what))?;
             // Out of the trash: the copy is the object now. A failure here
             // leaves the old version listed, never loses it.
             if let Err(e) = s3
@@ -977,13 +863,7 @@ impl ObjectStore for S3Store {
                 if let Err(e) = asked {
                     let (code, ..) = crate::error::parts(&e);
                     if code.as_deref() != Some("RestoreAlreadyInProgress") {
-                        return Err(classify(
-                            e,
-                            Call {
-                                iam: "s3:RestoreObject",
-                                what: &what,
-                            },
-                        ));
+                        return Err(fail("s3:RestoreObject", &what)(e));
                     }
                 }
             }
@@ -1066,13 +946,7 @@ impl S3Store {
                     if is_not_found(&e) {
                         return Err(BackendError::not_found(format!("{shown} does not exist")));
                     }
-                    return Err(classify(
-                        e,
-                        Call {
-                            iam: "s3:GetObject",
-                            what: &what,
-                        },
-                    ));
+                    return Err(fail("s3:GetObject", &what)(e));
                 }
             };
             let bytes = out
@@ -1105,15 +979,7 @@ impl S3Store {
                     .set_version_id_marker(version_marker.clone())
                     .send()
                     .await
-                    .map_err(|e| {
-                        classify(
-                            e,
-                            Call {
-                                iam: "s3:ListBucketVersions",
-                                what: &what,
-                            },
-                        )
-                    })?;
+                    .map_err(fail("s3:ListBucketVersions", &what))?;
                 for v in page.versions() {
                     if let (Some(k), Some(id)) = (v.key(), v.version_id()) {
                         versions.entry(k.to_string()).or_default().push((

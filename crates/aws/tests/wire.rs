@@ -12,7 +12,7 @@ use std::ops::ControlFlow;
 use support::{admin_credentials, assume, config, provision, workspace, Moto};
 use tablero_aws::s3::S3Store;
 use tablero_aws::{AwsConfig, Clients, StaticCredentials};
-use tablero_conformance::suite::{features, quick_training, succeed};
+use tablero_conformance::suite::{features, train};
 use tablero_core::ports::{AuditEvent, Backend, ErrorKind, ObjectStore};
 use tablero_core::registry::ApprovalStatus;
 use tablero_core::store::{Bucket, ObjectKey};
@@ -187,11 +187,7 @@ fn four_eyes_compares_role_and_session_name() {
     assert_eq!(ana_a.identity.actor(), "lead-a/ana");
 
     let f = features(&ana_a);
-    let job = succeed(&ana_a, quick_training(&f, Algorithm::Lr));
-    let v = match job.report {
-        Some(tablero_core::stages::StageReport::Train(t)) => t.version,
-        other => panic!("{other:?}"),
-    };
+    let v = train(&ana_a, &f, Algorithm::Lr);
     let version = ana_a.registry.version("default", v).unwrap();
     assert_eq!(
         version.created_by, "lead-a/ana",
@@ -541,11 +537,7 @@ fn a_decision_claim_left_by_a_stopped_decider_goes_stale() {
     let tom = open(&s, &assume(&s.cfg, &admin, "lead", "tom"));
     let lena = open(&s, &assume(&s.cfg, &admin, "lead", "lena"));
     let f = features(&tom);
-    let job = succeed(&tom, quick_training(&f, Algorithm::Lr));
-    let v = match job.report {
-        Some(tablero_core::stages::StageReport::Train(t)) => t.version,
-        other => panic!("{other:?}"),
-    };
+    let v = train(&tom, &f, Algorithm::Lr);
     let card = tom.registry.version("default", v).unwrap().card.key;
     let claim_key = card.replace("card.json", "decision.json");
     let claim = |at: chrono::DateTime<chrono::Utc>| {

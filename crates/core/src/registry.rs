@@ -143,17 +143,7 @@ pub fn compare(cards: &[ModelCard]) -> Comparison {
     for m in Metric::ALL {
         row(
             format!("cv.{}", m.name()),
-            cards
-                .iter()
-                .map(|c| {
-                    c.evaluation
-                        .leaderboard
-                        .iter()
-                        .find(|e| e.model == c.evaluation.winner)
-                        .map(|e| e.mean(m))
-                        .unwrap_or(f64::NAN)
-                })
-                .collect(),
+            cards.iter().map(|c| c.evaluation.winner_mean(m)).collect(),
         );
     }
     let holdout = |c: &ModelCard, m: Metric| match m {

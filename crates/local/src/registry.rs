@@ -11,6 +11,7 @@ use tablero_core::job::ObjectRef;
 use tablero_core::ports::{self, put_bytes, AuditEvent, ObjectStore, Registry};
 use tablero_core::registry::{ApprovalStatus, Decided, Decision, ModelVersion};
 use tablero_core::store::{Bucket, ObjectKey};
+use tablero_core::train::metrics::Metric;
 use tablero_core::train::model::{ModelArtifact, ModelCard};
 use tablero_core::train::models::Algorithm;
 use tablero_core::train::{Holdout, LeakageFlag};
@@ -96,15 +97,10 @@ impl Workspace {
         artifact: &[u8],
     ) -> Result<ModelVersion> {
         tablero_core::registry::check_group(group)?;
-        let winner = card
-            .evaluation
-            .leaderboard
-            .iter()
-            .find(|e| e.model == card.evaluation.winner);
         let summary = Summary {
             algorithm: card.evaluation.winner,
-            cv_accuracy: winner.map(|e| e.accuracy.mean).unwrap_or(f64::NAN),
-            cv_auc: winner.map(|e| e.auc.mean).unwrap_or(f64::NAN),
+            cv_accuracy: card.evaluation.winner_mean(Metric::Accuracy),
+            cv_auc: card.evaluation.winner_mean(Metric::Auc),
             holdout: card.evaluation.holdout.clone(),
             leakage: card.evaluation.leakage.clone(),
         };

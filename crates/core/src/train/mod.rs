@@ -193,6 +193,17 @@ pub struct Evaluation {
     pub rows: (usize, usize),
 }
 
+impl Evaluation {
+    /// The winner's cross-validated mean of a metric (NaN when the
+    /// leaderboard lacks the winner).
+    pub fn winner_mean(&self, m: Metric) -> f64 {
+        self.leaderboard
+            .iter()
+            .find(|e| e.model == self.winner)
+            .map_or(f64::NAN, |e| e.mean(m))
+    }
+}
+
 /// Everything training produced, before registration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainResult {
