@@ -4,7 +4,9 @@
 // (an upload with an explicit mapping, an approval with a comment).
 
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { mkdir } from "node:fs/promises";
+import { promisify } from "node:util";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -123,7 +125,18 @@ export async function goTo(view) {
 export async function screenshot(view) {
   await mkdir(SCREENSHOTS, { recursive: true });
   await browser.pause(500); // let charts and fonts settle
-  await browser.saveScreenshot(path.join(SCREENSHOTS, `${view}.png`));
+  await capture(path.join(SCREENSHOTS, `${view}.png`));
+}
+
+/**
+ * Saves the app's window as the X server shows it (ImageMagick's `import`),
+ * not through WebDriver's screenshot command: under Xvfb WebKit's page
+ * snapshot has hung and crashed the web process mid-test.
+ */
+async function capture(file) {
+  const rect = await browser.getWindowRect().catch(() => null);
+  const crop = rect ? ["-crop", `${rect.width}x${rect.height}+${Math.max(rect.x, 0)}+${Math.max(rect.y, 0)}`, "+repage"] : [];
+  await promisify(execFile)("import", ["-window", "root", ...crop, file], { timeout: 30 * SECOND });
 }
 
 export async function currentUser() {
@@ -173,7 +186,7 @@ export function withScreenshot(name, body) {
       await body();
     } catch (e) {
       await mkdir(SCREENSHOTS, { recursive: true }).catch(() => {});
-      await browser?.saveScreenshot(path.join(SCREENSHOTS, `failed-${name}.png`)).catch(() => {});
+      await capture(path.join(SCREENSHOTS, `failed-${name}.png`)).catch(() => {});
       throw e;
     }
   };
