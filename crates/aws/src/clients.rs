@@ -29,6 +29,12 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// API Gateway.
     pub apigateway: aws_sdk_apigateway::Client,
+    /// ECS (the endpoint's service).
+    pub ecs: aws_sdk_ecs::Client,
+    /// CloudWatch (metrics, alarms).
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// CloudWatch Logs (the endpoint's EMF lines).
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl Clients {
@@ -67,6 +73,9 @@ impl Clients {
                 sagemaker: aws_sdk_sagemaker::Client::new(&shared),
                 sts: aws_sdk_sts::Client::new(&shared),
                 apigateway: aws_sdk_apigateway::Client::new(&shared),
+                ecs: aws_sdk_ecs::Client::new(&shared),
+                cloudwatch: aws_sdk_cloudwatch::Client::new(&shared),
+                logs: aws_sdk_cloudwatchlogs::Client::new(&shared),
             })
         })
     }

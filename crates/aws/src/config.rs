@@ -60,6 +60,82 @@ pub struct AwsConfig {
     /// offers. IAM decides what is allowed.
     #[serde(default)]
     pub roles: BTreeMap<String, Vec<Role>>,
+    /// The endpoint on ECS Fargate and its CloudWatch metrics. Without it
+    /// deployments, the endpoint and its metrics stay in the workspace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<EndpointConfig>,
+}
+
+/// `[aws.endpoint]`: the endpoint's ECS service, its logs and metrics
+/// (the stack of packaging/aws gives each value as an output).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointConfig {
+    /// ECS cluster name.
+    pub cluster: String,
+    /// ECS service name.
+    pub service: String,
+    /// The container running `tablero-serve` in the task definition.
+    #[serde(default = "defaults::container")]
+    pub container: String,
+    /// The log group the awslogs driver writes the endpoint's lines to.
+    pub log_group: String,
+    /// The CloudWatch namespace of the endpoint's EMF metrics.
+    #[serde(default = "defaults::namespace")]
+    pub namespace: String,
+    /// The endpoint's name: the `Endpoint` dimension of its metrics.
+    #[serde(default = "defaults::name")]
+    pub name: String,
+    /// The alarms are `<alarm_prefix>-feature-drift`, `-error-rate` and
+    /// `-latency-p99` (the stack's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_prefix: Option<String>,
+    /// The endpoint's public URL (API Gateway's stage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Tasks when started (stop scales to 0).
+    #[serde(default = "defaults::desired_count")]
+    pub desired_count: u32,
+    /// How long a promotion follows ECS's rollout before saying it is
+    /// still going; 0 returns as soon as the service is updated.
+    #[serde(default = "defaults::rollout_timeout_s")]
+    pub rollout_timeout_s: u64,
+    /// Seconds between two looks at the rollout.
+    #[serde(default = "defaults::poll_s")]
+    pub poll_s: u64,
+    /// API Gateway's `ApiName` and `Stage` dimensions, for its metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_name: Option<String>,
+    /// The stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+}
+
+mod defaults {
+    pub(super) fn container() -> String {
+        "serve".into()
+    }
+    pub(super) fn namespace() -> String {
+        tablero_core::emf::DEFAULT_NAMESPACE.into()
+    }
+    pub(super) fn name() -> String {
+        "tablero".into()
+    }
+    pub(super) fn desired_count() -> u32 {
+        1
+    }
+    pub(super) fn rollout_timeout_s() -> u64 {
+        900
+    }
+    pub(super) fn poll_s() -> u64 {
+        10
+    }
+}
+
+impl EndpointConfig {
+    /// Where the endpoint keeps its live sample in the models bucket.
+    pub fn live_sample_prefix(&self) -> String {
+        format!("live-sample/{}/", self.name)
+    }
 }
 
 impl AwsConfig {
@@ -139,7 +215,12 @@ impl AwsConfig {
          [aws.roles]\n\
          tablero-analyst = [\"analyst\"]\n\
          tablero-ml-lead = [\"ml_lead\"]\n\
-         tablero-ops = [\"ops\"]\n"
+         tablero-ops = [\"ops\"]\n\
+         # [aws.endpoint]                  # the ECS Fargate endpoint, CloudWatch\n\
+         # cluster = \"tablero\"\n\
+         # service = \"tablero-serve\"\n\
+         # log_group = \"/tablero/tablero/serve\"\n\
+         # alarm_prefix = \"tablero\"\n"
     }
 
     /// Writes this table into the `tablero.toml` at `path`, keeping every

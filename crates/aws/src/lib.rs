@@ -8,7 +8,11 @@
 //! | audit | one object per event in the models bucket ([`audit`]) |
 //! | API keys | API Gateway keys and usage plans ([`keys`]) |
 //! | identity | the STS caller, `[aws.roles]`, the policy as a group tag ([`identity`]) |
-//! | jobs, deployer, monitor | still the workspace's (on this machine, against the S3 data and this registry) |
+//! | deployer | the ECS Fargate service of `[aws.endpoint]` ([`ecs`]) |
+//! | monitor | CloudWatch: EMF lines in Logs, metrics, alarms ([`cloudwatch`]) |
+//! | jobs | still the workspace's (on this machine, against the S3 data and this registry) |
+//!
+//! Without `[aws.endpoint]` the deployer and monitor stay the workspace's.
 //!
 //! The ports are synchronous; every SDK call runs on this crate's runtime
 //! ([`runtime`]) and fails with the product's error kinds ([`error`]):
@@ -17,7 +21,9 @@
 
 pub mod audit;
 pub mod clients;
+pub mod cloudwatch;
 pub mod config;
+pub mod ecs;
 mod error;
 pub mod identity;
 pub mod keys;
@@ -29,7 +35,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tablero_core::ports::{
-    Audit, Backend, BackendError, BackendKind, Identity, ObjectStore, Registry, Result,
+    Audit, Backend, BackendError, BackendKind, Deployer, Identity, Monitor, ObjectStore, Registry,
+    Result,
 };
 use tablero_core::store::Bucket;
 use tablero_local::{Remote, Workspace};
@@ -73,16 +80,40 @@ pub fn compose(
     let keys = Arc::new(keys::ApiGatewayKeys::new(
         clients.apigateway.clone(),
         config.usage_plan_id.clone(),
-        caller,
+        caller.clone(),
         audit.clone(),
     ));
     let store: Arc<dyn ObjectStore> = Arc::new(s3);
+    let rules = Monitor::alarm_rules(&ws);
+    let capacity = ws.live_sample_capacity();
     let ws = Arc::new(ws.with_remote(Remote {
         store: store.clone(),
         registry: registry.clone(),
         audit: audit.clone(),
         identity: identity.clone(),
     }));
+    let (deployer, monitor): (Arc<dyn Deployer>, Arc<dyn Monitor>) = match &config.endpoint {
+        Some(endpoint) => (
+            Arc::new(ecs::EcsDeployer::new(
+                clients.ecs.clone(),
+                endpoint.clone(),
+                registry.clone(),
+                store.clone(),
+                audit.clone(),
+                caller,
+            )),
+            Arc::new(cloudwatch::CloudWatchMonitor::new(
+                clients.cloudwatch.clone(),
+                clients.logs.clone(),
+                endpoint.clone(),
+                rules,
+                store.clone(),
+                capacity,
+                format!("tablero/{}", whoami_host()),
+            )),
+        ),
+        None => (ws.clone(), ws.clone()),
+    };
     Ok(Backend {
         kind: BackendKind::Aws,
         location: format!(
@@ -96,12 +127,50 @@ pub fn compose(
         store,
         jobs: ws.clone(),
         registry,
-        deployer: ws.clone(),
-        monitor: ws,
+        deployer,
+        monitor,
         keys,
         audit,
         identity,
     })
+}
+
+/// The object store of the endpoint in its container: S3 with
+/// `models_bucket` as the models bucket, the task role's credentials (the
+/// standard chain), the region of `AWS_REGION` (or `AWS_DEFAULT_REGION`)
+/// and `AWS_ENDPOINT_URL` when set (an S3-compatible store, tests).
+pub fn container_store(models_bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let region = env("AWS_REGION")
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .ok_or_else(|| BackendError::refused("set AWS_REGION: the region of the models bucket"))?;
+    let config = AwsConfig {
+        region,
+        profile: None,
+        endpoint_url: env("AWS_ENDPOINT_URL"),
+        buckets: config::Buckets {
+            raw: models_bucket.to_string(),
+            clean: models_bucket.to_string(),
+            models: models_bucket.to_string(),
+        },
+        model_package_group: String::new(),
+        rest_api_id: None,
+        usage_plan_id: None,
+        roles: Default::default(),
+        endpoint: None,
+    };
+    let clients = Clients::new(&config, None)?;
+    Ok(Arc::new(s3::S3Store::new(clients.s3, config.buckets)))
+}
+
+/// This machine's name, for the log stream of metrics it publishes.
+fn whoami_host() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "workspace".into())
 }
 
 pub use tablero_core::ports::SettingsCheck as Check;

@@ -1,8 +1,11 @@
-//! The persona policies of packaging/aws/policies, enforced: moto's server
+//! The persona policies of the stack (packaging/aws/tablero.template.json:
+//! the inline policies of its analyst, ML lead and ops roles), enforced:
+//! moto's server
 //! checks every call against the caller's IAM policies once
 //! `/moto-api/reset-auth` turns enforcement on. moto checks S3 actions
 //! against their bucket and key ARNs, but other services' against `*` and
-//! treats a statement with a Condition as a deny, so the policies are
+//! treats a statement with a Condition as a deny (and names CloudWatch's
+//! actions `monitoring:…`, its signing name), so the policies are
 //! loaded with their non-S3 resources widened to `*` (they have no
 //! conditions); `policies_are_scoped` checks the real resources statically.
 
@@ -16,26 +19,78 @@ use tablero_core::ports::{put_bytes, Backend, ErrorKind};
 use tablero_core::registry::ApprovalStatus;
 use tablero_core::store::{Bucket, ObjectKey};
 
-fn policy_file(name: &str) -> serde_json::Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../packaging/aws/policies/{name}.json"));
+/// The stack's template.
+pub fn template() -> serde_json::Value {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../packaging/aws/tablero.template.json");
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// The inline policy of persona `name`'s role in the template, its
+/// `Fn::Sub` strings as plain strings with their `${…}` placeholders.
+fn policy_file(name: &str) -> serde_json::Value {
+    fn plain(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(o) if o.len() == 1 && o.contains_key("Fn::Sub") => {
+                o["Fn::Sub"].as_str().expect("Fn::Sub of one string").into()
+            }
+            serde_json::Value::Object(o) => {
+                serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), plain(v))).collect())
+            }
+            serde_json::Value::Array(a) => a.iter().map(plain).collect(),
+            other => other.clone(),
+        }
+    }
+    let role = match name {
+        "analyst" => "AnalystRole",
+        "ml-lead" => "MlLeadRole",
+        "ops" => "OpsRole",
+        other => panic!("no persona {other}"),
+    };
+    let policies = &template()["Resources"][role]["Properties"]["Policies"];
+    assert_eq!(
+        policies.as_array().map(Vec::len),
+        Some(1),
+        "{role}: one inline policy"
+    );
+    plain(&policies[0]["PolicyDocument"])
 }
 
 /// A policy with the names filled in and, for moto, every non-S3
 /// resource widened to `*`.
 fn for_moto(name: &str, cfg: &AwsConfig) -> String {
+    let endpoint = cfg.endpoint.clone().unwrap();
     let mut text = policy_file(name).to_string();
     for (k, v) in [
         ("${RawBucket}", cfg.buckets.raw.as_str()),
         ("${CleanBucket}", cfg.buckets.clean.as_str()),
         ("${ModelsBucket}", cfg.buckets.models.as_str()),
-        ("${ModelPackageGroup}", cfg.model_package_group.as_str()),
+        ("${ModelPackageGroupName}", cfg.model_package_group.as_str()),
         ("${AWS::Region}", support::REGION),
         ("${AWS::AccountId}", "123456789012"),
+        ("${AWS::StackName}", "tablero"),
+        ("${Cluster}", endpoint.cluster.as_str()),
+        ("${Service.Name}", endpoint.service.as_str()),
+        (
+            "${LogGroup.Arn}",
+            "arn:aws:logs:us-east-1:123456789012:log-group:x:*",
+        ),
+        (
+            "${TaskRole.Arn}",
+            "arn:aws:iam::123456789012:role/tablero-task",
+        ),
+        (
+            "${TaskExecutionRole.Arn}",
+            "arn:aws:iam::123456789012:role/tablero-execution",
+        ),
+        (
+            "${SageMakerExecutionRole.Arn}",
+            "arn:aws:iam::123456789012:role/tablero-sagemaker",
+        ),
     ] {
         text = text.replace(k, v);
     }
+    assert!(!text.contains("${"), "a placeholder left: {text}");
     let mut p: serde_json::Value = serde_json::from_str(&text).unwrap();
     for st in p["Statement"].as_array_mut().unwrap() {
         let s3 = st["Action"]
@@ -46,6 +101,22 @@ fn for_moto(name: &str, cfg: &AwsConfig) -> String {
         if !s3 {
             st["Resource"] = "*".into();
         }
+        // moto names an action by the service's signing name, which is
+        // `monitoring` for CloudWatch.
+        let aliases: Vec<serde_json::Value> = st["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| {
+                let a = a.as_str()?;
+                if let Some(op) = a.strip_prefix("cloudwatch:") {
+                    Some(format!("monitoring:{op}").into())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        st["Action"].as_array_mut().unwrap().extend(aliases);
     }
     p.to_string()
 }
@@ -135,6 +206,7 @@ fn personas_are_what_iam_allows() {
     let analyst_creds = user(&moto.url, "ana", &for_moto("analyst", &cfg));
     let lead_creds = user(&moto.url, "lena", &for_moto("ml-lead", &cfg));
     let other_analyst_creds = user(&moto.url, "ari", &for_moto("analyst", &cfg));
+    let ops_creds = user(&moto.url, "otto", &for_moto("ops", &cfg));
     // Someone whose role may do nothing but ask who they are.
     let nobody_creds = user(
         &moto.url,
@@ -210,6 +282,57 @@ fn personas_are_what_iam_allows() {
         assert!(trail
             .iter()
             .any(|e| e.action == "model.approve" && e.actor == "lena"));
+
+        // What each persona's role may do on the endpoint, as IAM says:
+        // tried by the analyst, the ML lead, then ops.
+        let ops: Backend = tablero_aws::open(&root, Some(ops_creds.clone())).unwrap();
+        type Op = fn(&Backend, u32) -> tablero_core::ports::Result<()>;
+        let table: [(&str, Op, [bool; 3]); 5] = [
+            (
+                "promote",
+                |b, v| tablero_app::deploy::promote(b, "default", v, &|_| {}).map(|_| ()),
+                [false, false, true],
+            ),
+            (
+                "read the deployment history",
+                |b, _| b.deployer.deployments().map(|_| ()),
+                [false, false, true],
+            ),
+            (
+                "read the alarms",
+                |b, _| tablero_app::monitor::alarms(b).map(|_| ()),
+                [false, false, true],
+            ),
+            (
+                "read the metrics",
+                |b, _| b.monitor.metric_windows("2000-01-01T00:00:00Z").map(|_| ()),
+                [false, false, true],
+            ),
+            (
+                "stop the endpoint",
+                |b, _| tablero_app::deploy::stop_endpoint(b).map(|_| ()),
+                [false, false, true],
+            ),
+        ];
+        // (API keys are left out: moto does not authorise API Gateway calls
+        // by IAM's HTTP-verb actions; `policies_are_scoped` checks them.)
+        let personas = [("analyst", &analyst), ("ML lead", &lead), ("ops", &ops)];
+        for (what, op, allowed) in table {
+            for ((who, b), may) in personas.iter().zip(allowed) {
+                match op(b, v) {
+                    Ok(()) => assert!(may, "the {who} could {what}"),
+                    Err(e) => {
+                        assert!(!may, "the {who} could not {what}: {e}");
+                        assert_eq!(e.kind(), ErrorKind::Permission, "{who}, {what}: {e}");
+                        assert!(
+                            e.missing().is_some(),
+                            "{who}, {what}: names the permission: {e}"
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(ops.deployer.deployed().unwrap().map(|d| d.version), Some(v));
     });
     enforce(&moto.url, false);
     if let Err(p) = result {
@@ -222,29 +345,50 @@ fn policies_are_scoped() {
     for (name, may, may_not) in [
         (
             "analyst",
-            &["s3:PutObject", "sagemaker:CreateModelPackage"][..],
+            &[
+                "s3:PutObject",
+                "sagemaker:CreateModelPackage",
+                "lambda:InvokeFunction",
+            ][..],
             &[
                 "sagemaker:UpdateModelPackage",
                 "sagemaker:AddTags",
                 "apigateway:POST",
+                "ecs:UpdateService",
+                "cloudwatch:DescribeAlarms",
             ][..],
         ),
         (
             "ml-lead",
-            &["sagemaker:UpdateModelPackage", "sagemaker:AddTags"][..],
+            &[
+                "sagemaker:UpdateModelPackage",
+                "sagemaker:AddTags",
+                "sagemaker:CreateTrainingJob",
+            ][..],
             &[
                 "s3:DeleteObjectVersion",
                 "apigateway:POST",
                 "s3:RestoreObject",
+                "ecs:UpdateService",
+                "ecs:RegisterTaskDefinition",
             ][..],
         ),
         (
             "ops",
-            &["apigateway:POST", "apigateway:DELETE"][..],
+            &[
+                "apigateway:POST",
+                "apigateway:DELETE",
+                "ecs:RegisterTaskDefinition",
+                "ecs:UpdateService",
+                "cloudwatch:GetMetricData",
+                "cloudwatch:DescribeAlarms",
+                "logs:FilterLogEvents",
+            ][..],
             &[
                 "sagemaker:UpdateModelPackage",
                 "sagemaker:CreateModelPackage",
                 "s3:DeleteObject",
+                "lambda:InvokeFunction",
             ][..],
         ),
     ] {
@@ -272,7 +416,19 @@ fn policies_are_scoped() {
                 serde_json::Value::Array(a) => a.iter().map(|r| r.as_str().unwrap()).collect(),
                 other => panic!("{name}: {other}"),
             };
-            if acts == ["sts:GetCallerIdentity"] {
+            // Actions IAM cannot scope to a resource: "*" for them only.
+            const UNSCOPABLE: [&str; 5] = [
+                "sts:GetCallerIdentity",
+                "ecs:DescribeTaskDefinition",
+                "ecs:ListTaskDefinitions",
+                "ecs:RegisterTaskDefinition",
+                "cloudwatch:GetMetricData",
+            ];
+            if resources == ["*"] {
+                assert!(
+                    acts.iter().all(|a| UNSCOPABLE.contains(a)),
+                    "{name}: only {UNSCOPABLE:?} on *: {st}"
+                );
                 continue;
             }
             for r in resources {
@@ -280,7 +436,23 @@ fn policies_are_scoped() {
                 let scoped = if r.starts_with("arn:aws:s3:::") {
                     r.contains("Bucket}")
                 } else if r.starts_with("arn:aws:sagemaker:") {
-                    r.contains("${ModelPackageGroup}")
+                    r.contains("${ModelPackageGroupName}")
+                        || r.contains(":training-job/${AWS::StackName}-")
+                } else if r.starts_with("arn:aws:ecs:") {
+                    r.contains("/${Cluster}/")
+                } else if r.starts_with("arn:aws:cloudwatch:") {
+                    r.ends_with(":alarm:${AWS::StackName}-*")
+                } else if r.starts_with("arn:aws:lambda:") {
+                    r.ends_with(":function:${AWS::StackName}-etl*")
+                } else if acts.iter().all(|a| a.starts_with("logs:")) {
+                    r == "${LogGroup.Arn}"
+                } else if acts == ["iam:PassRole"] {
+                    matches!(
+                        r,
+                        "${TaskRole.Arn}"
+                            | "${TaskExecutionRole.Arn}"
+                            | "${SageMakerExecutionRole.Arn}"
+                    )
                 } else {
                     r.starts_with("arn:aws:apigateway:${AWS::Region}::/apikeys")
                         || r.starts_with("arn:aws:apigateway:${AWS::Region}::/usageplans")

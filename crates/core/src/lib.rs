@@ -17,6 +17,7 @@ pub mod clean;
 pub mod dates;
 pub mod deploy;
 pub mod drift;
+pub mod emf;
 pub mod error;
 pub mod features;
 pub mod ingest;

@@ -47,6 +47,12 @@ pub struct MetricWindow {
     /// Per feature: values counted in the baseline's bins (categorical: one
     /// extra last bin for unseen categories).
     pub feature_bins: BTreeMap<String, Vec<u64>>,
+    /// Latencies (ms) as a distribution: value, how many requests took it
+    /// (at most 100 values; see [`crate::emf::latency_distribution`]).
+    /// Written by the endpoint for CloudWatch; not kept locally.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(optional, as = "Option<Vec<(f64, f64)>>"))]
+    pub latency_ms: Vec<(f64, u64)>,
 }
 
 /// PSI of one feature (or the score) over a time range.
@@ -287,6 +293,23 @@ fn add_counts(total: &mut Vec<u64>, counts: &[u64]) {
     for (t, v) in total.iter_mut().zip(counts) {
         *t += v;
     }
+}
+
+/// The largest PSI of any input feature in one window against `baseline`
+/// (what the endpoint reports as `MaxFeaturePSI`), or `None` when no
+/// feature has counts.
+pub fn max_feature_psi(
+    baseline: &crate::train::model::Baseline,
+    window: &MetricWindow,
+) -> Option<f64> {
+    baseline
+        .features
+        .iter()
+        .filter_map(|b| {
+            let counts = window.feature_bins.get(b.name())?;
+            drift::psi_of_counts(b, counts)
+        })
+        .max_by(f64::total_cmp)
 }
 
 /// PSI per feature and of the score over `windows` of `card`'s version

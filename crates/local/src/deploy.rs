@@ -179,6 +179,7 @@ fn roll_out(
         deployment,
         phase: RolloutPhase::Recorded,
         serving: None,
+        detail: None,
     };
     progress(&recorded);
     let done = match crate::endpoint::notify(ws.root())? {

@@ -156,6 +156,7 @@ impl Workspace {
                     serving: serving(&status["serving"]),
                     uptime_seconds: status["uptime_seconds"].as_u64(),
                     log: Some(log_path.display().to_string()),
+                    ..EndpointStatus::default()
                 });
             }
             if let Ok(Some(exit)) = child.try_wait() {
@@ -221,6 +222,7 @@ impl Workspace {
                             .display()
                             .to_string(),
                     ),
+                    ..EndpointStatus::default()
                 })
             }
             None => Ok(EndpointStatus::default()),

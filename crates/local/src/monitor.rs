@@ -137,6 +137,7 @@ impl Workspace {
                 positives: r.get(11)?,
                 score_bins: serde_json::from_str(&score).map_err(|_| bad(12))?,
                 feature_bins: serde_json::from_str(&features).map_err(|_| bad(13))?,
+                latency_ms: Vec::new(),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -67,10 +67,11 @@ impl App {
         let mut token = [0u8; 24];
         getrandom::fill(&mut token)
             .map_err(|e| BackendError::refused(format!("no randomness: {e}")))?;
+        let keys = Keys::new(sources.keys.trusts_gateway());
         let app = Arc::new(App {
             sources,
             served: ArcSwapOption::empty(),
-            keys: Keys::new(),
+            keys,
             metrics: Metrics::new(),
             admin_token: token.iter().map(|b| format!("{b:02x}")).collect(),
             started: Instant::now(),

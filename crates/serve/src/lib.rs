@@ -13,6 +13,7 @@ pub mod api;
 mod app;
 mod auth;
 mod batch;
+pub mod container;
 mod metrics;
 mod reservoir;
 mod routes;

@@ -2,8 +2,9 @@
 //! are checked, and where its metrics go. [`Sources::from_backend`] builds
 //! them over a backend's ports (what runs locally: the deployed version from
 //! the registry, the keys from the workspace, metrics into its database);
-//! a container can bring others (a model from an object URI, keys checked
-//! upstream by an API gateway, metrics as JSON lines on stdout).
+//! a container brings others ([`crate::container`]: a model from an object
+//! URI, keys checked upstream by API Gateway, metrics as EMF lines on
+//! stdout).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,6 +54,11 @@ pub struct KeyInfo {
 pub trait KeySource: Send + Sync {
     /// The active keys by SHA-256 (hex).
     fn keys(&self) -> Result<HashMap<String, KeyInfo>>;
+    /// Whether keys and rates are checked upstream (API Gateway) and every
+    /// request that reaches the endpoint is let through.
+    fn trusts_gateway(&self) -> bool {
+        false
+    }
 }
 
 /// Where the endpoint's metrics go.

@@ -145,6 +145,7 @@ impl Window {
             (!self.latencies_ms.is_empty())
                 .then(|| tablero_core::stats::quantile_sorted(&self.latencies_ms, q))
         };
+        let latency_ms = tablero_core::emf::latency_distribution(&self.latencies_ms);
         Some(MetricWindow {
             endpoint: endpoint.to_string(),
             group,
@@ -166,6 +167,7 @@ impl Window {
                 .into_iter()
                 .zip(self.tally.feature_bins)
                 .collect(),
+            latency_ms,
         })
     }
 }

@@ -13,8 +13,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use tablero_aws::config::EndpointConfig;
 use tablero_aws::{AwsConfig, Clients, StaticCredentials};
 use tablero_conformance::suite::{Harness, Persona};
+use tablero_core::monitor::AlarmRule;
 use tablero_core::ports::{Backend, Role};
 use tablero_core::store::{Bucket, ObjectKey};
 
@@ -186,7 +188,127 @@ pub fn provision(mut cfg: AwsConfig, creds: &StaticCredentials) -> AwsConfig {
     });
     cfg.rest_api_id = Some(plan.0);
     cfg.usage_plan_id = Some(plan.1);
+    cfg.endpoint = Some(provision_endpoint(&clients, &suffix()));
     cfg
+}
+
+/// The endpoint's cluster, task definition (`serve` container, nothing to
+/// serve yet) and service, its log group and the three alarms, as the
+/// stack of packaging/aws makes them. Promotions return once the service
+/// is updated (moto never rolls a deployment out).
+pub fn provision_endpoint(clients: &Clients, s: &str) -> EndpointConfig {
+    use aws_sdk_ecs::types::{
+        ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, KeyValuePair,
+        PortMapping,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let cluster = format!("tablero-{s}");
+    let family = format!("tablero-{s}-serve");
+    let log_group = format!("/tablero/{s}/serve");
+    let env = |k: &str, v: &str| KeyValuePair::builder().name(k).value(v).build();
+    rt.block_on(async {
+        clients
+            .ecs
+            .create_cluster()
+            .cluster_name(&cluster)
+            .send()
+            .await
+            .unwrap();
+        let td = clients
+            .ecs
+            .register_task_definition()
+            .family(&family)
+            .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+            .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
+            .cpu("512")
+            .memory("1024")
+            .task_role_arn("arn:aws:iam::123456789012:role/tablero-task")
+            .execution_role_arn("arn:aws:iam::123456789012:role/tablero-execution")
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("serve")
+                    .image("123456789012.dkr.ecr.us-east-1.amazonaws.com/serve:latest")
+                    .essential(true)
+                    .command("--host")
+                    .command("0.0.0.0")
+                    .port_mappings(PortMapping::builder().container_port(8080).build())
+                    .environment(env("MODEL_URI", ""))
+                    .environment(env("MODEL_VERSION", ""))
+                    .environment(env("TABLERO_AUTH", "gateway"))
+                    .environment(env("TABLERO_METRICS", "emf"))
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let arn = td
+            .task_definition()
+            .unwrap()
+            .task_definition_arn()
+            .unwrap()
+            .to_string();
+        clients
+            .ecs
+            .create_service()
+            .cluster(&cluster)
+            .service_name(&family)
+            .task_definition(&arn)
+            .desired_count(1)
+            .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+            .deployment_configuration(
+                DeploymentConfiguration::builder()
+                    .deployment_circuit_breaker(
+                        DeploymentCircuitBreaker::builder()
+                            .enable(true)
+                            .rollback(true)
+                            .build(),
+                    )
+                    .minimum_healthy_percent(100)
+                    .maximum_percent(200)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        clients
+            .logs
+            .create_log_group()
+            .log_group_name(&log_group)
+            .send()
+            .await
+            .unwrap();
+        let rules = tablero_core::monitor::AlarmRules::default();
+        for (rule, metric, threshold) in [
+            (AlarmRule::FeatureDrift, "MaxFeaturePSI", rules.feature_psi),
+            (AlarmRule::ErrorRate, "Errors", rules.error_rate),
+            (AlarmRule::LatencyP99, "Latency", rules.p99_ms),
+        ] {
+            clients
+                .cloudwatch
+                .put_metric_alarm()
+                .alarm_name(tablero_aws::cloudwatch::alarm_name(s, rule))
+                .namespace("Tablero")
+                .metric_name(metric)
+                .statistic(aws_sdk_cloudwatch::types::Statistic::Maximum)
+                .period(3600)
+                .evaluation_periods(1)
+                .threshold(threshold)
+                .comparison_operator(
+                    aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let text = format!(
+        "cluster = \"{cluster}\"\nservice = \"{family}\"\nlog_group = \"{log_group}\"\n\
+         alarm_prefix = \"{s}\"\nurl = \"https://api.example/prod\"\nrollout_timeout_s = 0\npoll_s = 1\n"
+    );
+    toml::from_str(&text).unwrap()
 }
 
 /// Credentials of role `role` assumed with session name `session`.

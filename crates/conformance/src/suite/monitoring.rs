@@ -11,7 +11,7 @@ use super::{ago, features, train, Harness, Persona};
 
 /// A window of `requests` on `card`'s version whose values all fall in the
 /// last bin of every baseline (drifted) or spread as the baseline is.
-fn window(endpoint: &str, card: &ModelCard, start: String, drifted: bool) -> MetricWindow {
+pub fn window(endpoint: &str, card: &ModelCard, start: String, drifted: bool) -> MetricWindow {
     let n = 200u64;
     let counts = |bins: usize, proportions: &[f64]| -> Vec<u64> {
         if drifted {
@@ -58,6 +58,7 @@ fn window(endpoint: &str, card: &ModelCard, start: String, drifted: bool) -> Met
                 )
             })
             .collect::<BTreeMap<_, _>>(),
+        latency_ms: Vec::new(),
     }
 }
 

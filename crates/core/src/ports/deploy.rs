@@ -71,10 +71,16 @@ impl DeployAction {
 pub enum RolloutPhase {
     /// The deployment is recorded; the endpoint has not switched yet.
     Recorded,
+    /// The endpoint is switching (AWS: ECS replaces the service's tasks);
+    /// `detail` says how far. Last when the backend returns before the end.
+    InProgress,
     /// The endpoint serves the new version.
     Completed,
     /// Recorded, and no endpoint runs: it will serve the version when it starts.
     NotRunning,
+    /// The endpoint could not switch (AWS: the deployment failed and the
+    /// circuit breaker rolled the service back); `detail` says why.
+    Failed,
 }
 
 /// A promotion or rollback and its rollout.
@@ -87,6 +93,10 @@ pub struct Rollout {
     pub phase: RolloutPhase,
     /// What the endpoint serves now, as it says itself (when it runs).
     pub serving: Option<Serving>,
+    /// How far, in words (AWS: tasks running the new revision, ECS's state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub detail: Option<String>,
 }
 
 /// How to start an endpoint.
@@ -128,6 +138,26 @@ pub struct EndpointStatus {
     pub uptime_seconds: Option<u64>,
     /// Its log (local: a file in the workspace).
     pub log: Option<String>,
+    /// Its tasks (AWS: the ECS service's counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub tasks: Option<TaskCounts>,
+    /// The revision it runs (AWS: the task definition, `family:revision`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub revision: Option<String>,
+}
+
+/// An ECS service's task counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TaskCounts {
+    /// Tasks running.
+    pub running: u32,
+    /// Tasks wanted.
+    pub desired: u32,
+    /// Tasks starting.
+    pub pending: u32,
 }
 
 /// What stopping the endpoint did.

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 pub use audit::{Audit, AuditEntry, AuditEvent};
 pub use deploy::{
     DeployAction, Deployer, Deployment, EndpointOptions, EndpointStatus, EndpointStopped, Rollout,
-    RolloutPhase, Serving,
+    RolloutPhase, Serving, TaskCounts,
 };
 pub use error::{BackendError, ErrorKind, Result};
 pub use identity::{Action, Identity, Limits, Policy, Role};
