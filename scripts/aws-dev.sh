@@ -16,7 +16,7 @@ tablero_setup_desktop
 tablero_setup_moto
 
 (cd ui && [ -d dist ] || { npm ci --no-audit --no-fund --loglevel=error && npm run build; })
-cargo build --locked -q $TABLERO_AWS_BUILD
+cargo build --locked -q --tests $TABLERO_AWS_BUILD
 app="$CARGO_TARGET_DIR/debug/tablero-desktop"
 cli="$CARGO_TARGET_DIR/debug/tablero"
 work=$(mktemp -d)

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Creates what Tablero's AWS backend expects on an S3/SageMaker/API Gateway
-endpoint (moto's server here; part 2's template does it on AWS): three
-versioned buckets, the model package group and an API Gateway usage plan,
-and points a workspace at them. Run with the python that has moto (boto3
-comes with it).
+"""Creates what Tablero's AWS backend expects on moto's server (on AWS the
+stack of packaging/aws/tablero.template.json does it): three versioned
+buckets, the model package group, an API Gateway usage plan, the
+endpoint's ECS cluster, task definition and service, its log group and
+alarms, and points a workspace at them. Run with the python that has moto
+(boto3 comes with it). moto never rolls an ECS deployment out, so the
+workspace's promotions return once the service is updated
+(rollout_timeout_s = 0).
 
   aws-provision.py workspace --endpoint URL --workspace DIR [--name NAME]
       writes [backend] kind = "aws" and the [aws] table into DIR/tablero.toml
@@ -43,6 +46,7 @@ def workspace(args):
     apigw = client("apigateway", args.endpoint)
     api = apigw.create_rest_api(name=f"{name}-endpoint")
     plan = apigw.create_usage_plan(name=f"{name}-keys", throttle={"rateLimit": 1000.0, "burstLimit": 2000})
+    endpoint = provision_endpoint(name, args.endpoint)
     config = os.path.join(args.workspace, "tablero.toml")
     text = open(config).read()
     # [backend] may already say local: replace it.
@@ -75,11 +79,87 @@ def workspace(args):
         'tablero-ops = ["ops"]',
         'tablero-admin = ["analyst", "ml_lead", "ops"]',
         "",
+        "[aws.endpoint]",
+        f'cluster = "{endpoint["cluster"]}"',
+        f'service = "{endpoint["service"]}"',
+        f'log_group = "{endpoint["log_group"]}"',
+        f'alarm_prefix = "{name}"',
+        f'url = "https://{api["id"]}.execute-api.{REGION}.amazonaws.com/prod"',
+        "rollout_timeout_s = 0",
+        "",
     ]
     with open(config + ".tmp", "w") as f:
         f.write("\n".join(lines))
     os.replace(config + ".tmp", config)
     print(f"{config}: buckets {', '.join(buckets.values())}; group {group}; usage plan {plan['id']}")
+
+
+def provision_endpoint(name, url):
+    """The endpoint's cluster, task definition (nothing served yet) and
+    service, log group and the stack's three alarms."""
+    ecs = client("ecs", url)
+    cluster = name
+    family = f"{name}-serve"
+    ecs.create_cluster(clusterName=cluster)
+    env = {
+        "MODEL_URI": "",
+        "MODEL_VERSION": "",
+        "TABLERO_AUTH": "gateway",
+        "TABLERO_METRICS": "emf",
+        "TABLERO_ENDPOINT": "tablero",
+    }
+    td = ecs.register_task_definition(
+        family=family,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="512",
+        memory="1024",
+        taskRoleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}-task",
+        executionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}-execution",
+        containerDefinitions=[
+            {
+                "name": "serve",
+                "image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{name}-serve:latest",
+                "essential": True,
+                "command": ["--host", "0.0.0.0", "--port", "8080", "--metrics-interval", "60"],
+                "portMappings": [{"containerPort": 8080}],
+                "environment": [{"name": k, "value": v} for k, v in env.items()],
+            }
+        ],
+    )
+    ecs.create_service(
+        cluster=cluster,
+        serviceName=family,
+        taskDefinition=td["taskDefinition"]["taskDefinitionArn"],
+        desiredCount=1,
+        launchType="FARGATE",
+        deploymentConfiguration={
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            "maximumPercent": 200,
+            "minimumHealthyPercent": 100,
+        },
+    )
+    log_group = f"/tablero/{name}/serve"
+    client("logs", url).create_log_group(logGroupName=log_group)
+    cw = client("cloudwatch", url)
+    # The thresholds of tablero_core::monitor::AlarmRules::default().
+    for rule, metric, stat, threshold in (
+        ("feature-drift", "MaxFeaturePSI", "Maximum", 0.25),
+        ("error-rate", "Errors", "Sum", 0.01),
+        ("latency-p99", "Latency", "Maximum", 250.0),
+    ):
+        cw.put_metric_alarm(
+            AlarmName=f"{name}-{rule}",
+            Namespace="Tablero",
+            MetricName=metric,
+            Dimensions=[{"Name": "Endpoint", "Value": "tablero"}],
+            Statistic=stat,
+            Period=3600,
+            EvaluationPeriods=1,
+            Threshold=threshold,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+    return {"cluster": cluster, "service": family, "log_group": log_group}
 
 
 def credentials(args):

@@ -3,7 +3,8 @@
 # moto's server on 127.0.0.1 stands in for AWS (S3, SageMaker Model
 # Registry, STS, API Gateway). A trainer (role tablero-admin, session tom)
 # registers a version with the CLI; the app, acting as tablero-admin/lena,
-# uploads the sample, checks its AWS settings and approves tom's version
+# uploads the sample, checks its AWS settings, approves tom's version,
+# promotes it to the ECS service and opens the Monitor view
 # (tests/e2e/aws.test.mjs). Expects ui/dist to be built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,8 @@ tablero_setup_desktop
 tablero_setup_e2e
 tablero_setup_moto
 
-cargo build --locked -q $TABLERO_AWS_BUILD
+# --tests: the feature selection of the test build (its mocks), so nothing recompiles.
+cargo build --locked -q --tests $TABLERO_AWS_BUILD
 app="$CARGO_TARGET_DIR/debug/tablero-desktop"
 cli="$CARGO_TARGET_DIR/debug/tablero"
 work=$(mktemp -d)

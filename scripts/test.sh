@@ -19,6 +19,9 @@ echo "==> UI: npm ci, type check, unit tests (Vitest), build, format check"
     npm run format:check
 )
 
+echo "==> the AWS stack's CloudFormation template: cfn-lint"
+bash scripts/cfn-lint.sh
+
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 # The AWS backend (crates/aws, the AWS SDK) builds and runs in its own step

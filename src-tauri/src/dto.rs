@@ -54,6 +54,10 @@ pub struct EndpointState {
     /// Its process id.
     #[ts(type = "number | null")]
     pub pid: Option<u64>,
+    /// Its tasks (AWS: the ECS service's counts).
+    pub tasks: Option<tablero_core::ports::TaskCounts>,
+    /// The revision it runs (AWS: the task definition).
+    pub revision: Option<String>,
 }
 
 impl From<EndpointStatus> for EndpointState {
@@ -64,6 +68,8 @@ impl From<EndpointStatus> for EndpointState {
             serving: s.serving,
             uptime_seconds: s.uptime_seconds.map(|u| u as f64),
             pid: s.pid,
+            tasks: s.tasks,
+            revision: s.revision,
         }
     }
 }
@@ -182,6 +188,7 @@ mod tests {
             tablero_app::charts::Written,
             tablero_app::time::TimeRange,
             tablero_core::ports::EndpointStopped,
+            tablero_core::ports::Rollout,
             tablero_core::ports::SettingsCheck,
             tablero_core::ports::BackendKind,
             tablero_core::ports::ErrorKind,

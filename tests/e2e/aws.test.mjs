@@ -1,6 +1,7 @@
 // End-to-end run of the Tablero desktop app on the AWS backend (against
 // moto's server), driven through tauri-driver (WebDriver classic) on
-// http://127.0.0.1:4444: upload → check the AWS settings → approve.
+// http://127.0.0.1:4444: upload → check the AWS settings → approve →
+// promote to the ECS service → the Monitor view on CloudWatch.
 //
 // The app starts on a workspace whose backend is aws ([backend] kind = "aws"
 // and an [aws] table pointing at moto), acting as a user with the ml_lead
@@ -95,5 +96,49 @@ test(
     await approve(version, "Approved by the end-to-end run on AWS: holdout metrics reviewed.");
     assert.equal(await $t("offline").isExisting(), false, await visibleErrors());
     await screenshot("aws-models");
+  }),
+);
+
+test(
+  "the approved version is promoted to the ECS service and the Monitor view reads CloudWatch",
+  withScreenshot("aws-deploy", async () => {
+    const version = Number(env("TABLERO_AWS_VERSION"));
+    await goTo("deploy");
+    const promote = await $t("promote-button", { version });
+    await promote.waitForEnabled({ timeout: 60 * SECOND });
+    await promote.click();
+    await (await $t("promotion-diff")).waitForDisplayed();
+    await (await $t("promote-confirm")).waitForEnabled({ timeout: 60 * SECOND });
+    await click("promote-confirm");
+    await (await $t("promotion-diff")).waitForExist({ reverse: true, timeout: 60 * SECOND });
+    // moto never rolls an ECS deployment out: the panel says the rollout
+    // is under way once the service runs the new revision.
+    const progress = await $t("rollout-progress");
+    await until(
+      async () =>
+        (await progress.isExisting()) &&
+        ["in_progress", "completed"].includes(await progress.getAttribute("data-phase")),
+      60 * SECOND,
+      "no rollout progress shown",
+    );
+    assert.match(await progress.getText(), /serve/, "the rollout names the task definition revision");
+    await until(
+      async () => (await $t("deployed-version").getText()).includes(`v${version}`),
+      60 * SECOND,
+      `the service does not run v${version}`,
+    );
+    const entry = await $t("history-entry");
+    await entry.waitForExist({ timeout: 30 * SECOND });
+    assert.match(await entry.getText(), new RegExp(`v${version}`));
+    await (await $t("endpoint-tasks")).waitForExist({ timeout: 30 * SECOND });
+    await screenshot("aws-deploy");
+
+    // Monitor: the alarms as CloudWatch holds them, no error.
+    await goTo("monitor");
+    await (await $t("alarms-table")).waitForDisplayed({ timeout: 60 * SECOND });
+    const rows = await browser.$$('[data-testid="alarm-row"]');
+    assert.equal(rows.length, 3, "one row per alarm rule");
+    assert.equal(await $t("offline").isExisting(), false, await visibleErrors());
+    assert.equal(await visibleErrors(), "", "no error in the Monitor view");
   }),
 );

@@ -94,6 +94,10 @@ pub struct RolloutReply {
     pub endpoint: Option<EndpointReload>,
     /// How far the rollout got.
     pub phase: RolloutPhase,
+    /// How far, in words (AWS: the ECS tasks running the new revision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub detail: Option<String>,
 }
 
 impl From<Rollout> for RolloutReply {
@@ -105,7 +109,19 @@ impl From<Rollout> for RolloutReply {
             },
             deployment: r.deployment,
             phase: r.phase,
+            detail: r.detail,
         }
+    }
+}
+
+/// A rollout phase in words: `recorded`, `in progress`, …
+pub fn phase_name(phase: RolloutPhase) -> &'static str {
+    match phase {
+        RolloutPhase::Recorded => "recorded",
+        RolloutPhase::InProgress => "in progress",
+        RolloutPhase::Completed => "completed",
+        RolloutPhase::NotRunning => "not running",
+        RolloutPhase::Failed => "failed",
     }
 }
 

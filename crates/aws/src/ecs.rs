@@ -567,9 +567,12 @@ impl Deployer for EcsDeployer {
             .deployments()
             .iter()
             .find(|d| d.status.as_deref() == Some("PRIMARY"));
-        let arn = primary
-            .and_then(|d| d.task_definition.clone())
-            .or_else(|| service.task_definition.clone());
+        // The revision the service is set to run (its PRIMARY deployment's
+        // once ECS has started it).
+        let arn = service
+            .task_definition
+            .clone()
+            .or_else(|| primary.and_then(|d| d.task_definition.clone()));
         let td = match &arn {
             Some(a) => Some(self.task_definition(a)?),
             None => None,

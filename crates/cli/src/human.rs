@@ -551,19 +551,40 @@ pub fn charts_written(c: &tablero_app::charts::ChartsWritten) {
 }
 
 pub fn endpoint(v: &EndpointStatus) {
+    let tasks = v.tasks.map(|t| {
+        format!(
+            "ECS: {} of {} tasks running, {} pending{}",
+            t.running,
+            t.desired,
+            t.pending,
+            v.revision
+                .as_deref()
+                .map(|r| format!(", revision {r}"))
+                .unwrap_or_default()
+        )
+    });
     if !v.running {
         println!("Endpoint not running (tablero endpoint start).");
+        if let Some(t) = &tasks {
+            println!("  {t}");
+        }
         return;
     }
     let serving = match &v.serving {
         None => "nothing yet (tablero deploy promote VERSION)".to_string(),
         Some(s) => format!("{} version {}", s.group, s.version),
     };
+    let at = match v.pid {
+        Some(p) => format!(" (pid {p})"),
+        None => String::new(),
+    };
     println!(
-        "Endpoint running at {} (pid {}), serving {serving}",
-        v.url.as_deref().unwrap_or(""),
-        v.pid.map(|p| p.to_string()).unwrap_or_default()
+        "Endpoint running at {}{at}, serving {serving}",
+        v.url.as_deref().unwrap_or("")
     );
+    if let Some(t) = &tasks {
+        println!("  {t}");
+    }
     if let Some(u) = v.uptime_seconds {
         println!("  up {u} s");
     }
@@ -610,9 +631,43 @@ pub fn rollout(r: &tablero_app::deploy::RolloutReply) {
             .map(|f| format!("v{f}"))
             .unwrap_or_else(|| "nothing".into())
     );
-    match r.endpoint.as_ref().and_then(|e| e.serving.as_ref()) {
-        None => println!("  the endpoint is not running; it will serve this version when started"),
-        Some(s) => println!("  the endpoint now serves version {}", s.version),
+    match (
+        r.phase,
+        r.endpoint.as_ref().and_then(|e| e.serving.as_ref()),
+    ) {
+        (tablero_core::ports::RolloutPhase::InProgress, _) => println!(
+            "  rolling out{}; follow it with `tablero endpoint status`",
+            r.detail
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        ),
+        (_, Some(s)) => println!("  the endpoint now serves version {}", s.version),
+        (_, None) => {
+            println!("  the endpoint is not running; it will serve this version when started")
+        }
+    }
+}
+
+/// Prints each step of a rollout on stderr (nothing with `--json`).
+pub fn rollout_progress(json: bool) -> impl Fn(&tablero_core::ports::Rollout) {
+    let last = std::cell::RefCell::new(None::<String>);
+    move |r| {
+        if json {
+            return;
+        }
+        let line = format!(
+            "  {}{}",
+            tablero_app::deploy::phase_name(r.phase),
+            r.detail
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        );
+        if last.borrow().as_deref() != Some(line.as_str()) {
+            eprintln!("{line}");
+            *last.borrow_mut() = Some(line);
+        }
     }
 }
 

@@ -242,6 +242,48 @@ fn the_cli_runs_the_pipeline_on_aws() {
     );
     assert_eq!(code, 1);
 
+    // Ops: promotion to the ECS service (moto never rolls it out: the
+    // reply says it is in progress), its status, history, stop, alarms.
+    let ops = credentials(&moto.url, "tablero-ops", "otto");
+    let (code, done) = json(&ws, &ops, &["deploy", "promote", &version]);
+    assert_eq!(code, 0, "{done}");
+    assert_eq!(done["phase"], "in_progress", "{done}");
+    assert_eq!(done["deployment"]["version"].to_string(), version);
+    assert_eq!(done["deployment"]["actor"], "tablero-ops/otto");
+    let (_, status) = json(&ws, &ops, &["endpoint", "status"]);
+    assert_eq!(status["tasks"]["desired"], 1, "{status}");
+    assert!(
+        status["revision"]
+            .as_str()
+            .unwrap()
+            .starts_with("tablero-serve:"),
+        "{status}"
+    );
+    assert_eq!(
+        status["serving"]["version"].to_string(),
+        version,
+        "{status}"
+    );
+    let (_, history) = json(&ws, &ops, &["deploy", "history"]);
+    assert_eq!(history["history"][0]["action"], "promote", "{history}");
+    let (code, stopped) = json(&ws, &ops, &["endpoint", "stop"]);
+    assert_eq!(
+        (code, stopped["stopped"].as_bool()),
+        (0, Some(true)),
+        "{stopped}"
+    );
+    let (_, status) = json(&ws, &ops, &["endpoint", "status"]);
+    assert_eq!(status["tasks"]["desired"], 0, "{status}");
+    let (code, alarms) = json(&ws, &ops, &["monitor", "alarms"]);
+    assert_eq!(code, 0, "{alarms}");
+    assert_eq!(alarms["alarms"].as_array().unwrap().len(), 3, "{alarms}");
+    // The human output follows the rollout on stderr.
+    let out = run(&ws, &ops, &["deploy", "rollback"]);
+    assert!(!out.status.success(), "nothing to roll back to");
+    let out = run(&ws, &ops, &["endpoint", "status"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ECS: 0 of 0 tasks running"), "{text}");
+
     let (_, audit) = json(&ws, &lead, &["audit", "--since", "1h"]);
     let actions: Vec<&str> = audit["entries"]
         .as_array()
@@ -249,7 +291,14 @@ fn the_cli_runs_the_pipeline_on_aws() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    for a in ["upload", "job.submit", "model.register", "model.approve"] {
+    for a in [
+        "upload",
+        "job.submit",
+        "model.register",
+        "model.approve",
+        "deploy.promote",
+        "endpoint.stop",
+    ] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
 }

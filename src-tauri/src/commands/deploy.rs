@@ -2,8 +2,8 @@
 
 use tablero_app::deploy::{self, DeployHistory};
 use tablero_app::monitor::PromotionDiffView;
-use tablero_core::ports::{Deployment, EndpointOptions, EndpointStopped};
-use tauri::State;
+use tablero_core::ports::{Deployment, EndpointOptions, EndpointStopped, Rollout};
+use tauri::{AppHandle, Emitter, Runtime, State};
 
 use super::{group_or_default, Panel, Reply};
 use crate::dto::EndpointState;
@@ -61,22 +61,36 @@ pub async fn promotion_diff(
         .await
 }
 
+/// Each step of a rollout, as the event `deploy://rollout` (on AWS ECS
+/// takes minutes: the Deploy view shows how far it got).
+fn rollout_events<R: Runtime>(app: AppHandle<R>) -> impl Fn(&Rollout) {
+    move |r| {
+        let _ = app.emit("deploy://rollout", r);
+    }
+}
+
 #[tauri::command]
-pub async fn deploy_promote(
+pub async fn deploy_promote<R: Runtime>(
+    app: AppHandle<R>,
     panel: State<'_, Panel>,
     version: u32,
     group: Option<String>,
 ) -> Reply<Deployment> {
     let group = group_or_default(group);
+    let progress = rollout_events(app);
     panel
-        .with(move |b| Ok(deploy::promote(b, &group, version, &|_| {})?.deployment))
+        .with(move |b| Ok(deploy::promote(b, &group, version, &progress)?.deployment))
         .await
 }
 
 #[tauri::command]
-pub async fn deploy_rollback(panel: State<'_, Panel>) -> Reply<Deployment> {
+pub async fn deploy_rollback<R: Runtime>(
+    app: AppHandle<R>,
+    panel: State<'_, Panel>,
+) -> Reply<Deployment> {
+    let progress = rollout_events(app);
     panel
-        .with(|b| Ok(deploy::rollback(b, &|_| {})?.deployment))
+        .with(move |b| Ok(deploy::rollback(b, &progress)?.deployment))
         .await
 }
 

@@ -45,11 +45,13 @@ pub(crate) fn run(cli: &Cli, cmd: &DeployCommand) -> Result<u8, Failure> {
             emit(cli, &status, human::deploy_status);
         }
         DeployCommand::Promote { version, group } => {
-            let done = RolloutReply::from(deploy::promote(&b, group, *version, &|_| {})?);
+            let progress = human::rollout_progress(cli.json);
+            let done = RolloutReply::from(deploy::promote(&b, group, *version, &progress)?);
             emit(cli, &done, human::rollout);
         }
         DeployCommand::Rollback => {
-            let done = RolloutReply::from(deploy::rollback(&b, &|_| {})?);
+            let progress = human::rollout_progress(cli.json);
+            let done = RolloutReply::from(deploy::rollback(&b, &progress)?);
             emit(cli, &done, human::rollout);
         }
         DeployCommand::History => {

@@ -60,4 +60,10 @@ score_bins: Array<number>,
  * Per feature: values counted in the baseline's bins (categorical: one
  * extra last bin for unseen categories).
  */
-feature_bins: { [key in string]: Array<number> }, };
+feature_bins: { [key in string]: Array<number> }, 
+/**
+ * Latencies (ms) as a distribution: value, how many requests took it
+ * (at most 100 values; see [`crate::emf::latency_distribution`]).
+ * Written by the endpoint for CloudWatch; not kept locally.
+ */
+latency_ms?: Array<[number, number]>, };
