@@ -1,5 +1,5 @@
 // The one module that talks to the Rust side: a typed function per Tauri
-// command of docs/desktop.md, and the two progress events. Views import
+// command of docs/desktop.md, and the progress events. Views import
 // from here and never call `invoke` themselves. Every reply also tells the
 // connection store whether the backend was reachable.
 
@@ -33,6 +33,7 @@ import type {
   Preset,
   Preview,
   PromotionDiffView,
+  Rollout,
   Session,
   SettingsCheck,
   SettingsView,
@@ -307,6 +308,14 @@ export async function onJobProgress(cb: (e: JobProgress) => void): Promise<Unlis
 /** Subscribes to `upload://progress`; resolves to the unsubscribe function. */
 export async function onUploadProgress(cb: (e: UploadProgress) => void): Promise<UnlistenFn> {
   return listen<UploadProgress>("upload://progress", (event) => cb(event.payload));
+}
+
+/**
+ * Subscribes to `deploy://rollout`, sent while `deploy_promote` or
+ * `deploy_rollback` runs; resolves to the unsubscribe function.
+ */
+export async function onRollout(cb: (e: Rollout) => void): Promise<UnlistenFn> {
+  return listen<Rollout>("deploy://rollout", (event) => cb(event.payload));
 }
 
 /**

@@ -35,6 +35,8 @@ export type {
   Preset,
   PromotionDiff,
   PromotionDiffView,
+  Rollout,
+  RolloutPhase,
   Scalar,
   Serving,
   Session,

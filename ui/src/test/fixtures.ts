@@ -131,7 +131,16 @@ export function comparisonView(): ComparisonView {
 }
 
 export function endpointState(over: Partial<EndpointState> = {}): EndpointState {
-  return { running: false, url: null, serving: null, uptime_seconds: null, pid: null, ...over };
+  return {
+    running: false,
+    url: null,
+    serving: null,
+    uptime_seconds: null,
+    pid: null,
+    tasks: null,
+    revision: null,
+    ...over,
+  };
 }
 
 export const INGEST: IngestSpec = {
