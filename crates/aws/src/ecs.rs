@@ -483,7 +483,7 @@ impl Deployer for EcsDeployer {
                 out.push(d);
             }
         }
-        out.sort_by(|a, b| b.seq.cmp(&a.seq));
+        out.sort_by_key(|d| std::cmp::Reverse(d.seq));
         Ok(out)
     }
 

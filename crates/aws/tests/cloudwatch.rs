@@ -32,7 +32,7 @@ fn windows_drift_alarms_and_the_live_sample_on_cloudwatch() {
     let ops = h.backend(Persona::Ops);
     tablero_app::deploy::promote(&ops, "default", v, &|_| {}).unwrap();
     let endpoint = h.cfg.endpoint.clone().unwrap();
-    assert_eq!(ops.monitor.endpoints(), [endpoint.name.clone()]);
+    assert_eq!(ops.monitor.endpoints(), [endpoint.name.as_str()]);
     let card = ops.registry.card("default", v).unwrap();
 
     let since = ago(600);

@@ -55,30 +55,34 @@ fn start(mut cmd: Command) -> Running {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let stdout = child.stdout.take();
     let (tx, rx) = mpsc::channel();
+    // Killed and waited for when dropped, a failed start included.
+    let mut running = Running {
+        child,
+        url: String::new(),
+        lines: rx,
+    };
     std::thread::spawn(move || {
+        let Some(stdout) = stdout else { return };
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if tx.send(line).is_err() {
                 break;
             }
         }
     });
-    loop {
-        let line = rx
+    while running.url.is_empty() {
+        let line = running
+            .lines
             .recv_timeout(Duration::from_secs(60))
             .expect("the endpoint says where it listens");
         if let Ok(v) = serde_json::from_str::<Value>(&line) {
             if v["fields"]["message"] == "listening" {
-                let url = v["fields"]["url"].as_str().unwrap().to_string();
-                return Running {
-                    child,
-                    url,
-                    lines: rx,
-                };
+                running.url = v["fields"]["url"].as_str().unwrap().to_string();
             }
         }
     }
+    running
 }
 
 fn post(url: &str, key: Option<&str>, body: &Value) -> (u16, Value) {

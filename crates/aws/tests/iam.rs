@@ -108,12 +108,9 @@ fn for_moto(name: &str, cfg: &AwsConfig) -> String {
             .unwrap()
             .iter()
             .filter_map(|a| {
-                let a = a.as_str()?;
-                if let Some(op) = a.strip_prefix("cloudwatch:") {
-                    Some(format!("monitoring:{op}").into())
-                } else {
-                    None
-                }
+                a.as_str()?
+                    .strip_prefix("cloudwatch:")
+                    .map(|op| format!("monitoring:{op}").into())
             })
             .collect();
         st["Action"].as_array_mut().unwrap().extend(aliases);

@@ -396,7 +396,7 @@ mod tests {
         let w = window();
         let doc = parse(&line(&w, "Tablero", Some(0.31))).unwrap();
         assert_eq!(doc.window.as_ref(), Some(&w));
-        assert_eq!(doc.timestamp_ms, 1_795_773_600_000);
+        assert_eq!(doc.timestamp_ms, 1_795_946_400_000);
         let d = &doc.directives[0];
         assert_eq!(d.namespace, "Tablero");
         assert_eq!(
