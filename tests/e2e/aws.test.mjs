@@ -136,7 +136,7 @@ test(
     // Monitor: the alarms as CloudWatch holds them, no error.
     await goTo("monitor");
     await (await $t("alarms-table")).waitForDisplayed({ timeout: 60 * SECOND });
-    const rows = await browser.$$('[data-testid="alarm-row"]');
+    const rows = await $$t("alarm-row");
     assert.equal(rows.length, 3, "one row per alarm rule");
     assert.equal(await $t("offline").isExisting(), false, await visibleErrors());
     assert.equal(await visibleErrors(), "", "no error in the Monitor view");
