@@ -89,7 +89,12 @@ pub fn of_target(
     since: &str,
 ) -> Result<Vec<(String, Chart)>> {
     if target == "endpoint" {
-        return crate::monitor::endpoint_charts(b, since);
+        // The endpoint's own, then the platform's around it (AWS).
+        let mut charts = crate::monitor::endpoint_charts(b, since)?;
+        charts.extend(tablero_core::monitor::service_charts(
+            &b.monitor.service_metrics(since)?,
+        ));
+        return Ok(charts);
     }
     let mut versions = Vec::new();
     for v in target.split(',') {

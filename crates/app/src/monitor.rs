@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use tablero_core::charts::Chart;
 use tablero_core::monitor::{
-    self, AlarmChange, AlarmRules, AlarmState, FeatureDrift, LiveDrift, MetricWindow, PromotionDiff,
+    self, AlarmChange, AlarmRules, AlarmState, FeatureDrift, LiveDrift, MetricWindow,
+    PromotionDiff, ServiceSeries,
 };
 use tablero_core::ports::{Backend, BackendError, Result};
 
@@ -121,10 +122,34 @@ pub struct Metrics {
     pub windows: Vec<MetricWindow>,
 }
 
-/// The windows of `endpoint` since `since`, refused for an endpoint the
-/// backend does not have.
-pub fn metrics(backend: &Backend, since: &str, endpoint: &str) -> Result<Metrics> {
+/// The platform's metrics around the endpoint since `since` (AWS: API
+/// Gateway, ECS); none locally.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Service {
+    /// The range's start (RFC 3339).
+    pub since: String,
+    /// The series.
+    pub series: Vec<ServiceSeries>,
+}
+
+/// [`Service`] since `since`.
+pub fn service(backend: &Backend, since: &str) -> Result<Service> {
+    Ok(Service {
+        since: since.to_string(),
+        series: backend.monitor.service_metrics(since)?,
+    })
+}
+
+/// The windows of `endpoint` (by default the backend's first) since
+/// `since`, refused for an endpoint the backend does not have.
+pub fn metrics(backend: &Backend, since: &str, endpoint: Option<&str>) -> Result<Metrics> {
     let endpoints = backend.monitor.endpoints();
+    let endpoint = match endpoint {
+        Some(e) => e.to_string(),
+        None => endpoints.first().cloned().unwrap_or_default(),
+    };
+    let endpoint = endpoint.as_str();
     if !endpoints.iter().any(|e| e == endpoint) {
         let names: Vec<String> = endpoints.iter().map(|e| format!("`{e}`")).collect();
         return Err(BackendError::refused(format!(
@@ -237,6 +262,9 @@ pub struct MonitorCharts {
     pub score: String,
     /// Drift heatmap.
     pub drift: String,
+    /// The platform's metrics around the endpoint (AWS: API Gateway, ECS),
+    /// one chart per unit; none locally.
+    pub service: Vec<String>,
 }
 
 /// Traffic, drift and alarms over a time range.
@@ -252,6 +280,8 @@ pub struct MonitorView {
     pub alarms: Vec<AlarmState>,
     /// Alarm state changes, newest first.
     pub alarm_history: Vec<AlarmChange>,
+    /// The platform's metrics around the endpoint (AWS); empty locally.
+    pub service: Vec<ServiceSeries>,
     /// Charts.
     pub charts: MonitorCharts,
 }
@@ -266,7 +296,11 @@ pub fn view(b: &Backend, range: crate::time::TimeRange) -> Result<MonitorView> {
         None => Vec::new(),
     };
     let alarm_history = b.monitor.alarm_history()?;
+    let service = b.monitor.service_metrics(&since)?;
     let mut charts = MonitorCharts::default();
+    for (_, chart) in monitor::service_charts(&service) {
+        charts.service.push(tablero_core::charts::svg(&chart)?);
+    }
     for (name, chart) in charts_over(b, &windows)? {
         let svg = tablero_core::charts::svg(&chart)?;
         match name.as_str() {
@@ -282,6 +316,7 @@ pub fn view(b: &Backend, range: crate::time::TimeRange) -> Result<MonitorView> {
         drift,
         alarms: monitor::alarm_states(&alarm_history),
         alarm_history,
+        service,
         charts,
     })
 }

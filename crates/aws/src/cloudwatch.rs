@@ -20,7 +20,7 @@ use aws_sdk_cloudwatch::types::{
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use tablero_core::emf;
 use tablero_core::monitor::{
-    AlarmChange, AlarmRule, AlarmRules, AlarmStatus, LiveSlot, MetricWindow,
+    AlarmChange, AlarmRule, AlarmRules, AlarmStatus, LiveSlot, MetricWindow, ServiceSeries,
 };
 use tablero_core::ports::{BackendError, Monitor, ObjectStore, Result};
 use tablero_core::store::{Bucket, ObjectKey};
@@ -245,6 +245,124 @@ impl CloudWatchMonitor {
         })
     }
 
+    /// API Gateway's and the ECS service's metrics since `from_s`, at
+    /// `period` seconds.
+    fn platform(&self, from_s: i64, to_s: i64, period: i32) -> Result<Vec<ServiceSeries>> {
+        let dim = |n: &str, v: &str| Dimension::builder().name(n).value(v).build();
+        // (id, namespace, metric, stat, unit, dimensions)
+        let mut wanted: Vec<(String, &str, &str, &str, &str, Vec<Dimension>)> = Vec::new();
+        if let (Some(api), Some(stage)) = (&self.config.api_name, &self.config.stage) {
+            let dims = vec![dim("ApiName", api), dim("Stage", stage)];
+            for (metric, stat, unit) in [
+                ("Count", "Sum", "requests"),
+                ("4XXError", "Sum", "requests"),
+                ("5XXError", "Sum", "requests"),
+                ("Latency", "Average", "ms"),
+            ] {
+                wanted.push((
+                    format!("api{}", wanted.len()),
+                    "AWS/ApiGateway",
+                    metric,
+                    stat,
+                    unit,
+                    dims.clone(),
+                ));
+            }
+        }
+        let dims = vec![
+            dim("ClusterName", &self.config.cluster),
+            dim("ServiceName", &self.config.service),
+        ];
+        for metric in ["CPUUtilization", "MemoryUtilization"] {
+            wanted.push((
+                format!("ecs{}", wanted.len()),
+                "AWS/ECS",
+                metric,
+                "Average",
+                "%",
+                dims.clone(),
+            ));
+        }
+        let queries: Vec<MetricDataQuery> = wanted
+            .iter()
+            .map(|(id, ns, metric, stat, _, dims)| {
+                MetricDataQuery::builder()
+                    .id(id)
+                    .metric_stat(
+                        MetricStat::builder()
+                            .metric(
+                                Metric::builder()
+                                    .namespace(*ns)
+                                    .metric_name(*metric)
+                                    .set_dimensions(Some(dims.clone()))
+                                    .build(),
+                            )
+                            .period(period)
+                            .stat(*stat)
+                            .build(),
+                    )
+                    .return_data(true)
+                    .build()
+            })
+            .collect();
+        let cw = self.cloudwatch.clone();
+        let results = block_on(async move {
+            let what = "read API Gateway's and the ECS service's metrics";
+            let mut out: BTreeMap<String, Vec<(i64, f64)>> = BTreeMap::new();
+            let mut token = None;
+            loop {
+                let page = cw
+                    .get_metric_data()
+                    .set_metric_data_queries(Some(queries.clone()))
+                    .start_time(DateTime::from_secs(from_s))
+                    .end_time(DateTime::from_secs(to_s))
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(fail("cloudwatch:GetMetricData", what))?;
+                for r in page.metric_data_results() {
+                    let points = out
+                        .entry(r.id().unwrap_or_default().to_string())
+                        .or_default();
+                    points.extend(
+                        r.timestamps()
+                            .iter()
+                            .map(|t| t.secs())
+                            .zip(r.values().iter().copied()),
+                    );
+                }
+                token = page.next_token;
+                if token.is_none() {
+                    return Ok(out);
+                }
+            }
+        })?;
+        Ok(wanted
+            .into_iter()
+            .filter_map(|(id, ns, metric, stat, unit, _)| {
+                let mut points = results.get(&id)?.clone();
+                if points.is_empty() {
+                    return None;
+                }
+                points.sort_by_key(|p| p.0);
+                Some(ServiceSeries {
+                    source: ns.to_string(),
+                    metric: metric.to_string(),
+                    stat: stat.to_string(),
+                    unit: unit.to_string(),
+                    points: points
+                        .into_iter()
+                        .filter_map(|(t, v)| {
+                            let at = chrono::DateTime::from_timestamp(t, 0)?
+                                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                            Some((at, v))
+                        })
+                        .collect(),
+                })
+            })
+            .collect())
+    }
+
     fn sample_key(&self, name: &str) -> Result<ObjectKey> {
         Ok(ObjectKey::new(&format!(
             "{}{}.json",
@@ -410,6 +528,19 @@ impl Monitor for CloudWatchMonitor {
 
     fn live_sample_capacity(&self) -> usize {
         self.capacity
+    }
+
+    fn service_metrics(&self, since: &str) -> Result<Vec<ServiceSeries>> {
+        let from = epoch_s(since)
+            .ok_or_else(|| BackendError::refused(format!("{since:?} is not an RFC 3339 time")))?;
+        let to = chrono::Utc::now().timestamp();
+        // About 100 points over the range, in whole minutes.
+        let period = (((to - from).max(60) / 100 / 60).max(1) * 60).min(86_400) as i32;
+        self.platform(
+            from - from.rem_euclid(i64::from(period)),
+            to + i64::from(period),
+            period,
+        )
     }
 
     fn live_sample(&self, since: Option<&str>) -> Result<Vec<LiveSlot>> {

@@ -167,6 +167,86 @@ fn windows_drift_alarms_and_the_live_sample_on_cloudwatch() {
     assert_eq!(alarms.history[0].rule, AlarmRule::FeatureDrift);
     assert!(alarms.history[0].message.contains("Threshold Crossed"));
 
+    // The platform around the endpoint: API Gateway's and the ECS
+    // service's metrics (put here as AWS would), as series and charts.
+    assert!(tablero_app::monitor::service(&ops, &since)
+        .unwrap()
+        .series
+        .is_empty());
+    rt.block_on(async {
+        let dim = |n: &str, v: &str| {
+            aws_sdk_cloudwatch::types::Dimension::builder()
+                .name(n)
+                .value(v)
+                .build()
+        };
+        let now = aws_sdk_cloudwatch::primitives::DateTime::from_secs(
+            chrono::Utc::now().timestamp() - 120,
+        );
+        let datum = |metric: &str, v: f64, dims: Vec<aws_sdk_cloudwatch::types::Dimension>| {
+            aws_sdk_cloudwatch::types::MetricDatum::builder()
+                .metric_name(metric)
+                .set_dimensions(Some(dims))
+                .timestamp(now)
+                .value(v)
+                .build()
+        };
+        let ecs = vec![
+            dim("ClusterName", &endpoint.cluster),
+            dim("ServiceName", &endpoint.service),
+        ];
+        admin
+            .cloudwatch
+            .put_metric_data()
+            .namespace("AWS/ECS")
+            .metric_data(datum("CPUUtilization", 37.5, ecs.clone()))
+            .metric_data(datum("MemoryUtilization", 12.0, ecs))
+            .send()
+            .await
+            .unwrap();
+        let api = vec![
+            dim("ApiName", endpoint.api_name.as_deref().unwrap()),
+            dim("Stage", endpoint.stage.as_deref().unwrap()),
+        ];
+        admin
+            .cloudwatch
+            .put_metric_data()
+            .namespace("AWS/ApiGateway")
+            .metric_data(datum("Count", 40.0, api.clone()))
+            .metric_data(datum("5XXError", 2.0, api))
+            .send()
+            .await
+            .unwrap();
+    });
+    let service = tablero_app::monitor::service(&ops, &since).unwrap().series;
+    let value = |source: &str, metric: &str| {
+        service
+            .iter()
+            .find(|s| s.source == source && s.metric == metric)
+            .and_then(|s| s.points.last())
+            .map(|p| p.1)
+    };
+    assert_eq!(
+        value("AWS/ECS", "CPUUtilization"),
+        Some(37.5),
+        "{service:?}"
+    );
+    assert_eq!(value("AWS/ECS", "MemoryUtilization"), Some(12.0));
+    assert_eq!(value("AWS/ApiGateway", "Count"), Some(40.0));
+    assert_eq!(value("AWS/ApiGateway", "5XXError"), Some(2.0));
+    let view = tablero_app::monitor::view(&ops, tablero_app::time::TimeRange::LastHour).unwrap();
+    assert_eq!(view.service.len(), service.len());
+    assert_eq!(
+        view.charts.service.len(),
+        2,
+        "one chart per unit: requests, %"
+    );
+    assert!(view
+        .charts
+        .service
+        .iter()
+        .all(|svg| svg.starts_with("<svg")));
+
     // The live sample: kept in the models bucket, read back by time.
     let sample: Vec<LiveSlot> = (0..3)
         .map(|i| LiveSlot {

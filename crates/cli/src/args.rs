@@ -390,9 +390,16 @@ pub(crate) enum MonitorCommand {
         /// A duration (30m, 1h, 24h, 7d) or a UTC date.
         #[arg(long, default_value = "1h")]
         since: String,
-        /// Endpoint name (the local backend has one: `local`).
-        #[arg(long, default_value = "local")]
-        endpoint: String,
+        /// Endpoint name (default: the backend's; `local` locally).
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// The platform's metrics around the endpoint (AWS: API Gateway's
+    /// requests, errors and latency, the ECS service's CPU and memory).
+    Service {
+        /// A duration (30m, 1h, 24h, 7d) or a UTC date.
+        #[arg(long, default_value = "1h")]
+        since: String,
     },
     /// PSI per feature and of the score against the model card's baseline.
     Drift {

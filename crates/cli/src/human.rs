@@ -593,6 +593,29 @@ pub fn endpoint(v: &EndpointStatus) {
     }
 }
 
+pub fn service(series: &[tablero_core::monitor::ServiceSeries]) {
+    if series.is_empty() {
+        println!("(no platform metrics: the AWS backend with [aws.endpoint] has API Gateway's and ECS's)");
+        return;
+    }
+    let rows: Vec<Vec<String>> = series
+        .iter()
+        .map(|s| {
+            let last = s.points.last();
+            vec![
+                s.source.clone(),
+                s.metric.clone(),
+                s.stat.clone(),
+                last.map(|(_, v)| format!("{v:.2} {}", s.unit))
+                    .unwrap_or_default(),
+                last.map(|(t, _)| t.clone()).unwrap_or_default(),
+                s.points.len().to_string(),
+            ]
+        })
+        .collect();
+    table(&["SOURCE", "METRIC", "STAT", "LAST", "AT", "POINTS"], &rows);
+}
+
 pub fn stopped(v: &EndpointStopped) {
     if v.stopped {
         println!("Endpoint stopped.");

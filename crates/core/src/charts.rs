@@ -126,6 +126,13 @@ pub enum Chart {
         /// Share of training scores per bin.
         baseline: Vec<f64>,
     },
+    /// Lines over time, one per series (x: seconds since the Unix epoch).
+    TimeLines {
+        /// Title.
+        title: String,
+        /// The lines.
+        series: Vec<Series>,
+    },
     /// PSI per feature (rows) and time window (columns).
     DriftHeatmap {
         /// Feature names.
@@ -560,6 +567,22 @@ fn draw_scaled<DB: DrawingBackend>(
                 "Requests and errors per second",
                 points.iter().map(|p| p.t),
                 series,
+            )?;
+        }
+        Chart::TimeLines { title, series } => {
+            let lines = series
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.name.as_str(), colour(i), l.points.clone()))
+                .collect();
+            time_lines(
+                root,
+                scale,
+                title,
+                series
+                    .iter()
+                    .flat_map(|l| l.points.iter().map(|p| p.0 as i64)),
+                lines,
             )?;
         }
         Chart::Score {

@@ -208,6 +208,65 @@ pub fn alarm_states(history: &[AlarmChange]) -> Vec<AlarmState> {
         .collect()
 }
 
+/// One metric of the platform around the endpoint over time, where the
+/// backend has one (AWS: API Gateway's requests, errors and latency, the
+/// ECS service's CPU and memory).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ServiceSeries {
+    /// Where it comes from (`AWS/ApiGateway`, `AWS/ECS`).
+    pub source: String,
+    /// The metric (`Count`, `5XXError`, `CPUUtilization`, …).
+    pub metric: String,
+    /// The statistic (`Sum`, `Average`, `p99`).
+    pub stat: String,
+    /// The unit, in words (`requests`, `ms`, `%`).
+    pub unit: String,
+    /// (period start RFC 3339, value), oldest first.
+    pub points: Vec<(String, f64)>,
+}
+
+/// The service metrics as charts: one per unit (requests and errors,
+/// latency, utilisation), each a line per series. Names are file stems:
+/// `service-requests`, `service-ms`, `service-percent`.
+pub fn service_charts(series: &[ServiceSeries]) -> Vec<(String, charts::Chart)> {
+    let mut units: Vec<&str> = Vec::new();
+    for s in series {
+        if !units.contains(&s.unit.as_str()) {
+            units.push(&s.unit);
+        }
+    }
+    units
+        .into_iter()
+        .map(|unit| {
+            let lines: Vec<charts::Series> = series
+                .iter()
+                .filter(|s| s.unit == unit)
+                .map(|s| charts::Series {
+                    name: format!(
+                        "{} {} ({})",
+                        s.source.trim_start_matches("AWS/"),
+                        s.metric,
+                        s.stat
+                    ),
+                    points: s.points.iter().map(|(t, v)| (unix(t) as f64, *v)).collect(),
+                })
+                .collect();
+            let stem = match unit {
+                "%" => "percent".to_string(),
+                u => u.replace(|c: char| !c.is_ascii_alphanumeric(), "-"),
+            };
+            (
+                format!("service-{stem}"),
+                charts::Chart::TimeLines {
+                    title: format!("Gateway and service ({unit})"),
+                    series: lines,
+                },
+            )
+        })
+        .collect()
+}
+
 /// One slot of the endpoint's live sample (a reservoir of its traffic).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveSlot {

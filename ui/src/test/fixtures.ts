@@ -84,7 +84,8 @@ export function monitorView(requests: number, over: Partial<MonitorView> = {}): 
     drift: [{ feature: "Recency", psi: 0.55, level: "drift", n: 100 }],
     alarms: [{ rule: "feature_drift", state: "ALARM", since: "2026-11-27T23:18:21Z", value: 0.55 }],
     alarm_history: [],
-    charts: { requests: SVG, latency: SVG, score: SVG, drift: SVG },
+    service: [],
+    charts: { requests: SVG, latency: SVG, score: SVG, drift: SVG, service: [] },
     ...over,
   };
 }

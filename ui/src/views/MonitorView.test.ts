@@ -33,6 +33,37 @@ describe("MonitorView", () => {
       expect(screen.getByTestId(`chart-${c}`).querySelector("svg")).not.toBeNull();
     }
     expect(screen.getByTestId("alarm-row").dataset.state).toBe("ALARM");
+    // Locally there are no gateway or service charts.
+    expect(screen.queryByTestId("service-charts")).toBeNull();
+  });
+
+  it("shows API Gateway's and the ECS service's charts when the backend has them", async () => {
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg"><text>svc</text></svg>';
+    const series = (source: string, metric: string, unit: string) => ({
+      source,
+      metric,
+      stat: "Sum",
+      unit,
+      points: [["2026-11-29T10:00:00Z", 1] as [string, number]],
+    });
+    mockIpc({
+      monitor: () =>
+        monitorView(3, {
+          service: [
+            series("AWS/ApiGateway", "Count", "requests"),
+            series("AWS/ECS", "CPUUtilization", "%"),
+          ],
+          charts: { requests: svg, latency: svg, score: svg, drift: svg, service: [svg, svg] },
+        }),
+    });
+    render(MonitorView);
+    await waitFor(() => expect(screen.getAllByTestId("chart-service")).toHaveLength(2));
+    const titles = screen
+      .getAllByTestId("chart-service")
+      .map((c) => c.closest("figure")?.querySelector("figcaption")?.textContent ?? "");
+    expect(titles[0]).toContain("Gateway and service: requests");
+    expect(titles[1]).toContain("Gateway and service: %");
+    expect(screen.getAllByTestId("chart-service")[0].querySelector("svg")).not.toBeNull();
   });
 
   it("refreshes every 10 s while auto-refresh is on, with the current range", async () => {

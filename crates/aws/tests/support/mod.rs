@@ -306,7 +306,8 @@ pub fn provision_endpoint(clients: &Clients, s: &str) -> EndpointConfig {
     });
     let text = format!(
         "cluster = \"{cluster}\"\nservice = \"{family}\"\nlog_group = \"{log_group}\"\n\
-         alarm_prefix = \"{s}\"\nurl = \"https://api.example/prod\"\nrollout_timeout_s = 0\npoll_s = 1\n"
+         alarm_prefix = \"{s}\"\nurl = \"https://api.example/prod\"\nrollout_timeout_s = 0\npoll_s = 1\n\
+         api_name = \"{s}-endpoint\"\nstage = \"prod\"\n"
     );
     toml::from_str(&text).unwrap()
 }

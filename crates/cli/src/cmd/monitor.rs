@@ -10,7 +10,7 @@ pub(crate) fn run(cli: &Cli, cmd: &MonitorCommand) -> Result<u8, Failure> {
     let b = open(cli)?;
     match cmd {
         MonitorCommand::Metrics { since, endpoint } => {
-            let m = monitor::metrics(&b, &parse_since(since)?, endpoint)?;
+            let m = monitor::metrics(&b, &parse_since(since)?, endpoint.as_deref())?;
             emit(cli, &m, |m| {
                 human::metrics(&m.windows, m.requests, m.errors)
             });
@@ -22,6 +22,10 @@ pub(crate) fn run(cli: &Cli, cmd: &MonitorCommand) -> Result<u8, Failure> {
         } => {
             let d = monitor::drift(&b, &parse_since(since)?, group.as_deref(), *version)?;
             emit(cli, &d, |d| human::drift(&d.features));
+        }
+        MonitorCommand::Service { since } => {
+            let s = monitor::service(&b, &parse_since(since)?)?;
+            emit(cli, &s, |s| human::service(&s.series));
         }
         MonitorCommand::Alarms => {
             let a = monitor::alarms(&b)?;

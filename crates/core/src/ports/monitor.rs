@@ -2,7 +2,7 @@
 //! (SQLite written by the local endpoint; CloudWatch on AWS).
 
 use super::Result;
-use crate::monitor::{AlarmChange, AlarmRules, LiveSlot, MetricWindow};
+use crate::monitor::{AlarmChange, AlarmRules, LiveSlot, MetricWindow, ServiceSeries};
 
 /// Metric windows, alarm states and history, and the live sample.
 pub trait Monitor: Send + Sync {
@@ -26,4 +26,10 @@ pub trait Monitor: Send + Sync {
     fn live_sample_capacity(&self) -> usize;
     /// The live sample, records seen at or after `since` when given.
     fn live_sample(&self, since: Option<&str>) -> Result<Vec<LiveSlot>>;
+    /// The platform's metrics around the endpoint since `since`, where the
+    /// backend has them (AWS: API Gateway and ECS in CloudWatch); none
+    /// locally.
+    fn service_metrics(&self, _since: &str) -> Result<Vec<ServiceSeries>> {
+        Ok(Vec::new())
+    }
 }

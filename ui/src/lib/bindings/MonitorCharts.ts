@@ -19,4 +19,9 @@ score: string,
 /**
  * Drift heatmap.
  */
-drift: string, };
+drift: string, 
+/**
+ * The platform's metrics around the endpoint (AWS: API Gateway, ECS),
+ * one chart per unit; none locally.
+ */
+service: Array<string>, };

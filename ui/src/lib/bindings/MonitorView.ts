@@ -4,6 +4,7 @@ import type { AlarmState } from "./AlarmState";
 import type { FeatureDrift } from "./FeatureDrift";
 import type { MetricWindow } from "./MetricWindow";
 import type { MonitorCharts } from "./MonitorCharts";
+import type { ServiceSeries } from "./ServiceSeries";
 
 /**
  * Traffic, drift and alarms over a time range.
@@ -21,6 +22,10 @@ alarms: Array<AlarmState>,
  * Alarm state changes, newest first.
  */
 alarm_history: Array<AlarmChange>, 
+/**
+ * The platform's metrics around the endpoint (AWS); empty locally.
+ */
+service: Array<ServiceSeries>, 
 /**
  * Charts.
  */

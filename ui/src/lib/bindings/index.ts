@@ -82,6 +82,7 @@ export type { RuleCount } from "./RuleCount";
 export type { Scalar } from "./Scalar";
 export type { SchemaColumn } from "./SchemaColumn";
 export type { SchemaDifference } from "./SchemaDifference";
+export type { ServiceSeries } from "./ServiceSeries";
 export type { Serving } from "./Serving";
 export type { Session } from "./Session";
 export type { SettingsCheck } from "./SettingsCheck";
