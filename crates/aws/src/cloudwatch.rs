@@ -249,8 +249,7 @@ impl CloudWatchMonitor {
     /// `period` seconds.
     fn platform(&self, from_s: i64, to_s: i64, period: i32) -> Result<Vec<ServiceSeries>> {
         let dim = |n: &str, v: &str| Dimension::builder().name(n).value(v).build();
-        // (id, namespace, metric, stat, unit, dimensions)
-        let mut wanted: Vec<(String, &str, &str, &str, &str, Vec<Dimension>)> = Vec::new();
+        let mut wanted: Vec<Wanted> = Vec::new();
         if let (Some(api), Some(stage)) = (&self.config.api_name, &self.config.stage) {
             let dims = vec![dim("ApiName", api), dim("Stage", stage)];
             for (metric, stat, unit) in [
@@ -259,14 +258,14 @@ impl CloudWatchMonitor {
                 ("5XXError", "Sum", "requests"),
                 ("Latency", "Average", "ms"),
             ] {
-                wanted.push((
-                    format!("api{}", wanted.len()),
-                    "AWS/ApiGateway",
+                wanted.push(Wanted {
+                    id: format!("api{}", wanted.len()),
+                    namespace: "AWS/ApiGateway",
                     metric,
                     stat,
                     unit,
-                    dims.clone(),
-                ));
+                    dimensions: dims.clone(),
+                });
             }
         }
         let dims = vec![
@@ -274,31 +273,31 @@ impl CloudWatchMonitor {
             dim("ServiceName", &self.config.service),
         ];
         for metric in ["CPUUtilization", "MemoryUtilization"] {
-            wanted.push((
-                format!("ecs{}", wanted.len()),
-                "AWS/ECS",
+            wanted.push(Wanted {
+                id: format!("ecs{}", wanted.len()),
+                namespace: "AWS/ECS",
                 metric,
-                "Average",
-                "%",
-                dims.clone(),
-            ));
+                stat: "Average",
+                unit: "%",
+                dimensions: dims.clone(),
+            });
         }
         let queries: Vec<MetricDataQuery> = wanted
             .iter()
-            .map(|(id, ns, metric, stat, _, dims)| {
+            .map(|w| {
                 MetricDataQuery::builder()
-                    .id(id)
+                    .id(&w.id)
                     .metric_stat(
                         MetricStat::builder()
                             .metric(
                                 Metric::builder()
-                                    .namespace(*ns)
-                                    .metric_name(*metric)
-                                    .set_dimensions(Some(dims.clone()))
+                                    .namespace(w.namespace)
+                                    .metric_name(w.metric)
+                                    .set_dimensions(Some(w.dimensions.clone()))
                                     .build(),
                             )
                             .period(period)
-                            .stat(*stat)
+                            .stat(w.stat)
                             .build(),
                     )
                     .return_data(true)
@@ -339,17 +338,17 @@ impl CloudWatchMonitor {
         })?;
         Ok(wanted
             .into_iter()
-            .filter_map(|(id, ns, metric, stat, unit, _)| {
-                let mut points = results.get(&id)?.clone();
+            .filter_map(|w| {
+                let mut points = results.get(&w.id)?.clone();
                 if points.is_empty() {
                     return None;
                 }
                 points.sort_by_key(|p| p.0);
                 Some(ServiceSeries {
-                    source: ns.to_string(),
-                    metric: metric.to_string(),
-                    stat: stat.to_string(),
-                    unit: unit.to_string(),
+                    source: w.namespace.to_string(),
+                    metric: w.metric.to_string(),
+                    stat: w.stat.to_string(),
+                    unit: w.unit.to_string(),
                     points: points
                         .into_iter()
                         .filter_map(|(t, v)| {
@@ -370,6 +369,16 @@ impl CloudWatchMonitor {
             name.replace('/', "-")
         ))?)
     }
+}
+
+/// One platform metric asked of CloudWatch.
+struct Wanted {
+    id: String,
+    namespace: &'static str,
+    metric: &'static str,
+    stat: &'static str,
+    unit: &'static str,
+    dimensions: Vec<Dimension>,
 }
 
 /// Seconds since the epoch of an RFC 3339 time.

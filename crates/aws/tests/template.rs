@@ -167,6 +167,8 @@ fn every_setting_of_the_panel_is_an_output() {
         "EndpointName",
         "AlarmPrefix",
         "EndpointUrl",
+        "ApiName",
+        "StageName",
         "AnalystRoleArn",
         "MlLeadRoleArn",
         "OpsRoleArn",

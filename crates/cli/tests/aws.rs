@@ -276,6 +276,19 @@ fn the_cli_runs_the_pipeline_on_aws() {
     assert_eq!(status["tasks"]["desired"], 0, "{status}");
     let (code, alarms) = json(&ws, &ops, &["monitor", "alarms"]);
     assert_eq!(code, 0, "{alarms}");
+    // The endpoint's metrics by default, and the platform's (none yet).
+    let (code, metrics) = json(&ws, &ops, &["monitor", "metrics"]);
+    assert_eq!(
+        (code, metrics["requests"].as_u64()),
+        (0, Some(0)),
+        "{metrics}"
+    );
+    let (code, service) = json(&ws, &ops, &["monitor", "service", "--since", "1h"]);
+    assert_eq!(code, 0, "{service}");
+    assert!(
+        service["series"].as_array().unwrap().is_empty(),
+        "{service}"
+    );
     assert_eq!(alarms["alarms"].as_array().unwrap().len(), 3, "{alarms}");
     // The human output follows the rollout on stderr.
     let out = run(&ws, &ops, &["deploy", "rollback"]);
