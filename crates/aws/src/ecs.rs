@@ -108,16 +108,13 @@ impl EcsDeployer {
 
     /// The deployment a revision records, or `None` when it serves nothing.
     fn deployment_of(&self, td: &TaskDefinition) -> Option<Deployment> {
-        let c = self.container(td).ok()?;
-        let env = |k: &str| {
-            c.environment()
-                .iter()
-                .find(|e| e.name.as_deref() == Some(k))
-                .and_then(|e| e.value.clone())
-                .filter(|v| !v.is_empty())
-        };
-        let serving = parse_model_version(&env(MODEL_VERSION)?)?;
-        let labels = c.docker_labels.clone().unwrap_or_default();
+        let serving = serves(td, &self.config.container)?;
+        let labels = self
+            .container(td)
+            .ok()?
+            .docker_labels
+            .clone()
+            .unwrap_or_default();
         let action = match labels.get(LABEL_ACTION).map(String::as_str) {
             Some("rollback") => DeployAction::Rollback,
             _ => DeployAction::Promote,
@@ -222,6 +219,25 @@ impl EcsDeployer {
             ))
         })?;
         Ok((arn, deployment))
+    }
+
+    /// Takes a revision that never ran out of the history (best effort:
+    /// it stays listed if ECS refuses).
+    fn deregister(&self, arn: &str) {
+        let ecs = self.ecs.clone();
+        let arn = arn.to_string();
+        let done = block_on(async move {
+            let what = format!("deregister {arn}");
+            ecs.deregister_task_definition()
+                .task_definition(&arn)
+                .send()
+                .await
+                .map_err(fail("ecs:DeregisterTaskDefinition", &what))?;
+            Ok(())
+        });
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "a revision that never ran stays in the history");
+        }
     }
 
     fn update_service(&self, task_definition: Option<&str>, desired: Option<u32>) -> Result<()> {
@@ -515,12 +531,22 @@ impl Deployer for EcsDeployer {
             detail: Some(format!("registered {}", short(&arn))),
         };
         progress(&recorded);
-        self.update_service(Some(&arn), None)?;
+        if let Err(e) = self.update_service(Some(&arn), None) {
+            // Never run: not a deployment of the history.
+            self.deregister(&arn);
+            return Err(e);
+        }
         let mut event = AuditEvent::new(format!("deploy.{}", action.name()), &self.config.name)
             .after(model_version(group, version));
         event.before = before.map(|d| model_version(&d.group, d.version));
         self.audit.append_audit(&event)?;
-        follow(&self.ecs, &self.config, &arn, recorded, progress)
+        let followed = follow(&self.ecs, &self.config, &arn, recorded, progress);
+        if followed.is_err() && self.service()?.task_definition() != Some(arn.as_str()) {
+            // Rolled back by the circuit breaker: the history keeps what
+            // ran (the audit trail keeps the attempt).
+            self.deregister(&arn);
+        }
+        followed
     }
 
     fn start_endpoint(&self, _options: &EndpointOptions) -> Result<EndpointStatus> {

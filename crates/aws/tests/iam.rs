@@ -414,8 +414,9 @@ fn policies_are_scoped() {
                 other => panic!("{name}: {other}"),
             };
             // Actions IAM cannot scope to a resource: "*" for them only.
-            const UNSCOPABLE: [&str; 5] = [
+            const UNSCOPABLE: [&str; 6] = [
                 "sts:GetCallerIdentity",
+                "ecs:DeregisterTaskDefinition",
                 "ecs:DescribeTaskDefinition",
                 "ecs:ListTaskDefinitions",
                 "ecs:RegisterTaskDefinition",

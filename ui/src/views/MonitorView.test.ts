@@ -63,7 +63,7 @@ describe("MonitorView", () => {
       .map((c) => c.closest("figure")?.querySelector("figcaption")?.textContent ?? "");
     expect(titles[0]).toContain("Gateway and service: requests");
     expect(titles[1]).toContain("Gateway and service: %");
-    expect(screen.getAllByTestId("chart-service")[0].querySelector("svg")).not.toBeNull();
+    expect(screen.getAllByTestId("chart-service")[0]?.querySelector("svg")).not.toBeNull();
   });
 
   it("refreshes every 10 s while auto-refresh is on, with the current range", async () => {
