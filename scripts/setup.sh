@@ -32,6 +32,26 @@ tablero_setup() {
     export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tablero/target}"
 }
 
+# The shared target dir grows by the project's own crates with every
+# checkout path and change (their dependencies stay): this drops the
+# project's build outputs not used for two days, and the incremental caches
+# when builds are not incremental (CI). Dependencies are kept.
+tablero_prune_target() {
+    local deps="$CARGO_TARGET_DIR/debug/deps" n
+    [ -d "$deps" ] || return 0
+    if [ "${CARGO_INCREMENTAL:-1}" = "0" ]; then
+        rm -rf "$CARGO_TARGET_DIR/debug/incremental"
+    fi
+    # The crates' libraries and binaries, and the test binaries (named
+    # after crates/*/tests/*.rs and src-tauri/tests/*.rs).
+    local names=(-name 'tablero*' -o -name 'libtablero*') t
+    for t in crates/*/tests/*.rs src-tauri/tests/*.rs; do
+        [ -e "$t" ] && names+=(-o -name "$(basename "$t" .rs)-*")
+    done
+    n=$(find "$deps" -maxdepth 1 -type f -mtime +2 \( "${names[@]}" \) -print -delete | wc -l)
+    [ "$n" -eq 0 ] || echo "==> dropped $n build outputs of the project's crates unused for two days"
+}
+
 tablero_setup_tests() {
     rustup component add rustfmt clippy >/dev/null 2>&1 || true
     if ! cargo nextest --version >/dev/null 2>&1; then

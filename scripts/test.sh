@@ -7,6 +7,7 @@ tablero_setup
 tablero_setup_tests
 tablero_setup_desktop
 export CARGO_INCREMENTAL=0
+tablero_prune_target
 
 # The desktop app embeds the built UI, so the UI comes first.
 echo "==> UI: npm ci, type check, unit tests (Vitest), build, format check"
