@@ -13,13 +13,13 @@ mod support;
 use std::sync::Arc;
 
 use aws_sdk_cloudwatch::types::StateValue;
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
-use support::{admin_credentials, AwsHarness};
+use aws_smithy_mocks::mock;
+use support::{admin_credentials, mocked, AwsHarness};
 use tablero_aws::cloudwatch::{alarm_name, CloudWatchMonitor};
 use tablero_aws::Clients;
-use tablero_conformance::suite::{ago, features, train, window, Harness, Persona};
+use tablero_conformance::suite::{ago, features, live_sample, train, window, Harness, Persona};
 use tablero_core::emf;
-use tablero_core::monitor::{self, AlarmRule, AlarmRules, LiveSlot};
+use tablero_core::monitor::{self, AlarmRule, AlarmRules};
 use tablero_core::ports::Monitor;
 use tablero_core::train::models::Algorithm;
 
@@ -248,13 +248,7 @@ fn windows_drift_alarms_and_the_live_sample_on_cloudwatch() {
         .all(|svg| svg.starts_with("<svg")));
 
     // The live sample: kept in the models bucket, read back by time.
-    let sample: Vec<LiveSlot> = (0..3)
-        .map(|i| LiveSlot {
-            slot: i,
-            record: format!("{{\"Recency\": {}}}", 10 * i),
-            seen_at: ago(30),
-        })
-        .collect();
+    let sample = live_sample(3, &ago(30));
     assert!(ops.monitor.record_metrics(&[], &sample).unwrap().is_empty());
     assert_eq!(ops.monitor.live_sample(None).unwrap(), sample);
     assert!(ops
@@ -262,42 +256,6 @@ fn windows_drift_alarms_and_the_live_sample_on_cloudwatch() {
         .live_sample(Some(&ago(-3600)))
         .unwrap()
         .is_empty());
-}
-
-fn logs_client(rules: &[&Rule]) -> aws_sdk_cloudwatchlogs::Client {
-    let mut mocks = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for r in rules {
-        mocks = mocks.with_rule(r);
-    }
-    aws_sdk_cloudwatchlogs::Client::from_conf(
-        aws_sdk_cloudwatchlogs::Config::builder()
-            .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-            .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-                "AKIDTEST", "secret", None, None, "test",
-            ))
-            .http_client(create_mock_http_client())
-            .interceptor(mocks)
-            .build(),
-    )
-}
-
-fn cloudwatch_client(rules: &[&Rule]) -> aws_sdk_cloudwatch::Client {
-    let mut mocks = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for r in rules {
-        mocks = mocks.with_rule(r);
-    }
-    aws_sdk_cloudwatch::Client::from_conf(
-        aws_sdk_cloudwatch::Config::builder()
-            .behavior_version(aws_sdk_cloudwatch::config::BehaviorVersion::latest())
-            .region(aws_sdk_cloudwatch::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
-                "AKIDTEST", "secret", None, None, "test",
-            ))
-            .http_client(create_mock_http_client())
-            .interceptor(mocks)
-            .build(),
-    )
 }
 
 #[test]
@@ -368,8 +326,8 @@ fn latency_percentiles_are_cloudwatchs() {
     let config: tablero_aws::config::EndpointConfig =
         toml::from_str("cluster = \"c\"\nservice = \"s\"\nlog_group = \"g\"\n").unwrap();
     let m = CloudWatchMonitor::new(
-        cloudwatch_client(&[&metrics]),
-        logs_client(&[&logs]),
+        mocked!(aws_sdk_cloudwatch, &[&metrics]),
+        mocked!(aws_sdk_cloudwatchlogs, &[&logs]),
         config,
         AlarmRules::default(),
         store,

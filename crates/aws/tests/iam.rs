@@ -11,20 +11,11 @@
 
 mod support;
 
-use std::path::PathBuf;
-
-use support::{admin_credentials, config, provision, workspace, Moto};
+use support::{admin_credentials, config, provision, template, workspace, Moto};
 use tablero_aws::{AwsConfig, StaticCredentials};
 use tablero_core::ports::{put_bytes, Backend, ErrorKind};
 use tablero_core::registry::ApprovalStatus;
 use tablero_core::store::{Bucket, ObjectKey};
-
-/// The stack's template.
-pub fn template() -> serde_json::Value {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../packaging/aws/tablero.template.json");
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
 
 /// The inline policy of persona `name`'s role in the template, its
 /// `Fn::Sub` strings as plain strings with their `${…}` placeholders.

@@ -3,6 +3,8 @@
 //! completion, a failure the deployment circuit breaker rolls back, and a
 //! timeout are played here; tests/wire.rs promotes against moto itself.
 
+mod support;
+
 use std::cell::RefCell;
 
 use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
@@ -11,7 +13,8 @@ use aws_sdk_ecs::types::{
     ContainerDefinition, Deployment as EcsDeployment, DeploymentRolloutState, KeyValuePair,
     Service, TaskDefinition,
 };
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
+use support::mocked;
 use tablero_aws::config::EndpointConfig;
 use tablero_core::ports::{DeployAction, Deployment, ErrorKind, Rollout, RolloutPhase};
 
@@ -19,20 +22,7 @@ const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/serve:1";
 const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/serve:2";
 
 fn client(rules: &[&Rule]) -> aws_sdk_ecs::Client {
-    let mut mocks = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for r in rules {
-        mocks = mocks.with_rule(r);
-    }
-    let conf = aws_sdk_ecs::Config::builder()
-        .behavior_version(aws_sdk_ecs::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecs::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_ecs::config::Credentials::new(
-            "AKIDTEST", "secret", None, None, "test",
-        ))
-        .http_client(create_mock_http_client())
-        .interceptor(mocks)
-        .build();
-    aws_sdk_ecs::Client::from_conf(conf)
+    mocked!(aws_sdk_ecs, rules)
 }
 
 fn config(timeout_s: u64) -> EndpointConfig {

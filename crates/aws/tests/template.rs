@@ -3,16 +3,11 @@
 //! is the one the deployer changes, the service rolls a failed deployment
 //! back, and every `[aws]` value the panel needs is an output.
 
-use std::path::PathBuf;
+mod support;
 
 use serde_json::Value;
+use support::template;
 use tablero_core::monitor::{AlarmRule, AlarmRules};
-
-fn template() -> Value {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../packaging/aws/tablero.template.json");
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
 
 fn sub(v: &Value) -> &str {
     v.get("Fn::Sub")

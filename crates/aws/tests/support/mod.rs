@@ -22,6 +22,39 @@ use tablero_core::store::{Bucket, ObjectKey};
 
 pub const REGION: &str = "us-east-1";
 
+/// A client of the SDK crate `$sdk` that answers from aws-smithy-mocks
+/// rules (`&[&Rule]`, matched in any order), never from the network.
+#[allow(unused_macros)]
+macro_rules! mocked {
+    ($sdk:ident, $rules:expr) => {{
+        let mut mocks = aws_smithy_mocks::MockResponseInterceptor::new()
+            .rule_mode(aws_smithy_mocks::RuleMode::MatchAny);
+        for r in $rules {
+            mocks = mocks.with_rule(r);
+        }
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .region($sdk::config::Region::new("us-east-1"))
+                .credentials_provider($sdk::config::Credentials::new(
+                    "AKIDTEST", "secret", None, None, "test",
+                ))
+                .http_client(aws_smithy_mocks::create_mock_http_client())
+                .interceptor(mocks)
+                .build(),
+        )
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use mocked;
+
+/// The stack's template, packaging/aws/tablero.template.json.
+pub fn template() -> serde_json::Value {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../packaging/aws/tablero.template.json");
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
 /// A moto server of this process.
 pub struct Moto {
     pub url: String,

@@ -62,6 +62,17 @@ pub fn window(endpoint: &str, card: &ModelCard, start: String, drifted: bool) ->
     }
 }
 
+/// `n` slots of a live sample, seen at `seen_at`.
+pub fn live_sample(n: usize, seen_at: &str) -> Vec<LiveSlot> {
+    (0..n)
+        .map(|i| LiveSlot {
+            slot: i,
+            record: format!("{{\"Recency\": {}}}", 10 * i),
+            seen_at: seen_at.to_string(),
+        })
+        .collect()
+}
+
 /// Windows and live records written as the endpoint writes them read back
 /// whole; drift computed from them flags the drifted features; the alarm
 /// rule fires once (a state change, in the history, newest first) and the
@@ -100,13 +111,7 @@ pub fn metric_windows_drift_and_alarms_round_trip(h: &dyn Harness) {
 
     let calm = window(&endpoint, &card, ago(120), false);
     let drifted = window(&endpoint, &card, ago(60), true);
-    let sample: Vec<LiveSlot> = (0..3)
-        .map(|i| LiveSlot {
-            slot: i,
-            record: format!("{{\"Recency\": {}}}", 10 * i),
-            seen_at: ago(30),
-        })
-        .collect();
+    let sample = live_sample(3, &ago(30));
     let changes = ops
         .monitor
         .record_metrics(&[calm.clone(), drifted.clone()], &sample)
