@@ -131,7 +131,7 @@ tablero_e2e_under_xvfb() {
 # The cargo selection of every build with the AWS backend (CI's tests, the
 # AWS end-to-end test, aws-dev.sh): the same packages and features each
 # time, so the AWS SDK is compiled once per target dir.
-TABLERO_AWS_BUILD="-p tablero-aws -p tablero-cli -p tablero-desktop -p tablero-serve --features tablero-cli/aws,tablero-desktop/aws,tablero-serve/aws"
+TABLERO_AWS_BUILD="-p tablero-aws -p tablero-lambda -p tablero-cli -p tablero-desktop -p tablero-serve --features tablero-cli/aws,tablero-desktop/aws,tablero-serve/aws"
 
 # moto's standalone server (pinned) for the AWS backend's tests, in its own
 # virtualenv under the cache dir; exports TABLERO_MOTO_PYTHON.

@@ -35,6 +35,9 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// CloudWatch Logs (the endpoint's EMF lines).
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Lambda (the ETL function; `[aws.compute] lambda_endpoint_url`
+    /// when set).
+    pub lambda: aws_sdk_lambda::Client,
 }
 
 impl Clients {
@@ -45,6 +48,10 @@ impl Clients {
         let region = config.region.clone();
         let profile = config.profile.clone();
         let endpoint = config.endpoint_url.clone();
+        let lambda_endpoint = config
+            .compute
+            .as_ref()
+            .and_then(|c| c.lambda_endpoint_url.clone());
         block_on(async move {
             let mut loader = aws_config::defaults(BehaviorVersion::latest())
                 .region(Region::new(region))
@@ -76,6 +83,14 @@ impl Clients {
                 ecs: aws_sdk_ecs::Client::new(&shared),
                 cloudwatch: aws_sdk_cloudwatch::Client::new(&shared),
                 logs: aws_sdk_cloudwatchlogs::Client::new(&shared),
+                lambda: match lambda_endpoint {
+                    Some(url) => aws_sdk_lambda::Client::from_conf(
+                        aws_sdk_lambda::config::Builder::from(&shared)
+                            .endpoint_url(url)
+                            .build(),
+                    ),
+                    None => aws_sdk_lambda::Client::new(&shared),
+                },
             })
         })
     }

@@ -64,6 +64,44 @@ pub struct AwsConfig {
     /// deployments, the endpoint and its metrics stay in the workspace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<EndpointConfig>,
+    /// Where jobs run: the ETL Lambda and SageMaker training. Without it
+    /// jobs run on this machine against the S3 data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute: Option<ComputeConfig>,
+}
+
+/// `[aws.compute]`: jobs on AWS: clean and features on the ETL Lambda,
+/// training as a SageMaker training job (the stack's outputs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComputeConfig {
+    /// The ETL Lambda function's name or ARN.
+    pub etl_function: String,
+    /// Another endpoint for Lambda only (a local Lambda emulator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda_endpoint_url: Option<String>,
+    /// The training image (ECR URI with tag or digest).
+    pub training_image: String,
+    /// The SageMaker execution role's ARN.
+    pub training_role_arn: String,
+    /// The instance type of training jobs.
+    #[serde(default = "defaults::instance_type")]
+    pub instance_type: String,
+    /// The ML storage volume, GB.
+    #[serde(default = "defaults::volume_gb")]
+    pub volume_gb: i32,
+    /// Longest run of a training job, seconds.
+    #[serde(default = "defaults::max_runtime_s")]
+    pub max_runtime_s: i32,
+    /// Managed spot training (no checkpoints: an interrupted job starts
+    /// again from the beginning).
+    #[serde(default)]
+    pub spot: bool,
+    /// Where SageMaker writes `model.tar.gz`, under the models bucket.
+    #[serde(default = "defaults::training_prefix")]
+    pub training_prefix: String,
+    /// Seconds between two looks at a running job.
+    #[serde(default = "defaults::job_poll_s")]
+    pub poll_s: u64,
 }
 
 /// `[aws.endpoint]`: the endpoint's ECS service, its logs and metrics
@@ -128,6 +166,21 @@ mod defaults {
     }
     pub(super) fn poll_s() -> u64 {
         10
+    }
+    pub(super) fn instance_type() -> String {
+        "ml.m5.large".into()
+    }
+    pub(super) fn volume_gb() -> i32 {
+        10
+    }
+    pub(super) fn max_runtime_s() -> i32 {
+        3600
+    }
+    pub(super) fn training_prefix() -> String {
+        "training/".into()
+    }
+    pub(super) fn job_poll_s() -> u64 {
+        5
     }
 }
 
@@ -196,6 +249,23 @@ impl AwsConfig {
         if self.model_package_group.trim().is_empty() {
             return Err("model_package_group is empty".into());
         }
+        if let Some(c) = &self.compute {
+            for (what, value) in [
+                ("compute.etl_function", &c.etl_function),
+                ("compute.training_image", &c.training_image),
+                ("compute.training_role_arn", &c.training_role_arn),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(format!("{what} is empty"));
+                }
+            }
+            if !(1..=432_000).contains(&c.max_runtime_s) {
+                return Err(format!(
+                    "compute.max_runtime_s = {} is outside SageMaker's 1 to 432000 seconds",
+                    c.max_runtime_s
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -220,7 +290,11 @@ impl AwsConfig {
          # cluster = \"tablero\"\n\
          # service = \"tablero-serve\"\n\
          # log_group = \"/tablero/tablero/serve\"\n\
-         # alarm_prefix = \"tablero\"\n"
+         # alarm_prefix = \"tablero\"\n\
+         # [aws.compute]                   # jobs on AWS: ETL Lambda, SageMaker training\n\
+         # etl_function = \"tablero-etl\"\n\
+         # training_image = \"123456789012.dkr.ecr.eu-west-1.amazonaws.com/tablero-train:1\"\n\
+         # training_role_arn = \"arn:aws:iam::123456789012:role/tablero-sagemaker\"\n"
     }
 
     /// Writes this table into the `tablero.toml` at `path`, keeping every

@@ -10,7 +10,7 @@
 //! | identity | the STS caller, `[aws.roles]`, the policy as a group tag ([`identity`]) |
 //! | deployer | the ECS Fargate service of `[aws.endpoint]` ([`ecs`]) |
 //! | monitor | CloudWatch: EMF lines in Logs, metrics, alarms ([`cloudwatch`]) |
-//! | jobs | still the workspace's (on this machine, against the S3 data and this registry) |
+//! | jobs | with `[aws.compute]`: the ETL Lambda and SageMaker training jobs ([`compute`], [`etl`]); without: the workspace's, on this machine against the S3 data |
 //!
 //! Without `[aws.endpoint]` the deployer and monitor stay the workspace's.
 //!
@@ -22,9 +22,11 @@
 pub mod audit;
 pub mod clients;
 pub mod cloudwatch;
+pub mod compute;
 pub mod config;
 pub mod ecs;
 mod error;
+pub mod etl;
 pub mod identity;
 pub mod keys;
 pub mod registry;
@@ -83,6 +85,7 @@ pub fn compose(
         caller.clone(),
         audit.clone(),
     ));
+    let s3_jobs = s3.clone();
     let store: Arc<dyn ObjectStore> = Arc::new(s3);
     let rules = Monitor::alarm_rules(&ws);
     let capacity = ws.live_sample_capacity();
@@ -114,6 +117,19 @@ pub fn compose(
         ),
         None => (ws.clone(), ws.clone()),
     };
+    let jobs: Arc<dyn tablero_core::ports::JobRunner> = match &config.compute {
+        Some(compute) => Arc::new(compute::AwsJobs::new(
+            s3_jobs,
+            clients.lambda.clone(),
+            clients.sagemaker.clone(),
+            clients.logs.clone(),
+            compute.clone(),
+            registry.clone(),
+            audit.clone(),
+            identity.clone(),
+        )),
+        None => ws.clone(),
+    };
     Ok(Backend {
         kind: BackendKind::Aws,
         location: format!(
@@ -125,7 +141,7 @@ pub fn compose(
             config.model_package_group
         ),
         store,
-        jobs: ws.clone(),
+        jobs,
         registry,
         deployer,
         monitor,
@@ -158,9 +174,46 @@ pub fn container_store(models_bucket: &str) -> Result<Arc<dyn ObjectStore>> {
         usage_plan_id: None,
         roles: Default::default(),
         endpoint: None,
+        compute: None,
     };
     let clients = Clients::new(&config, None)?;
     Ok(Arc::new(s3::S3Store::new(clients.s3, config.buckets)))
+}
+
+/// The buckets of the ETL Lambda, from its environment:
+/// `TABLERO_RAW_BUCKET`, `TABLERO_CLEAN_BUCKET`, `TABLERO_MODELS_BUCKET`,
+/// the region of `AWS_REGION` and `AWS_ENDPOINT_URL` when set (tests); the
+/// function role's credentials (the standard chain).
+pub fn lambda_store() -> Result<s3::S3Store> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let need = |k: &str| {
+        env(k).ok_or_else(|| {
+            BackendError::refused(format!(
+                "set {k}: the function's environment names the buckets"
+            ))
+        })
+    };
+    let region = env("AWS_REGION")
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .ok_or_else(|| BackendError::refused("set AWS_REGION"))?;
+    let config = AwsConfig {
+        region,
+        profile: None,
+        endpoint_url: env("AWS_ENDPOINT_URL"),
+        buckets: config::Buckets {
+            raw: need("TABLERO_RAW_BUCKET")?,
+            clean: need("TABLERO_CLEAN_BUCKET")?,
+            models: need("TABLERO_MODELS_BUCKET")?,
+        },
+        model_package_group: String::new(),
+        rest_api_id: None,
+        usage_plan_id: None,
+        roles: Default::default(),
+        endpoint: None,
+        compute: None,
+    };
+    let clients = Clients::new(&config, None)?;
+    Ok(s3::S3Store::new(clients.s3, config.buckets))
 }
 
 /// This machine's name, for the log stream of metrics it publishes.

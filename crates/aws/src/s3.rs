@@ -86,7 +86,9 @@ fn encode_key(key: &str) -> String {
 /// Keys listings never show: sidecars and trash records, and in the
 /// models bucket the audit trail (shown by the audit view).
 fn hidden(bucket: Bucket, key: &str) -> bool {
-    key.starts_with(HIDDEN) || (bucket == Bucket::Models && key.starts_with(crate::audit::PREFIX))
+    key.starts_with(HIDDEN)
+        || (bucket == Bucket::Models && key.starts_with(crate::audit::PREFIX))
+        || (bucket == Bucket::Clean && key.starts_with(crate::etl::JOBS_PREFIX))
 }
 
 /// A deletion made here: which version, when.
@@ -317,6 +319,120 @@ impl S3Store {
                 .map_err(|e| BackendError::new(ErrorKind::Offline, format!("cannot {what}: {e}")))?
                 .into_bytes();
             Ok(Some((bytes.to_vec(), etag)))
+        })
+    }
+
+    /// What identifies an object's content: its version id in a versioned
+    /// bucket, else its ETag.
+    pub fn version_of(&self, bucket: Bucket, key: &str) -> Result<String> {
+        let (s3, name, key) = (
+            self.s3.clone(),
+            self.bucket_name(bucket).to_string(),
+            key.to_string(),
+        );
+        let shown = Self::shown(bucket, &key);
+        block_on(async move {
+            let what = format!("read {shown}");
+            let out = s3
+                .head_object()
+                .bucket(&name)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| {
+                    if is_not_found(&e) {
+                        BackendError::not_found(format!("{shown} does not exist"))
+                    } else {
+                        fail("s3:GetObject", &what)(e)
+                    }
+                })?;
+            Ok(out
+                .version_id()
+                .filter(|v| *v != "null")
+                .or(out.e_tag())
+                .unwrap_or_default()
+                .trim_matches('"')
+                .to_string())
+        })
+    }
+
+    /// Copies `from` to `to` in `bucket` on S3's side, metadata and all.
+    pub fn copy(&self, bucket: Bucket, from: &str, to: &str) -> Result<()> {
+        let (s3, name) = (self.s3.clone(), self.bucket_name(bucket).to_string());
+        let (from, to) = (from.to_string(), to.to_string());
+        let shown = Self::shown(bucket, &to);
+        block_on(async move {
+            let what = format!("write {shown}");
+            s3.copy_object()
+                .bucket(&name)
+                .key(&to)
+                .copy_source(format!("{name}/{}", encode_key(&from)))
+                .metadata_directive(aws_sdk_s3::types::MetadataDirective::Copy)
+                .send()
+                .await
+                .map_err(fail("s3:PutObject", &what))?;
+            Ok(())
+        })
+    }
+
+    /// Deletes `key` outright (no trash record): job state and staged
+    /// outputs. Deleting a key that is not there is not an error.
+    pub fn remove(&self, bucket: Bucket, key: &str) -> Result<()> {
+        let (s3, name, key) = (
+            self.s3.clone(),
+            self.bucket_name(bucket).to_string(),
+            key.to_string(),
+        );
+        let shown = Self::shown(bucket, &key);
+        block_on(async move {
+            let what = format!("delete {shown}");
+            s3.delete_object()
+                .bucket(&name)
+                .key(&key)
+                .send()
+                .await
+                .map_err(fail("s3:DeleteObject", &what))?;
+            Ok(())
+        })
+    }
+
+    /// Puts `bytes` at `key`, replacing what is there (job state).
+    pub fn put_json(&self, bucket: Bucket, key: &str, bytes: Vec<u8>) -> Result<()> {
+        let (s3, name, key) = (
+            self.s3.clone(),
+            self.bucket_name(bucket).to_string(),
+            key.to_string(),
+        );
+        let shown = Self::shown(bucket, &key);
+        block_on(async move {
+            let what = format!("write {shown}");
+            s3.put_object()
+                .bucket(&name)
+                .key(&key)
+                .content_type("application/json")
+                .body(ByteStream::from(bytes))
+                .send()
+                .await
+                .map_err(fail("s3:PutObject", &what))?;
+            Ok(())
+        })
+    }
+
+    /// Whether `key` exists.
+    pub fn exists(&self, bucket: Bucket, key: &str) -> Result<bool> {
+        let (s3, name, key) = (
+            self.s3.clone(),
+            self.bucket_name(bucket).to_string(),
+            key.to_string(),
+        );
+        let shown = Self::shown(bucket, &key);
+        block_on(async move {
+            let what = format!("read {shown}");
+            match s3.head_object().bucket(&name).key(&key).send().await {
+                Ok(_) => Ok(true),
+                Err(e) if is_not_found(&e) => Ok(false),
+                Err(e) => Err(fail("s3:GetObject", &what)(e)),
+            }
         })
     }
 

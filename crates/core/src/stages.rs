@@ -16,7 +16,7 @@ use crate::job::{JobRequest, LogLevel};
 use crate::ports::{put_bytes, BackendError, ObjectStore, Registry};
 use crate::preset::Preset;
 use crate::progress::Progress;
-use crate::registry::{self, ApprovalStatus};
+use crate::registry::{self, ApprovalStatus, ModelVersion};
 use crate::report::{CleanReport, FeatureReport};
 use crate::store::{Bucket, ObjectKey, ObjectRef};
 use crate::table::{self, DataFrame, TableMeta};
@@ -104,6 +104,12 @@ pub struct StageContext<'a> {
     pub progress: &'a dyn Progress,
     /// The job's log: `(level, message)`.
     pub log: &'a dyn Fn(LogLevel, &str),
+    /// Whether a raw object with no stored ingest spec (put in the bucket
+    /// by something other than Tablero's upload) is read the way the
+    /// upload dialog would read it (delimiter, encoding, date format and
+    /// mapping inferred), failing with the dialog's message. Off: such an
+    /// object is refused.
+    pub infer_spec: bool,
 }
 
 /// Default clean output key: `<raw stem>/transactions[.parity].parquet`.
@@ -150,10 +156,28 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
             let key = ObjectKey::new(raw_key)?;
             progress(ctx, 0.02, "reading raw object")?;
             let info = ctx.store.head(Bucket::Raw, &key)?;
-            let spec = ingest::stored_spec(&info)?;
+            let stored = if ctx.infer_spec && !info.metadata.contains_key(ingest::INGEST_META) {
+                None
+            } else {
+                Some(ingest::stored_spec(&info)?)
+            };
             let bytes = ctx.store.read(Bucket::Raw, &key)?;
             progress(ctx, 0.1, "parsing CSV")?;
-            let parsed = ingest::parse(&bytes, &spec).map_err(Error::from)?;
+            let (spec, parsed) = match stored {
+                Some(spec) => {
+                    let parsed = ingest::parse(&bytes, &spec).map_err(Error::from)?;
+                    (spec, parsed)
+                }
+                None => {
+                    (ctx.log)(
+                        LogLevel::Info,
+                        &format!(
+                            "raw/{raw_key} has no stored ingest spec: reading it as the upload dialog would"
+                        ),
+                    );
+                    ingest::inspect(&bytes, &ingest::CsvOptions::default()).map_err(Error::from)?
+                }
+            };
             drop(bytes);
             (ctx.log)(
                 LogLevel::Info,
@@ -220,34 +244,66 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
     }
 }
 
-/// Trains and compares the candidates on a features table and registers the
-/// winner as the next version of `group`.
-fn run_training(
-    ctx: &StageContext,
-    features_key: &str,
-    group: &str,
-    config: &TrainConfig,
-) -> Result<StageOutput, BackendError> {
+/// A trained model before it is registered: what a training container
+/// hands over (`model.json`, `card.json`, `training.json` in
+/// `/opt/ml/model/`), and what a local training job registers at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trained {
+    /// The model card (`version` 0 until registered).
+    pub card: ModelCard,
+    /// Positives in the training and test parts.
+    pub positives: Split,
+}
+
+/// What a model is trained on.
+pub struct TrainInput<'a> {
+    /// The features table (Parquet).
+    pub bytes: &'a [u8],
+    /// How messages name it (`clean/<key>`, a file path).
+    pub name: &'a str,
+    /// Its URI, for the card.
+    pub dataset_uri: &'a str,
+    /// The model group.
+    pub group: &'a str,
+    /// Training parameters.
+    pub config: &'a TrainConfig,
+    /// Who trains it (the card's `trained_by`).
+    pub trained_by: &'a str,
+}
+
+/// Trains and compares the candidates on a features table: the model
+/// artifact and what is registered with it. Registers nothing; the one
+/// training function of local jobs and of the training container.
+pub fn train_table(
+    input: &TrainInput,
+    progress: &dyn Progress,
+    log: &dyn Fn(LogLevel, &str),
+) -> Result<(Trained, Vec<u8>), BackendError> {
+    let TrainInput {
+        bytes,
+        name,
+        dataset_uri,
+        group,
+        config,
+        trained_by,
+    } = *input;
     registry::check_group(group)?;
-    let key = ObjectKey::new(features_key)?;
-    progress(ctx, 0.005, "reading features table")?;
-    let bytes = ctx.store.read(Bucket::Clean, &key)?;
     let meta = if bytes.starts_with(b"PAR1") {
-        table::parquet_meta(&bytes)?
+        table::parquet_meta(bytes)?
     } else {
         None
     };
     let Some(meta) = meta.filter(|m| m.kind == "features") else {
         return Err(BackendError::refused(format!(
-            "clean/{features_key} is not a features table; give the key written by `tablero etl features`"
+            "{name} is not a features table; give the key written by `tablero etl features`"
         )));
     };
-    let sha = sha256_hex(&bytes);
-    let df = table::from_parquet(&bytes)?;
-    drop(bytes);
-    let result = train::train(&df, Some(&meta), config, ctx.progress)?;
+    let sha = sha256_hex(bytes);
+    let df = table::from_parquet(bytes)?;
+    let result = train::train(&df, Some(&meta), config, progress)?;
+    drop(df);
     for e in &result.evaluation.leaderboard {
-        (ctx.log)(
+        log(
             LogLevel::Info,
             &format!(
                 "{:<20} accuracy {:.4} auc {:.4} f1 {:.4}",
@@ -256,7 +312,7 @@ fn run_training(
         );
     }
     for l in &result.evaluation.leakage {
-        (ctx.log)(
+        log(
             LogLevel::Warn,
             &format!(
                 "possible target leakage: {} has univariate AUC {:.4}",
@@ -271,10 +327,10 @@ fn run_training(
     let card = ModelCard {
         group: group.to_string(),
         version: 0,
-        trained_by: ctx.actor.to_string(),
+        trained_by: trained_by.to_string(),
         trained_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         dataset: DatasetRef {
-            uri: ctx.store.uri(Bucket::Clean, features_key),
+            uri: dataset_uri.to_string(),
             sha256: sha,
             preset: meta.preset.name().into(),
             target: roles.target.clone(),
@@ -289,20 +345,22 @@ fn run_training(
         baseline: result.model.baseline.clone(),
     };
     let artifact = ModelArtifact::new(result.model).to_bytes()?;
-    // Last chance to stop: after this the version exists.
-    progress(ctx, 0.98, "registering")?;
-    let version = ctx.registry.register(group, card, &artifact)?;
-    (ctx.log)(
-        LogLevel::Info,
-        &format!(
-            "registered {group} version {} (PendingManualApproval)",
-            version.version
-        ),
-    );
-    let evaluation = result.evaluation;
-    let report = TrainReport {
+    let trained = Trained {
+        card,
+        positives: Split {
+            train: result.positives.0 as u64,
+            test: result.positives.1 as u64,
+        },
+    };
+    Ok((trained, artifact))
+}
+
+/// The report of a training job whose model was registered as `version`.
+pub fn train_report(trained: &Trained, version: &ModelVersion) -> TrainReport {
+    let evaluation = trained.card.evaluation.clone();
+    TrainReport {
         version: version.version,
-        group: group.to_string(),
+        group: version.group.clone(),
         status: version.status,
         winner: evaluation.winner,
         leaderboard: evaluation.leaderboard,
@@ -314,13 +372,48 @@ fn run_training(
             train: evaluation.rows.0 as u64,
             test: evaluation.rows.1 as u64,
         },
-        positives: Split {
-            train: result.positives.0 as u64,
-            test: result.positives.1 as u64,
-        },
+        positives: trained.positives,
         artifact: version.artifact.clone(),
-        card: version.card,
+        card: version.card.clone(),
+    }
+}
+
+/// Trains and compares the candidates on a features table and registers the
+/// winner as the next version of `group`.
+fn run_training(
+    ctx: &StageContext,
+    features_key: &str,
+    group: &str,
+    config: &TrainConfig,
+) -> Result<StageOutput, BackendError> {
+    registry::check_group(group)?;
+    let key = ObjectKey::new(features_key)?;
+    progress(ctx, 0.005, "reading features table")?;
+    let bytes = ctx.store.read(Bucket::Clean, &key)?;
+    let uri = ctx.store.uri(Bucket::Clean, features_key);
+    let input = TrainInput {
+        bytes: &bytes,
+        name: &format!("clean/{features_key}"),
+        dataset_uri: &uri,
+        group,
+        config,
+        trained_by: ctx.actor,
     };
+    let (trained, artifact) = train_table(&input, ctx.progress, ctx.log)?;
+    drop(bytes);
+    // Last chance to stop: after this the version exists.
+    progress(ctx, 0.98, "registering")?;
+    let version = ctx
+        .registry
+        .register(group, trained.card.clone(), &artifact)?;
+    (ctx.log)(
+        LogLevel::Info,
+        &format!(
+            "registered {group} version {} (PendingManualApproval)",
+            version.version
+        ),
+    );
+    let report = train_report(&trained, &version);
     Ok(StageOutput {
         output: version.artifact,
         report: StageReport::Train(Box::new(report)),

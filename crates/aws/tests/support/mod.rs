@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod etl;
+
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -437,4 +439,137 @@ impl Harness for AwsHarness {
 
 pub fn roles_of(p: Persona) -> Vec<Role> {
     p.roles().to_vec()
+}
+
+/// The local Lambda of scripts/lambda-emulator.py running this build's
+/// ETL `bootstrap` against moto's S3 with `cfg`'s buckets.
+pub struct LambdaEmulator {
+    pub url: String,
+    child: Child,
+}
+
+impl Drop for LambdaEmulator {
+    fn drop(&mut self) {
+        // SIGTERM: the emulator stops its bootstrap too.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A binary of this build (the AWS test build makes `bootstrap` and
+/// `tablero-serve`: scripts/setup.sh's TABLERO_AWS_BUILD).
+pub fn built_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join(name);
+    assert!(
+        bin.exists(),
+        "{} is not built: run the tests with $TABLERO_AWS_BUILD (scripts/setup.sh)",
+        bin.display()
+    );
+    bin
+}
+
+impl LambdaEmulator {
+    pub fn start(cfg: &AwsConfig, env: &[(&str, &str)]) -> LambdaEmulator {
+        use std::io::BufRead;
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/lambda-emulator.py");
+        let creds = admin_credentials();
+        let mut cmd = Command::new("python3");
+        cmd.arg(script)
+            .arg("--bootstrap")
+            .arg(built_binary("bootstrap"))
+            .env("AWS_ENDPOINT_URL", cfg.endpoint_url.as_deref().unwrap())
+            .env("AWS_REGION", REGION)
+            .env("AWS_ACCESS_KEY_ID", &creds.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &creds.secret_access_key)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("TABLERO_RAW_BUCKET", &cfg.buckets.raw)
+            .env("TABLERO_CLEAN_BUCKET", &cfg.buckets.clean)
+            .env("TABLERO_MODELS_BUCKET", &cfg.buckets.models)
+            .stdout(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("the emulator said {line:?}"))
+            .to_string();
+        LambdaEmulator {
+            url: format!("http://127.0.0.1:{port}"),
+            child,
+        }
+    }
+
+    /// Invokes the function synchronously with `payload`: its answer.
+    pub fn invoke(&self, payload: &serde_json::Value) -> serde_json::Value {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(900)))
+            .build()
+            .into();
+        let mut resp = agent
+            .post(format!(
+                "{}/2015-03-31/functions/tablero-etl/invocations",
+                self.url
+            ))
+            .header("content-type", "application/json")
+            .send(payload.to_string())
+            .unwrap();
+        let text = resp.body_mut().read_to_string().unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Waits for an invocation's end: `{status, body, seconds, vmhwm_kb}`.
+    pub fn result(&self, request_id: &str) -> serde_json::Value {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(900)))
+            .build()
+            .into();
+        let text = agent
+            .get(format!("{}/_emulator/results/{request_id}", self.url))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+/// An S3 `ObjectCreated:Put` notification of `key` in `bucket`.
+pub fn object_created(bucket: &str, key: &str, version: Option<&str>) -> serde_json::Value {
+    // Keys arrive URL-encoded, spaces as '+'.
+    let encoded: String = key
+        .bytes()
+        .map(|b| match b {
+            b' ' => "+".to_string(),
+            b if b.is_ascii_alphanumeric() || b"-_./".contains(&b) => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect();
+    serde_json::json!({"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": REGION,
+        "eventTime": "2026-11-30T00:00:00.000Z",
+        "eventName": "ObjectCreated:Put",
+        "userIdentity": {"principalId": "AWS:AIDAANALYST"},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "tablero-etl",
+            "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
+            "object": {"key": encoded, "size": 1, "eTag": "x", "versionId": version, "sequencer": "0"}
+        }
+    }]})
 }

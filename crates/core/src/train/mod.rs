@@ -9,6 +9,7 @@
 //! * The winner (best mean of the sort metric) is refitted on the whole
 //!   training part and scored on the test part.
 
+pub mod container;
 pub mod dataset;
 pub mod metrics;
 pub mod model;

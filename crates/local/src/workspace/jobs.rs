@@ -115,6 +115,7 @@ impl JobRunner for Workspace {
             actor: &job.actor,
             progress: &progress,
             log: &log,
+            infer_spec: false,
         };
         match stages::run(&job.params, &ctx) {
             Ok(done) => {
