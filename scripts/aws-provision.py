@@ -11,8 +11,14 @@ workspace's promotions return once the service is updated
   aws-provision.py workspace --endpoint URL --workspace DIR [--name NAME]
       writes [backend] kind = "aws" and the [aws] table into DIR/tablero.toml
       ([aws.roles]: tablero-analyst, tablero-ml-lead, tablero-ops, tablero-admin)
+  aws-provision.py compute --workspace DIR --lambda-url URL
+      adds [aws.compute] to DIR/tablero.toml: the ETL function on the local
+      Lambda at URL (scripts/lambda-emulator.py; moto does not run a
+      function's code), training jobs on moto's SageMaker
   aws-provision.py credentials --endpoint URL --role ROLE --session NAME
       prints `export AWS_...` lines for ROLE assumed with session name NAME
+  aws-provision.py buckets --workspace DIR
+      prints `export TABLERO_RAW_BUCKET=...` (and clean, models) lines
 """
 import argparse
 import os
@@ -162,6 +168,37 @@ def provision_endpoint(name, url):
     return {"cluster": cluster, "service": family, "log_group": log_group}
 
 
+def compute(args):
+    config = os.path.join(args.workspace, "tablero.toml")
+    text = open(config).read()
+    if "[aws.compute]" in text:
+        return
+    text += "\n".join(
+        [
+            "",
+            "[aws.compute]",
+            'etl_function = "tablero-etl"',
+            f'lambda_endpoint_url = "{args.lambda_url}"',
+            f'training_image = "{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/tablero-train:1"',
+            f'training_role_arn = "arn:aws:iam::{ACCOUNT}:role/tablero-sagemaker"',
+            "poll_s = 1",
+            "",
+        ]
+    )
+    with open(config + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(config + ".tmp", config)
+
+
+def buckets(args):
+    import tomllib
+
+    with open(os.path.join(args.workspace, "tablero.toml"), "rb") as f:
+        names = tomllib.load(f)["aws"]["buckets"]
+    for b in ("raw", "clean", "models"):
+        print(f"export TABLERO_{b.upper()}_BUCKET={names[b]}")
+
+
 def credentials(args):
     sts = client("sts", args.endpoint)
     out = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{args.role}", RoleSessionName=args.session)
@@ -182,8 +219,13 @@ def main():
     c.add_argument("--endpoint", required=True)
     c.add_argument("--role", required=True)
     c.add_argument("--session", required=True)
+    m = sub.add_parser("compute")
+    m.add_argument("--workspace", required=True)
+    m.add_argument("--lambda-url", required=True)
+    b = sub.add_parser("buckets")
+    b.add_argument("--workspace", required=True)
     args = p.parse_args()
-    {"workspace": workspace, "credentials": credentials}[args.command](args)
+    {"workspace": workspace, "credentials": credentials, "compute": compute, "buckets": buckets}[args.command](args)
 
 
 if __name__ == "__main__":

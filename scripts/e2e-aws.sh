@@ -4,8 +4,11 @@
 # Registry, STS, API Gateway). A trainer (role tablero-admin, session tom)
 # registers a version with the CLI; the app, acting as tablero-admin/lena,
 # uploads the sample, checks its AWS settings, approves tom's version,
-# promotes it to the ECS service and opens the Monitor view
-# (tests/e2e/aws.test.mjs). Expects ui/dist to be built.
+# promotes it to the ECS service and opens the Monitor view; then, with
+# jobs on AWS ([aws.compute]), runs a clean job on the ETL Lambda (this
+# build's bootstrap under scripts/lambda-emulator.py, as moto does not run
+# a function's code) and a SageMaker training job, which moto completes
+# with no model (tests/e2e/aws.test.mjs). Expects ui/dist to be built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -21,6 +24,7 @@ app="$CARGO_TARGET_DIR/debug/tablero-desktop"
 cli="$CARGO_TARGET_DIR/debug/tablero"
 work=$(mktemp -d)
 cleanup() {
+    tablero_stop_lambda
     tablero_stop_moto
     rm -rf "$work"
 }
@@ -42,6 +46,12 @@ export TABLERO_WORKSPACE="$work/ws"
 )
 version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["report"]["version"])' "$work/train.json")
 eval "$("$TABLERO_MOTO_PYTHON" scripts/aws-provision.py credentials --endpoint "$TABLERO_MOTO_URL" --role tablero-admin --session lena)"
+
+# From here jobs run on AWS: the ETL function on a local Lambda.
+eval "$("$TABLERO_MOTO_PYTHON" scripts/aws-provision.py buckets --workspace "$TABLERO_WORKSPACE")"
+tablero_start_lambda
+"$TABLERO_MOTO_PYTHON" scripts/aws-provision.py compute --workspace "$TABLERO_WORKSPACE" --lambda-url "$TABLERO_LAMBDA_URL"
+export TABLERO_AWS_FEATURES=s/features.parquet
 
 export TABLERO_APP="$app"
 export TABLERO_SAMPLE="$PWD/assets/sample/online_retail_sample.csv"

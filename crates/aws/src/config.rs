@@ -102,6 +102,10 @@ pub struct ComputeConfig {
     /// Seconds between two looks at a running job.
     #[serde(default = "defaults::job_poll_s")]
     pub poll_s: u64,
+    /// Training jobs are named `<job_prefix>-<group>-<time>-<hex>` (the
+    /// stack's name: its policies allow that prefix).
+    #[serde(default = "defaults::job_prefix")]
+    pub job_prefix: String,
 }
 
 /// `[aws.endpoint]`: the endpoint's ECS service, its logs and metrics
@@ -181,6 +185,9 @@ mod defaults {
     }
     pub(super) fn job_poll_s() -> u64 {
         5
+    }
+    pub(super) fn job_prefix() -> String {
+        "tablero".into()
     }
 }
 

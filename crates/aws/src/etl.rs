@@ -178,6 +178,37 @@ fn decode_event_key(key: &str) -> std::result::Result<String, String> {
 impl Payload {
     /// Reads an invocation's payload; the error says what was wrong.
     pub fn parse(v: &serde_json::Value) -> std::result::Result<Payload, String> {
+        // S3 through EventBridge (the stack's EtlOnUpload rule): one object,
+        // its key as is.
+        if v.get("source").and_then(|s| s.as_str()) == Some("aws.s3") {
+            if v.get("detail-type").and_then(|s| s.as_str()) != Some("Object Created") {
+                return Ok(Payload::Created {
+                    objects: Vec::new(),
+                    actor: "s3-notification".into(),
+                });
+            }
+            let object = v
+                .pointer("/detail/object")
+                .ok_or("an EventBridge S3 event without detail.object")?;
+            let key = object
+                .get("key")
+                .and_then(|k| k.as_str())
+                .ok_or("an EventBridge S3 event without detail.object.key")?;
+            let version = object
+                .get("version-id")
+                .and_then(|k| k.as_str())
+                .filter(|v| !v.is_empty() && *v != "null")
+                .map(str::to_string);
+            let actor = v
+                .pointer("/detail/requester")
+                .and_then(|p| p.as_str())
+                .map(|p| format!("s3:{p}"))
+                .unwrap_or_else(|| "s3-notification".into());
+            return Ok(Payload::Created {
+                objects: vec![(key.to_string(), version)],
+                actor,
+            });
+        }
         if let Some(records) = v.get("Records").and_then(|r| r.as_array()) {
             let mut objects = Vec::new();
             let mut actor = None;
@@ -964,6 +995,17 @@ mod tests {
             Payload::Created {
                 objects: vec![("a b.csv".into(), Some("v1".into()))],
                 actor: "s3:AWS:AIDA123".into()
+            }
+        );
+        let bridged = serde_json::json!({
+            "source": "aws.s3", "detail-type": "Object Created",
+            "detail": {"bucket": {"name": "raw"}, "object": {"key": "a b:c.csv", "version-id": "v2"}, "requester": "123456789012"}
+        });
+        assert_eq!(
+            Payload::parse(&bridged).unwrap(),
+            Payload::Created {
+                objects: vec![("a b:c.csv".into(), Some("v2".into()))],
+                actor: "s3:123456789012".into()
             }
         );
         let job = serde_json::json!({"request": {"kind": "clean", "raw_key": "x.csv", "preset": "standard", "out_key": null}, "actor": "ana"});

@@ -107,6 +107,7 @@ fn panel(
         spot: false,
         training_prefix: "training/".into(),
         poll_s: 1,
+        job_prefix: "tablero".into(),
     });
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("ws");

@@ -43,6 +43,7 @@ fn compute() -> ComputeConfig {
         spot: true,
         training_prefix: "training/".into(),
         poll_s: 1,
+        job_prefix: "tablero".into(),
     }
 }
 
@@ -153,6 +154,7 @@ fn request() -> JobRequest {
         features_key: FEATURES.into(),
         group: "default".into(),
         config: train_config(),
+        resources: None,
     }
 }
 

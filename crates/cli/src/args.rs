@@ -282,6 +282,16 @@ pub(crate) struct TrainArgs {
     /// Model group to register in.
     #[arg(long, default_value = "default")]
     pub(crate) group: String,
+    /// SageMaker instance type (AWS with `[aws.compute]`; default there).
+    #[arg(long)]
+    pub(crate) instance_type: Option<String>,
+    /// Managed spot training on SageMaker (no checkpoints: an interrupted
+    /// job starts over).
+    #[arg(long)]
+    pub(crate) spot: bool,
+    /// Longest run of the SageMaker training job, seconds.
+    #[arg(long)]
+    pub(crate) max_runtime: Option<i32>,
 }
 
 #[derive(Subcommand)]

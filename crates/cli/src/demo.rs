@@ -124,6 +124,7 @@ pub fn run(
             features_key: "online_retail/features.parquet".into(),
             group: "default".into(),
             config: TrainConfig::default(),
+            resources: None,
         },
     )?;
     let report = match train.report {

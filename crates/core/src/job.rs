@@ -202,5 +202,27 @@ pub enum JobRequest {
         group: String,
         /// Training parameters.
         config: crate::train::TrainConfig,
+        /// Where a SageMaker training job runs (AWS with `[aws.compute]`;
+        /// none: the configured defaults). A local job runs on this
+        /// machine and ignores it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resources: Option<TrainingResources>,
     },
+}
+
+/// What a SageMaker training job runs on; each value unset is the
+/// `[aws.compute]` default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TrainingResources {
+    /// Instance type, e.g. `ml.m5.large`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+    /// Managed spot training (no checkpoints: an interrupted job starts
+    /// over).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spot: Option<bool>,
+    /// Longest run, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_runtime_s: Option<i32>,
 }

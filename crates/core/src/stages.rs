@@ -240,6 +240,7 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
             features_key,
             group,
             config,
+            ..
         } => run_training(ctx, features_key, group, config),
     }
 }

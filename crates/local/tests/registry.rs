@@ -92,6 +92,7 @@ fn train(ws: &Backend, features: &str) -> tablero_core::job::Job {
             features_key: features.into(),
             group: "default".into(),
             config: quick(),
+            resources: None,
         },
     )
     .unwrap();
@@ -424,6 +425,7 @@ fn a_cancelled_training_registers_nothing() {
             features_key: "s/features.parquet".into(),
             group: "default".into(),
             config,
+            resources: None,
         })
         .unwrap();
     let id = job.id.clone();
@@ -459,6 +461,7 @@ fn training_refuses_what_is_not_a_features_table() {
             features_key: "s/features.parquet".into(),
             group: "no spaces".into(),
             config: quick(),
+            resources: None,
         },
     )
     .unwrap_err();

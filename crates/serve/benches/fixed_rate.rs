@@ -199,6 +199,7 @@ fn prepare(root: &std::path::Path, only: Option<Algorithm>) -> (String, String, 
         features_key: "s/features.parquet".into(),
         group: "default".into(),
         config,
+        resources: None,
     });
     tablero_app::models::approve(&ws, "default", 1, "bench", false).expect("approve");
     tablero_app::deploy::promote(&ws, "default", 1, &|_| {}).expect("promote");

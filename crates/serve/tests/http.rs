@@ -169,6 +169,7 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
             features_key: "s/features.parquet".into(),
             group: "default".into(),
             config,
+            resources: None,
         });
     }
     let b = Workspace::open(&root).unwrap().into_backend();
@@ -550,6 +551,7 @@ fn promotion_under_load_fails_no_request_and_rollback_returns_to_the_previous_de
             features_key: "s/features.parquet".into(),
             group: "default".into(),
             config,
+            resources: None,
         })
         .unwrap();
     ws.run(&j.id, &|_| {}).unwrap();

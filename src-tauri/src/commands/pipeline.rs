@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use tablero_app::jobs::{self, JobDetail, JobList, TrainOptions, TrainingOptions};
-use tablero_core::job::{Job, JobRequest};
+use tablero_core::job::{Job, JobRequest, TrainingResources};
 use tablero_core::preset::Preset;
 use tablero_core::train::metrics::Metric;
 use tablero_core::train::models::Algorithm;
@@ -98,6 +98,8 @@ pub async fn etl_features<R: Runtime>(
     start_job(app, &panel, request).await
 }
 
+// Each argument is a named field of the IPC call, as the UI sends it.
+#[allow(clippy::too_many_arguments)]
 #[tauri::command]
 pub async fn train<R: Runtime>(
     app: AppHandle<R>,
@@ -107,6 +109,9 @@ pub async fn train<R: Runtime>(
     folds: Option<usize>,
     candidates: Option<Vec<Algorithm>>,
     group: Option<String>,
+    instance_type: Option<String>,
+    spot: Option<bool>,
+    max_runtime_s: Option<i32>,
 ) -> Reply<JobStarted> {
     let config = TrainOptions {
         sort,
@@ -119,14 +124,21 @@ pub async fn train<R: Runtime>(
         features_key,
         group: super::group_or_default(group),
         config,
+        resources: (instance_type.is_some() || spot.is_some() || max_runtime_s.is_some()).then(
+            || TrainingResources {
+                instance_type: nonempty(instance_type),
+                spot,
+                max_runtime_s,
+            },
+        ),
     };
     start_job(app, &panel, request).await
 }
 
 /// The candidates and metrics a training can use, with their titles.
 #[tauri::command]
-pub async fn training_options() -> Reply<TrainingOptions> {
-    Ok(jobs::training_options())
+pub async fn training_options(panel: State<'_, Panel>) -> Reply<TrainingOptions> {
+    panel.with(move |b| Ok(jobs::training_options(b))).await
 }
 
 #[tauri::command]

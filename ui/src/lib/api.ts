@@ -223,12 +223,20 @@ export const etlFeatures = (o: {
     out: o.out || undefined,
   });
 
+/**
+ * Starts a training. `instanceType`, `spot` and `maxRuntimeS` override the
+ * `[aws.compute]` defaults of a SageMaker training job (left out when
+ * training runs on this machine).
+ */
 export const train = (o: {
   featuresKey: string;
   sort?: Metric;
   folds?: number;
   candidates?: Algorithm[];
   group?: string;
+  instanceType?: string;
+  spot?: boolean;
+  maxRuntimeS?: number;
 }) => call<JobStarted>("train", { ...o, group: o.group || undefined });
 
 export const jobsList = (limit?: number) => call<JobList>("jobs_list", { limit });

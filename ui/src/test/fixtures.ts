@@ -195,5 +195,6 @@ export function trainingOptions(): TrainingOptions {
       candidates: ["lr", "tree", "forest", "gbm", "knn", "nb", "et"],
       threshold: 0.5,
     },
+    sagemaker: null,
   };
 }

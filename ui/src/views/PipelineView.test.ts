@@ -1,7 +1,8 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 
-import type { Job, LeaderboardEntry, TrainReport } from "../lib/bindings";
+import type { Job, LeaderboardEntry, TrainingOptions, TrainReport } from "../lib/bindings";
+import { training } from "../lib/training.svelte";
 import { modelVersion, trainingOptions } from "../test/fixtures";
 import { callsOf, mockIpc } from "../test/ipc";
 import PipelineView from "./PipelineView.svelte";
@@ -27,6 +28,18 @@ const trainJob = (status: Job["status"]): Job => ({
   report: null,
   error: null,
 });
+
+// The training options are fetched once per app run: a test that needs other
+// ones than the fixture's sets them on the shared store too.
+const withTrainingOptions = (o: TrainingOptions) => {
+  training.options = o;
+  mockIpc({
+    data_list: () => ({ objects: [], next_token: null }),
+    jobs_list: () => ({ jobs: [] }),
+    train: () => ({ job_id: "job-000003" }),
+    training_options: () => o,
+  });
+};
 
 const entry = (model: LeaderboardEntry["model"], name: string, auc: number): LeaderboardEntry => {
   const m = (mean: number) => ({ mean, std: 0.01 });
@@ -139,6 +152,59 @@ describe("PipelineView", () => {
     const sort = screen.getByTestId("train-sort") as HTMLSelectElement;
     expect([...sort.options].map((o) => [o.value, o.textContent])).toContainEqual(["auc", "AUC"]);
     expect(sort.value).toBe("accuracy");
+  });
+
+  it("sends no SageMaker resources when training runs on this machine", async () => {
+    withTrainingOptions({ ...trainingOptions(), sagemaker: null });
+    render(PipelineView);
+    await screen.findByTestId("train-candidate-knn");
+    expect(screen.queryByTestId("train-sagemaker")).toBeNull();
+    await fireEvent.input(screen.getByTestId("train-key"), {
+      target: { value: "sales/features.parquet" },
+    });
+    await fireEvent.click(screen.getByTestId("train-start"));
+
+    await waitFor(() => expect(callsOf("train")).toHaveLength(1));
+    const args = callsOf("train")[0];
+    expect(args).toMatchObject({ featuresKey: "sales/features.parquet" });
+    expect(args).not.toHaveProperty("instanceType");
+    expect(args).not.toHaveProperty("spot");
+    expect(args).not.toHaveProperty("maxRuntimeS");
+  });
+
+  it("sends the SageMaker training job's resources chosen", async () => {
+    withTrainingOptions({
+      ...trainingOptions(),
+      sagemaker: { instance_type: "ml.m5.large", spot: false, max_runtime_s: 3600 },
+    });
+    render(PipelineView);
+    const fieldset = await screen.findByTestId("train-sagemaker");
+    expect(fieldset.querySelector("legend")?.textContent).toBe("SageMaker training job");
+    const instanceType = screen.getByTestId("train-instance-type") as HTMLInputElement;
+    const spot = screen.getByTestId("train-spot") as HTMLInputElement;
+    const maxRuntime = screen.getByTestId("train-max-runtime") as HTMLInputElement;
+    await waitFor(() => expect(instanceType.value).toBe("ml.m5.large"));
+    expect(spot.checked).toBe(false);
+    expect(maxRuntime.value).toBe("3600");
+    expect([maxRuntime.min, maxRuntime.max]).toEqual(["60", "432000"]);
+    expect(screen.getByLabelText("Managed spot")).toBe(spot);
+    expect(spot.getAttribute("aria-describedby")).toBe("train-spot-hint");
+
+    await fireEvent.input(screen.getByTestId("train-key"), {
+      target: { value: "sales/features.parquet" },
+    });
+    await fireEvent.input(instanceType, { target: { value: " ml.c5.xlarge " } });
+    await fireEvent.click(spot);
+    await fireEvent.input(maxRuntime, { target: { value: "600" } });
+    await fireEvent.click(screen.getByTestId("train-start"));
+
+    await waitFor(() => expect(callsOf("train")).toHaveLength(1));
+    expect(callsOf("train")[0]).toMatchObject({
+      featuresKey: "sales/features.parquet",
+      instanceType: "ml.c5.xlarge",
+      spot: true,
+      maxRuntimeS: 600,
+    });
   });
 
   it("shows a refusal next to the form", async () => {

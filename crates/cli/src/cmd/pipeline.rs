@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use tablero_app::jobs::{self, JobLog, TrainOptions};
-use tablero_core::job::{Job, JobRequest, JobStatus};
+use tablero_core::job::{Job, JobRequest, JobStatus, TrainingResources};
 use tablero_core::ports::Backend;
 use tablero_core::train::metrics::Metric;
 use tablero_core::train::models::Algorithm;
@@ -123,6 +123,13 @@ pub(crate) fn train(cli: &Cli, a: &TrainArgs) -> Result<u8, Failure> {
             features_key: a.features_key.clone(),
             group: a.group.clone(),
             config,
+            resources: (a.instance_type.is_some() || a.spot || a.max_runtime.is_some()).then(
+                || TrainingResources {
+                    instance_type: a.instance_type.clone(),
+                    spot: a.spot.then_some(true),
+                    max_runtime_s: a.max_runtime,
+                },
+            ),
         },
     )
 }

@@ -167,6 +167,7 @@ pub fn a_failed_job_says_why_and_writes_nothing(h: &dyn Harness) {
             features_key: "bad/transactions.parquet".into(),
             group: "default".into(),
             config: TrainConfig::default(),
+            resources: None,
         },
     );
     assert_eq!(trained.status, JobStatus::Failed);

@@ -236,6 +236,7 @@ pub fn quick_training(features_key: &str, algorithm: Algorithm) -> JobRequest {
             candidates: vec![algorithm],
             ..TrainConfig::default()
         },
+        resources: None,
     }
 }
 

@@ -257,6 +257,7 @@ pub fn a_cancelled_training_registers_nothing(h: &dyn Harness) {
                 folds: 5,
                 ..TrainConfig::default()
             },
+            resources: None,
         })
         .expect("submit");
     let asked = RefCell::new(false);

@@ -2,7 +2,7 @@
 //! logs and a report.
 
 use super::Result;
-use crate::job::{Job, JobRequest, LogLine};
+use crate::job::{Job, JobRequest, LogLine, TrainingResources};
 
 /// Runs clean, features and train as jobs (in-process locally; Lambda and
 /// SageMaker on AWS). A failed or cancelled job writes nothing.
@@ -21,4 +21,9 @@ pub trait JobRunner: Send + Sync {
     fn logs(&self, id: &str) -> Result<Vec<LogLine>>;
     /// Asks a queued or running job to stop; refused once it has ended.
     fn cancel(&self, id: &str) -> Result<Job>;
+    /// Where training runs when it runs remotely: the defaults a request's
+    /// [`TrainingResources`] override. `None`: training runs here.
+    fn remote_training(&self) -> Option<TrainingResources> {
+        None
+    }
 }

@@ -106,6 +106,7 @@ pub fn the_container_trains_what_local_training_trains(csv: &Path) {
             features_key: key,
             group: "churn".into(),
             config: config(),
+            resources: None,
         },
     );
     let Some(StageReport::Train(report)) = local.report else {

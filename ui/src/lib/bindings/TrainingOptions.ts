@@ -2,6 +2,7 @@
 import type { AlgorithmOption } from "./AlgorithmOption";
 import type { MetricOption } from "./MetricOption";
 import type { TrainConfig } from "./TrainConfig";
+import type { TrainingResources } from "./TrainingResources";
 
 /**
  * What a training can be asked for, and the defaults.
@@ -18,4 +19,9 @@ metrics: Array<MetricOption>,
 /**
  * The default configuration.
  */
-defaults: TrainConfig, };
+defaults: TrainConfig, 
+/**
+ * When training runs as a SageMaker training job: the default
+ * instance type, spot and max runtime a job may override.
+ */
+sagemaker: TrainingResources | null, };

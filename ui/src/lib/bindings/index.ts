@@ -94,6 +94,7 @@ export type { TimeRange } from "./TimeRange";
 export type { TrainConfig } from "./TrainConfig";
 export type { TrainReport } from "./TrainReport";
 export type { TrainingOptions } from "./TrainingOptions";
+export type { TrainingResources } from "./TrainingResources";
 export type { TrashEntry } from "./TrashEntry";
 export type { UiError } from "./UiError";
 export type { Upload } from "./Upload";
