@@ -32,5 +32,8 @@ fn the_lambda_on_the_full_file_writes_what_a_local_run_writes() {
     );
     let emulator = support::LambdaEmulator::start(&cfg, &[]);
     let measured = support::etl::object_created_matches_local(&cfg, &emulator, &csv);
-    println!("the handler on the full file: {measured}");
+    println!(
+        "the handler on the full file: {} s, peak RSS {} kB",
+        measured["seconds"], measured["vmhwm_kb"]
+    );
 }

@@ -417,6 +417,15 @@ fn training_and_approval_through_the_cli() {
 
     let (code, _) = cli.json(&["train", "s/features.parquet", "--candidates", "svm"]);
     assert_eq!(code, 2, "unknown candidate is bad usage");
+    // SageMaker's resources on a backend that trains here: bad usage, said.
+    let (code, err) = cli.json(&[
+        "train",
+        "s/features.parquet",
+        "--instance-type",
+        "ml.c5.xlarge",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.to_string().contains("SageMaker training"), "{err}");
     assert_eq!(
         cli.json(&[
             "train",
