@@ -233,16 +233,22 @@ impl S3Store {
         format!("{bucket}/{key}")
     }
 
+    /// What one call on `key` needs: the client, the bucket's name, the
+    /// key, and how messages name the object.
+    fn target(&self, bucket: Bucket, key: &str) -> (aws_sdk_s3::Client, String, String, String) {
+        (
+            self.s3.clone(),
+            self.bucket_name(bucket).to_string(),
+            key.to_string(),
+            Self::shown(bucket, key),
+        )
+    }
+
     /// Puts `bytes` at `key` only when no object has that key
     /// (`If-None-Match: *`); `false` when one does. The audit trail and
     /// the registry's decisions are written this way.
     pub fn put_if_absent(&self, bucket: Bucket, key: &str, bytes: Vec<u8>) -> Result<bool> {
-        let (s3, name, key) = (
-            self.s3.clone(),
-            self.bucket_name(bucket).to_string(),
-            key.to_string(),
-        );
-        let shown = Self::shown(bucket, &key);
+        let (s3, name, key, shown) = self.target(bucket, key);
         block_on(async move {
             let what = format!("write {shown}");
             match s3
@@ -271,12 +277,8 @@ impl S3Store {
         bytes: Vec<u8>,
         etag: &str,
     ) -> Result<bool> {
-        let (s3, name, key) = (
-            self.s3.clone(),
-            self.bucket_name(bucket).to_string(),
-            key.to_string(),
-        );
-        let (shown, etag) = (Self::shown(bucket, &key), etag.to_string());
+        let (s3, name, key, shown) = self.target(bucket, key);
+        let etag = etag.to_string();
         block_on(async move {
             let what = format!("write {shown}");
             match s3
@@ -298,12 +300,7 @@ impl S3Store {
 
     /// An object and its ETag; `None` when there is none.
     pub fn read_tagged(&self, bucket: Bucket, key: &str) -> Result<Option<(Vec<u8>, String)>> {
-        let (s3, name, key) = (
-            self.s3.clone(),
-            self.bucket_name(bucket).to_string(),
-            key.to_string(),
-        );
-        let shown = Self::shown(bucket, &key);
+        let (s3, name, key, shown) = self.target(bucket, key);
         block_on(async move {
             let what = format!("read {shown}");
             let out = match s3.get_object().bucket(&name).key(&key).send().await {
@@ -325,12 +322,7 @@ impl S3Store {
     /// What identifies an object's content: its version id in a versioned
     /// bucket, else its ETag.
     pub fn version_of(&self, bucket: Bucket, key: &str) -> Result<String> {
-        let (s3, name, key) = (
-            self.s3.clone(),
-            self.bucket_name(bucket).to_string(),
-            key.to_string(),
-        );
-        let shown = Self::shown(bucket, &key);
+        let (s3, name, key, shown) = self.target(bucket, key);
         block_on(async move {
             let what = format!("read {shown}");
             let out = s3
@@ -378,12 +370,7 @@ impl S3Store {
     /// Deletes `key` outright (no trash record): job state and staged
     /// outputs. Deleting a key that is not there is not an error.
     pub fn remove(&self, bucket: Bucket, key: &str) -> Result<()> {
-        let (s3, name, key) = (
-            self.s3.clone(),
-            self.bucket_name(bucket).to_string(),
-            key.to_string(),
-        );
-        let shown = Self::shown(bucket, &key);
+        let (s3, name, key, shown) = self.target(bucket, key);
         block_on(async move {
             let what = format!("delete {shown}");
             s3.delete_object()
@@ -398,12 +385,7 @@ impl S3Store {
 
     /// Puts `bytes` at `key`, replacing what is there (job state).
     pub fn put_json(&self, bucket: Bucket, key: &str, bytes: Vec<u8>) -> Result<()> {
-        let (s3, name, key) = (
-            self.s3.clone(),
-            self.bucket_name(bucket).to_string(),
-            key.to_string(),
-        );
-        let shown = Self::shown(bucket, &key);
+        let (s3, name, key, shown) = self.target(bucket, key);
         block_on(async move {
             let what = format!("write {shown}");
             s3.put_object()
@@ -420,12 +402,7 @@ impl S3Store {
 
     /// Whether `key` exists.
     pub fn exists(&self, bucket: Bucket, key: &str) -> Result<bool> {
-        let (s3, name, key) = (
-            self.s3.clone(),
-            self.bucket_name(bucket).to_string(),
-            key.to_string(),
-        );
-        let shown = Self::shown(bucket, &key);
+        let (s3, name, key, shown) = self.target(bucket, key);
         block_on(async move {
             let what = format!("read {shown}");
             match s3.head_object().bucket(&name).key(&key).send().await {
