@@ -26,9 +26,7 @@ use tablero_core::ports::{
 };
 use tablero_core::stages::{self, StageReport, Trained};
 use tablero_core::store::{Bucket, ObjectRef};
-use tablero_core::train::container::{
-    TrainingSpec, CARD_FILE, METRIC_DEFINITIONS, MODEL_FILE, TRAINED_FILE,
-};
+use tablero_core::train::container::{TrainingSpec, METRIC_DEFINITIONS, MODEL_FILE, TRAINED_FILE};
 
 use crate::config::ComputeConfig;
 use crate::error::{fail, is_not_found};
@@ -441,7 +439,6 @@ impl AwsJobs {
                     no_artifact(&format!("{uri}'s {TRAINED_FILE} is unreadable ({e})"))
                 })
             })?;
-        let _ = files.get(CARD_FILE);
         // The version is the creator's, whoever opens the job.
         let tags = self.training_tags(&state.arn)?;
         let creator = tags
@@ -691,6 +688,9 @@ fn now() -> String {
 impl JobRunner for AwsJobs {
     fn submit(&self, request: JobRequest) -> Result<Job> {
         let actor = self.identity.actor();
+        // Where a training job runs: the configured defaults and the
+        // request's overrides.
+        let mut ran_on = None;
         let (id, input) = match &request {
             JobRequest::Train {
                 features_key,
@@ -706,6 +706,7 @@ impl JobRunner for AwsJobs {
                 };
                 let c = self.resources(resources.as_ref())?;
                 self.create_training(&name, features_key, group, &spec, &c)?;
+                ran_on = Some(c);
                 (
                     name,
                     ObjectRef {
@@ -730,18 +731,14 @@ impl JobRunner for AwsJobs {
             ),
         };
         let mut record = etl::new_record(&id, &actor, &input, &request);
-        if let JobRequest::Train { .. } = request {
+        if let Some(c) = &ran_on {
             record.log(
                 LogLevel::Info,
                 &format!(
                     "created SageMaker training job {id} ({}, {}max {} s)",
-                    self.config.instance_type,
-                    if self.config.spot {
-                        "managed spot, "
-                    } else {
-                        ""
-                    },
-                    self.config.max_runtime_s
+                    c.instance_type,
+                    if c.spot { "managed spot, " } else { "" },
+                    c.max_runtime_s
                 ),
             );
         } else {

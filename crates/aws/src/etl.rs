@@ -584,7 +584,7 @@ pub fn handle(store: &S3Store, inv: &Invocation, payload: Payload) -> Vec<Manife
                 };
                 let version = match version {
                     Some(v) => Ok(v),
-                    None => store.version_of(Bucket::Raw, &key),
+                    None => store.version_of(Bucket::Raw, &key).map(|(v, _)| v),
                 };
                 let stages = version.and_then(|v| {
                     let clean_key = derived_clean_key(&key, &v, preset)?;
@@ -831,7 +831,7 @@ fn run_job(
             record.job.actor, inv.limits.memory_mb
         ),
     );
-    let version = match store.version_of(input.bucket, &input.key) {
+    let (version, size) = match store.version_of(input.bucket, &input.key) {
         Ok(v) => v,
         Err(e) => {
             return end(
@@ -842,11 +842,7 @@ fn run_job(
         }
     };
     // Refused up front: an input one invocation cannot take.
-    let size = ObjectKey::new(&input.key)
-        .map_err(BackendError::from)
-        .and_then(|k| store.head(input.bucket, &k))
-        .map(|i| i.size);
-    if let Err(e) = size.and_then(|s| inv.limits.check(&input, s)) {
+    if let Err(e) = inv.limits.check(&input, size) {
         return end(
             store,
             &mut record,

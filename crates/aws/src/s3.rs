@@ -319,9 +319,9 @@ impl S3Store {
         })
     }
 
-    /// What identifies an object's content: its version id in a versioned
-    /// bucket, else its ETag.
-    pub fn version_of(&self, bucket: Bucket, key: &str) -> Result<String> {
+    /// What identifies an object's content (its version id in a versioned
+    /// bucket, else its ETag), and its size.
+    pub fn version_of(&self, bucket: Bucket, key: &str) -> Result<(String, u64)> {
         let (s3, name, key, shown) = self.target(bucket, key);
         block_on(async move {
             let what = format!("read {shown}");
@@ -338,13 +338,14 @@ impl S3Store {
                         fail("s3:GetObject", &what)(e)
                     }
                 })?;
-            Ok(out
+            let version = out
                 .version_id()
                 .filter(|v| *v != "null")
                 .or(out.e_tag())
                 .unwrap_or_default()
                 .trim_matches('"')
-                .to_string())
+                .to_string();
+            Ok((version, out.content_length().unwrap_or(0).max(0) as u64))
         })
     }
 

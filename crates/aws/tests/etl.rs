@@ -157,7 +157,7 @@ fn jobs_started_from_the_panel_run_on_the_lambda_and_show_progress() {
         "progress only grows: {seen:?}"
     );
     let clean_key = done.output.clone().unwrap().key;
-    let version = store(&cfg).version_of(Bucket::Raw, "retail.csv").unwrap();
+    let (version, _) = store(&cfg).version_of(Bucket::Raw, "retail.csv").unwrap();
     assert_eq!(
         clean_key,
         etl::derived_clean_key("retail.csv", &version, Preset::Standard).unwrap()
