@@ -27,6 +27,8 @@ bash scripts/hadolint.sh
 
 echo "==> cargo fmt --check"
 cargo fmt --all --check
+echo "==> supply chain: cargo deny (licenses, sources, duplicates)"
+bash scripts/deny.sh
 # The AWS backend (crates/aws, the AWS SDK, and the ETL Lambda over it)
 # builds and runs in its own step below, so these never wait for the SDK.
 echo "==> cargo clippy -D warnings"

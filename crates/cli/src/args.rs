@@ -214,7 +214,7 @@ pub(crate) struct UploadArgs {
     /// product_id, description, country.
     #[arg(long)]
     pub(crate) map: Option<String>,
-    /// utf-8 or latin-1 (default: detected).
+    /// utf-8, windows-1252 or latin-1 (default: detected).
     #[arg(long)]
     pub(crate) encoding: Option<String>,
     /// ',', ';', '\t' (or "tab") or '|' (default: detected).

@@ -82,8 +82,10 @@ pub fn preview_csv(head_bytes: &[u8], spec: &IngestSpec, rows: usize) -> Result<
     })
 }
 
-/// Types a column of text: dates for the mapped date column, numbers when
-/// every non-empty value is one, text otherwise.
+/// Types a column of text as the clean stage reads it: dates for the
+/// mapped date column in the stored format, numbers (a decimal comma
+/// included, `ingest::parse_num`) when every non-empty value is one, the
+/// customer id as text, text otherwise.
 fn typed_column(
     name: &str,
     values: &[&str],
@@ -102,8 +104,8 @@ fn typed_column(
             let v: Vec<Option<i64>> = values.iter().map(|v| v.parse().ok()).collect();
             return Ok(Column::new(name.into(), v));
         }
-        if non_empty().all(|v| v.parse::<f64>().is_ok()) {
-            let v: Vec<Option<f64>> = values.iter().map(|v| v.parse().ok()).collect();
+        if non_empty().all(|v| ingest::parse_num(v).is_some()) {
+            let v: Vec<Option<f64>> = values.iter().map(|v| ingest::parse_num(v)).collect();
             return Ok(Column::new(name.into(), v));
         }
     }

@@ -817,3 +817,110 @@ fn a_cancelled_upload_stores_nothing() {
     .unwrap();
     assert_ne!(fx.snapshot(), before);
 }
+
+/// A CSV saved by Excel on Windows (tests/data/excel): Windows-1252 with ’
+/// and €, `;`, decimal commas, day-first dates. It uploads, previews and
+/// cleans with the right text and numbers, the preview typing its columns
+/// as the clean stage reads them.
+#[test]
+fn an_excel_csv_from_windows_uploads_previews_and_cleans() {
+    let fx = fixture();
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/excel/excel-windows-1252.csv");
+    let up = fx
+        .upload(&path, Some("excel.csv"), &CsvOptions::default(), false)
+        .unwrap();
+    assert_eq!(up.ingest.encoding, Encoding::Windows1252);
+    assert_eq!(up.ingest.delimiter, ";");
+    assert_eq!(up.ingest.date_format, "%d/%m/%Y %H:%M");
+    assert_eq!((up.rows, up.unparseable), (6, 0));
+
+    let preview = tablero_app::data::preview(&fx.b, Bucket::Raw, "excel.csv", 20).unwrap();
+    let dtype = |name: &str| {
+        preview
+            .schema
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.dtype.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        dtype("UnitPrice"),
+        "float",
+        "2,55 is a number, as the clean stage reads it"
+    );
+    assert_eq!(dtype("InvoiceDate"), "datetime");
+    assert_eq!(dtype("Quantity"), "integer");
+    let texts: Vec<&str> = preview.rows.iter().map(|r| r[2].as_str()).collect();
+    assert!(texts.contains(&"CHILDREN’S LANTERN €5 OFFER"), "{texts:?}");
+    assert!(texts.contains(&"HAND WARMER “UNION JACK”"), "{texts:?}");
+    let price = preview
+        .stats
+        .iter()
+        .find(|s| s.name == "UnitPrice")
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&price.min).unwrap(),
+        serde_json::json!(1.69)
+    );
+
+    let (job, df) = fx.clean("excel.csv");
+    assert_eq!(job.status, JobStatus::Succeeded, "{:?}", job.error);
+    let df = df.unwrap();
+    assert_eq!(df.height(), 5, "the cancellation is removed");
+    let descriptions = column_strings(&df, "description");
+    assert!(
+        descriptions.contains(&"CHILDREN’S LANTERN €5 OFFER".to_string()),
+        "{descriptions:?}"
+    );
+    assert!(descriptions.contains(&"ASSORTED COLOUR BIRD ORNAMENT – CAFÉ".to_string()));
+    let prices: Vec<f64> = column_strings(&df, "unit_price")
+        .iter()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(prices, vec![2.55, 3.39, 1.85, 1.69, 4.25]);
+}
+
+mod refused_uploads {
+    //! Property: whatever bytes an upload is given, a refusal leaves the
+    //! workspace exactly as it was (files, audit trail), with the error
+    //! kind of bad input. Fewer cases than the pure parsers' (each is a
+    //! real upload); failures are kept in tests/data/proptest/.
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, FileFailurePersistence};
+
+    fn bad_csv() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..600),
+            // Header-like first lines with a broken body.
+            (
+                "(InvoiceNo|CustomerID|Quantity)[,;]{1,2}[A-Za-z ,;\"]{0,30}",
+                proptest::collection::vec("[0-9,;\"\u{0}\u{92}x]{0,20}", 0..6)
+            )
+                .prop_map(|(h, rows)| format!("{h}\n{}\n", rows.join("\n")).into_bytes()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(Config {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse::<u32>().ok()).map_or(64, |c| (c / 20).max(16)),
+            failure_persistence: Some(Box::new(FileFailurePersistence::Direct("../../tests/data/proptest/refused-upload.txt"))),
+            ..Config::default()
+        })]
+
+        #[test]
+        fn a_refused_upload_leaves_the_workspace_as_it_was(bytes in bad_csv()) {
+            let fx = fixture();
+            let before = (fx.snapshot(), fx.audit_len());
+            let file = fx.file("bad.csv", &bytes);
+            match fx.upload(&file, Some("bad.csv"), &CsvOptions::default(), false) {
+                Ok(_) => {}
+                Err(e) => {
+                    prop_assert_eq!(e.kind(), ErrorKind::InvalidInput, "{}", e);
+                    prop_assert_eq!((fx.snapshot(), fx.audit_len()), before);
+                }
+            }
+        }
+    }
+}

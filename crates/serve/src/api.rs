@@ -11,6 +11,7 @@ use utoipa::{OpenApi, ToSchema};
 /// Records to score: feature name → value (numbers for numeric features,
 /// strings for categorical ones; `null` = missing).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"records": [{"Recency": 12, "Frequency": 4, "Monetary": 812.5, "MostFrequentCountry": "United Kingdom"}]}))]
 pub struct PredictRequest {
     /// One or more records. A bare object is refused: wrap it in `records`.
     #[schema(value_type = Vec<Object>)]
@@ -28,6 +29,7 @@ pub struct PredictionOut {
 
 /// Scores, in the order of the records.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"model_version": 3, "predictions": [{"score": 0.71, "label": 1}], "warnings": null}))]
 pub struct PredictReply {
     /// The version that scored them.
     pub model_version: u32,
@@ -50,6 +52,7 @@ pub struct FieldError {
 
 /// 422: every problem found in the body.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"errors": [{"index": 0, "field": "Recency", "reason": "expected a number, got \"twelve\""}]}))]
 pub struct ValidationErrors {
     /// The problems.
     pub errors: Vec<FieldError>,
@@ -57,6 +60,7 @@ pub struct ValidationErrors {
 
 /// Any other error.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"error": "no API key: send Authorization: Bearer KEY or x-api-key: KEY"}))]
 pub struct ErrorReply {
     /// What went wrong and what to do.
     pub error: String,
@@ -87,6 +91,7 @@ pub struct PredictionSummary {
 
 /// The reply to a batch (the shape of the API Tablero replaces).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"status": "success", "message": "Scored 2 customers with default/v3", "prediction_summary": {"total_customers": 2, "predicted_to_buy": 1, "predicted_not_to_buy": 1, "buy_percentage": 50.0}, "model_used": "default/v3", "model_was_auto_selected": true, "columns_in_output": ["CustomerID", "Recency", "prediction_label", "prediction_score", "purchase_probability", "Prediction"], "predictions_id": "b6c1f0e2"}))]
 pub struct BatchReply {
     /// `success`.
     pub status: String,
@@ -106,6 +111,7 @@ pub struct BatchReply {
 
 /// `GET /health`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"status": "healthy", "service": "tablero-serve", "version": "0.1.0"}))]
 pub struct Health {
     /// `healthy`.
     pub status: String,
@@ -132,6 +138,7 @@ pub struct ModelFile {
 
 /// `GET /models`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"models": [{"filename": "default/v3", "size_bytes": 20480, "created_timestamp": "2026-11-30T10:00:00Z", "modified_timestamp": "2026-11-30T11:00:00Z", "status": "Approved"}], "total_models": 1, "latest_model": "default/v3"}))]
 pub struct Models {
     /// Newest first.
     pub models: Vec<ModelFile>,
@@ -143,6 +150,7 @@ pub struct Models {
 
 /// `GET /readyz`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"ready": true, "group": "default", "model_version": 3, "reason": null}))]
 pub struct Ready {
     /// Whether a model is loaded.
     pub ready: bool,

@@ -147,3 +147,26 @@ pub(crate) async fn admin_guard(
     }
     next.run(request).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn the_comparison_looks_at_every_byte_and_the_length() {
+        assert!(constant_time_eq(b"abcdef", b"abcdef"));
+        assert!(
+            !constant_time_eq(b"abcdef", b"abcdeg"),
+            "the last byte counts"
+        );
+        assert!(
+            !constant_time_eq(b"xbcdef", b"abcdef"),
+            "the first byte counts"
+        );
+        assert!(
+            !constant_time_eq(b"abc", b"abcdef"),
+            "a prefix is not equal"
+        );
+        assert!(constant_time_eq(b"", b""));
+    }
+}

@@ -283,6 +283,14 @@ fn get(url: &str) -> (u16, String) {
     )
 }
 
+fn get_with_key(url: &str, key: &str) -> (u16, String) {
+    let mut resp = agent().get(url).header("x-api-key", key).call().unwrap();
+    (
+        resp.status().as_u16(),
+        resp.body_mut().read_to_string().unwrap(),
+    )
+}
+
 fn admin(server: &Server, path: &str) -> Value {
     let mut resp = agent()
         .post(format!("{}{path}", server.url))
@@ -1338,4 +1346,149 @@ mod seams {
         assert_eq!((w.requests, w.errors, w.predictions), (2, 0, 1));
         assert_eq!(kept.1.len(), 1, "the scored record joins the live sample");
     }
+}
+
+/// The router's public routes, read from its source (`routes/mod.rs`):
+/// `(path, method)`; the `/admin` nest is private and left out.
+fn routes_in_source() -> std::collections::BTreeSet<(String, String)> {
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes/mod.rs"),
+    )
+    .unwrap();
+    let flat: String = src.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut out = std::collections::BTreeSet::new();
+    for part in flat.split(".route(\"").skip(1) {
+        let (path, rest) = part.split_once('"').unwrap();
+        let rest = rest.trim_start_matches(',');
+        let method = rest.split('(').next().unwrap();
+        assert!(
+            matches!(method, "get" | "post" | "put" | "delete" | "patch"),
+            "{path}: {method}"
+        );
+        out.insert((path.to_string(), method.to_string()));
+    }
+    assert!(flat.contains(".nest(\"/admin\""), "the admin nest moved");
+    out
+}
+
+#[test]
+fn the_router_and_the_openapi_document_have_the_same_routes() {
+    let (_d, root, _ws, _key) = serving("routes", 1000.0);
+    let server = Server::start(&root);
+    let doc: Value = agent()
+        .get(format!("{}/openapi.json", server.url))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    let mut documented = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert((path.clone(), method.clone()));
+        }
+    }
+    let routed = routes_in_source();
+    assert!(routed.len() >= 9, "{routed:?}");
+    assert_eq!(routed, documented, "router (left) vs /openapi.json (right)");
+    // Every documented route answers, with a documented status or 4xx of
+    // the request's own making; none is missing from the server.
+    for (path, method) in &documented {
+        let url = format!("{}{}", server.url, path.replace("{id}", "unknown"));
+        let status = match method.as_str() {
+            "get" => agent().get(&url).call().unwrap().status().as_u16(),
+            _ => agent().post(&url).send("").unwrap().status().as_u16(),
+        };
+        assert!(
+            status != 404 || path.contains("{id}"),
+            "{method} {path}: 404"
+        );
+        assert_ne!(status, 405, "{method} {path}");
+        assert!(status < 500 || status == 503, "{method} {path}: {status}");
+        let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
+        assert!(
+            responses.contains_key(&status.to_string()) || (400..500).contains(&status),
+            "{method} {path}: {status} undocumented"
+        );
+    }
+    // Each error reply of /v1/predict is documented, with a schema.
+    let replies = &doc["paths"]["/v1/predict"]["post"]["responses"];
+    for code in ["400", "401", "413", "422", "429", "503"] {
+        assert!(
+            replies[code]["content"]["application/json"]["schema"].is_object(),
+            "/v1/predict {code}"
+        );
+    }
+    // Examples for clients and fuzzers.
+    for schema in [
+        "PredictRequest",
+        "PredictReply",
+        "ValidationErrors",
+        "ErrorReply",
+        "BatchReply",
+    ] {
+        assert!(
+            !doc["components"]["schemas"][schema]["example"].is_null(),
+            "{schema} has an example"
+        );
+    }
+}
+
+/// Every file under the workspace, as bytes (the database, logs, buckets).
+fn all_bytes(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn keys_are_kept_as_hashes_never_logged_and_prediction_ids_are_not_paths() {
+    let (_d, root, _ws, key) = serving("secret", 1000.0);
+    let mut server = Server::start(&root);
+    let predict = format!("{}/v1/predict", server.url);
+    let body = json!({ "records": [record(&root)] }).to_string();
+    assert_eq!(post(&predict, Some(&key), &body).0, 200);
+    let wrong = format!("{key}x");
+    assert_eq!(post(&predict, Some(&wrong), &body).0, 401);
+    // A prediction id is looked up, never read as a path.
+    for id in [
+        "..%2F..%2Ftablero.toml",
+        "%2e%2e",
+        "..",
+        "%2Fetc%2Fpasswd",
+        "a%00b",
+    ] {
+        let (code, text) = get_with_key(&format!("{}/predictions/{id}", server.url), &key);
+        assert_eq!(code, 404, "{id}: {text}");
+        assert!(
+            !text.contains("[backend]") && !text.contains("root:"),
+            "{id}: {text}"
+        );
+    }
+    server.stop();
+    // Neither the key nor the wrong one is anywhere in the workspace (the
+    // database keeps the key's SHA-256 only; logs and the audit trail
+    // never name it).
+    let hash = tablero_core::ports::key_hash(&key);
+    let files = all_bytes(&root);
+    let has = |needle: &str| {
+        files
+            .iter()
+            .filter(|(_, b)| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+            .map(|(p, _)| p.display().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(has(&key).is_empty(), "the key in {:?}", has(&key));
+    assert!(has(&wrong).is_empty(), "a refused key in {:?}", has(&wrong));
+    assert!(!has(&hash).is_empty(), "the key's hash is stored");
 }

@@ -1,7 +1,7 @@
 //! The Data view: buckets, uploads, previews, deletion and its undo.
 
 use tablero_app::data::{self, FileInspection, Upload, UploadCancelling};
-use tablero_core::ingest::{parse_mapping, CsvOptions};
+use tablero_core::ingest::{parse_mapping, CsvOptions, Encoding};
 use tablero_core::ports::{ErrorKind, TrashEntry};
 use tablero_core::preview::Preview;
 use tablero_core::store::{Bucket, ObjectInfo, Page};
@@ -10,13 +10,16 @@ use tauri::{AppHandle, Emitter, Runtime, State};
 use super::{Panel, Reply};
 use crate::dto::{UiError, UploadProgress};
 
-fn options(map: Option<&str>) -> Reply<CsvOptions> {
+/// The upload dialog's options: the `--map` entries and, when the user
+/// declared one, the encoding (else detected).
+fn options(map: Option<&str>, encoding: Option<Encoding>) -> Reply<CsvOptions> {
     let mapping = match map.map(str::trim).filter(|m| !m.is_empty()) {
         Some(m) => parse_mapping(m).map_err(|e| UiError::from(tablero_core::Error::from(e)))?,
         None => Vec::new(),
     };
     Ok(CsvOptions {
         mapping,
+        encoding,
         ..CsvOptions::default()
     })
 }
@@ -46,10 +49,11 @@ pub async fn data_inspect(
     panel: State<'_, Panel>,
     path: String,
     map: Option<String>,
+    encoding: Option<Encoding>,
 ) -> Reply<FileInspection> {
     panel
         .with(move |b| {
-            let opts = options(map.as_deref())?;
+            let opts = options(map.as_deref(), encoding)?;
             Ok(data::inspect_file(b, std::path::Path::new(&path), &opts)?)
         })
         .await
@@ -63,6 +67,7 @@ pub async fn data_upload<R: Runtime>(
     key: Option<String>,
     map: Option<String>,
     replace: Option<bool>,
+    encoding: Option<Encoding>,
 ) -> Reply<Upload> {
     let cancelled = panel.cancelled_uploads.clone();
     if let Ok(mut c) = cancelled.lock() {
@@ -70,7 +75,7 @@ pub async fn data_upload<R: Runtime>(
     }
     panel
         .with(move |b| {
-            let opts = options(map.as_deref())?;
+            let opts = options(map.as_deref(), encoding)?;
             let key = key.filter(|k| !k.trim().is_empty());
             let progress = |done: u64, total: u64| {
                 let _ = app.emit(

@@ -147,6 +147,19 @@ describe("commands", () => {
     mockIpc({ data_inspect: () => bad });
     expect(await api.dataInspect("/data/shop.csv", "")).toEqual(bad);
     expect(callsOf("data_inspect")[0]).toEqual({ path: "/data/shop.csv" });
+    expect(callsOf("data_inspect")[0]).not.toHaveProperty("encoding", expect.anything());
+  });
+
+  it("sends data_inspect's and data_upload's declared encoding", async () => {
+    mockIpc({ data_inspect: () => fileInspection(), data_upload: () => ({}) });
+    await api.dataInspect("/data/shop.csv", "Qty=quantity", "windows-1252");
+    await api.dataUpload({ path: "/data/shop.csv", encoding: "latin-1" });
+    expect(callsOf("data_inspect")[0]).toEqual({
+      path: "/data/shop.csv",
+      map: "Qty=quantity",
+      encoding: "windows-1252",
+    });
+    expect(callsOf("data_upload")[0]).toEqual({ path: "/data/shop.csv", encoding: "latin-1" });
   });
 
   it("returns training_options' candidates, metrics and defaults as Rust sends them", async () => {

@@ -13,6 +13,7 @@ import type {
   ComparisonView,
   DeployHistory,
   Deployment,
+  Encoding,
   EndpointChart,
   EndpointState,
   EndpointStopped,
@@ -172,17 +173,26 @@ export async function dataListAll(
 /**
  * `data_inspect`: how Rust would read a local CSV, from its head. `ingest` is
  * null when the head does not read as transactions; `columns` still lists
- * the header.
+ * the header. `encoding` is the one the user declared; without it Rust
+ * detects it.
  */
-export const dataInspect = (path: string, map?: string) =>
-  call<FileInspection>("data_inspect", { path, map: map || undefined });
+export const dataInspect = (path: string, map?: string, encoding?: Encoding) =>
+  call<FileInspection>("data_inspect", { path, map: map || undefined, encoding });
 
-export const dataUpload = (o: { path: string; key?: string; map?: string; replace?: boolean }) =>
+/** `encoding` is the one the user declared; without it Rust detects it. */
+export const dataUpload = (o: {
+  path: string;
+  key?: string;
+  map?: string;
+  replace?: boolean;
+  encoding?: Encoding;
+}) =>
   call<Upload>("data_upload", {
     path: o.path,
     key: o.key || undefined,
     map: o.map || undefined,
     replace: o.replace,
+    encoding: o.encoding,
   });
 
 /** Asks the running upload of `path` to stop; it then rejects with kind `cancelled`. */

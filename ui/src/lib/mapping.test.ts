@@ -3,9 +3,11 @@ import { describe, expect, it } from "vitest";
 import type { IngestSpec } from "./bindings";
 import {
   duplicateChoices,
+  followHeader,
   IGNORE,
   mappingSummary,
   initialRows,
+  sameHeader,
   toMapString,
   unsendable,
   type MappingRow,
@@ -85,5 +87,27 @@ describe("mapping table", () => {
     expect(mappingSummary(JSON.stringify(spec))).toBe("Preis→unit_price, Kunde→customer_id");
     expect(mappingSummary(undefined)).toBe("");
     expect(mappingSummary("{not json")).toBe("");
+  });
+
+  it("follows a header read again, keeping the choices of unchanged columns", () => {
+    const rows: MappingRow[] = [
+      { column: "Kunde", choice: "customer_id" },
+      { column: "MengeÃ©", choice: "quantity" },
+      { column: "Preis", choice: IGNORE },
+    ];
+    const columns = ["Kunde", "Mengeé", "Preis"];
+    expect(sameHeader(rows, columns)).toBe(false);
+    expect(sameHeader(rows, ["Kunde", "MengeÃ©", "Preis"])).toBe(true);
+    const next = followHeader(rows, columns, [
+      { column: "Kunde", canonical: "invoice_id", how: "alias" },
+      { column: "Mengeé", canonical: "quantity", how: "alias" },
+      { column: "Preis", canonical: "unit_price", how: "alias" },
+    ]);
+    expect(next).toEqual([
+      { column: "Kunde", choice: "customer_id" },
+      { column: "Mengeé", choice: "quantity" },
+      { column: "Preis", choice: IGNORE },
+    ]);
+    expect(sameHeader(next, columns)).toBe(true);
   });
 });

@@ -83,3 +83,25 @@ export function mappingSummary(ingestJson: string | undefined): string {
     return "";
   }
 }
+
+/**
+ * Rows for a header read again (in another encoding, its names may read
+ * differently): Rust's columns and detection, keeping the user's choice for
+ * every column whose name is unchanged.
+ */
+export function followHeader(
+  rows: readonly MappingRow[],
+  columns: readonly string[],
+  mapping: readonly MappedColumn[] = [],
+): MappingRow[] {
+  const chosen = new Map(rows.map((r) => [r.column, r.choice]));
+  return initialRows(columns, mapping).map((r) => ({
+    column: r.column,
+    choice: chosen.get(r.column) ?? r.choice,
+  }));
+}
+
+/** Whether `rows` are exactly the columns of `columns`, in order. */
+export function sameHeader(rows: readonly MappingRow[], columns: readonly string[]): boolean {
+  return rows.length === columns.length && rows.every((r, i) => r.column === columns[i]);
+}

@@ -40,7 +40,9 @@ fn options(a: &UploadArgs) -> Result<CsvOptions, Failure> {
     Ok(CsvOptions {
         encoding: match &a.encoding {
             Some(e) => Some(Encoding::from_name(e).ok_or_else(|| {
-                Failure::usage(format!("--encoding {e:?}: use utf-8 or latin-1"))
+                Failure::usage(format!(
+                    "--encoding {e:?}: use utf-8, windows-1252 or latin-1"
+                ))
             })?),
             None => None,
         },

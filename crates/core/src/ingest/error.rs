@@ -21,7 +21,7 @@ pub enum IngestError {
     /// Bytes that the encoding cannot decode.
     #[error(
         "byte 0x{byte:02X} at offset {offset} is not valid {encoding}; \
-         declare the file's real encoding with --encoding (utf-8 or latin-1)"
+         declare the file's real encoding with --encoding (utf-8, windows-1252 or latin-1)"
     )]
     Encoding {
         /// The declared or detected encoding.

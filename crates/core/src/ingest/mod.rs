@@ -28,7 +28,7 @@ mod tests;
 pub use columns::{parse_mapping, Canonical, IngestSpec, MappedColumn};
 pub use encoding::{decode, Encoding};
 pub use error::IngestError;
-pub use parser::Transactions;
+pub use parser::{parse_num, Transactions};
 pub use split::split_at_rows;
 
 use detect::*;

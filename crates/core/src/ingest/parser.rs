@@ -141,7 +141,8 @@ pub(super) fn normalise_customer(s: &str) -> &str {
 }
 
 /// Parses a number; accepts a decimal comma (`2,55`) when there is no dot.
-pub(super) fn parse_num(s: &str) -> Option<f64> {
+/// The one number reader of uploads, the clean stage and previews.
+pub fn parse_num(s: &str) -> Option<f64> {
     let v = match s.parse::<f64>() {
         Ok(v) => v,
         Err(_) => {

@@ -74,3 +74,32 @@ fn decimal_comma_and_non_finite() {
     assert_eq!(parse_num("inf"), None);
     assert_eq!(parse_num("NaN"), None);
 }
+
+#[test]
+fn each_supported_encoding_is_detected() {
+    let text = "Description;Price\nCAFÉ\u{2019}S MUG €;2,55\n";
+    // UTF-8, with and without a byte-order mark.
+    let (s, e) = decode(text.as_bytes(), None).unwrap();
+    assert_eq!((s.as_ref(), e), (text, Encoding::Utf8));
+    let bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+    let (s, e) = decode(&bom, None).unwrap();
+    assert_eq!((s.as_ref(), e), (text, Encoding::Utf8));
+    // Windows-1252: ’ is 0x92, € is 0x80, É is 0xC9.
+    let cp1252 = b"Description;Price\nCAF\xC9\x92S MUG \x80;2,55\n";
+    let (s, e) = decode(cp1252, None).unwrap();
+    assert_eq!((s.as_ref(), e), (text, Encoding::Windows1252));
+    // Latin-1: no byte in 0x80–0x9F.
+    let (s, e) = decode(b"Description\nCAF\xC9\n", None).unwrap();
+    assert_eq!((s.as_ref(), e), ("Description\nCAFÉ\n", Encoding::Latin1));
+    // A byte Windows-1252 leaves unassigned: in neither; named.
+    let e = decode(b"a\x81b", None).unwrap_err();
+    assert!(e.to_string().contains("windows-1252"), "{e}");
+    // Declared, Windows-1252 decodes as browsers do, even those bytes.
+    let (s, _) = decode(b"a\x81\x80", Some(Encoding::Windows1252)).unwrap();
+    assert_eq!(s, "a\u{81}€");
+    // Every name --encoding takes.
+    for e in Encoding::ALL {
+        assert_eq!(Encoding::from_name(e.name()), Some(e));
+    }
+    assert_eq!(Encoding::from_name("CP1252"), Some(Encoding::Windows1252));
+}

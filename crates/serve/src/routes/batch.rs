@@ -25,6 +25,8 @@ use crate::{api, App, PREDICTIONS_TTL};
         (status = 200, description = "Summary; fetch the scored CSV by id", body = api::BatchReply),
         (status = 400, description = "Not a CSV of customer features", body = api::ErrorReply),
         (status = 401, description = "No or unknown API key", body = api::ErrorReply),
+        (status = 413, description = "Upload over 64 MB", body = api::ErrorReply),
+        (status = 429, description = "Rate limit of the key; see Retry-After", body = api::ErrorReply),
         (status = 503, description = "No model deployed, or the request timed out", body = api::ErrorReply),
     ))]
 pub(crate) async fn predict_batch(
@@ -46,12 +48,13 @@ pub(crate) async fn predict_batch(
             match form.next_field().await {
                 Ok(Some(field)) => {
                     if field.name() == Some("file") {
-                        let data = field.bytes().await.map_err(|e| error(StatusCode::BAD_REQUEST, format!("cannot read the upload: {e}")))?;
+                        // Over the limit is 413, a broken form 400: the form's own status.
+                        let data = field.bytes().await.map_err(|e| error(e.status(), format!("cannot read the upload: {e}")))?;
                         file = Some(data);
                     }
                 }
                 Ok(None) => break,
-                Err(e) => return Err(error(StatusCode::BAD_REQUEST, format!("not a multipart form: {e}"))),
+                Err(e) => return Err(error(e.status(), format!("not a multipart form: {e}"))),
             }
         }
         let file = file.ok_or_else(|| error(StatusCode::BAD_REQUEST, "send the CSV in the multipart field `file`"))?;
@@ -123,7 +126,9 @@ pub(crate) async fn predict_batch(
     security(("bearer" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "The CSV", content_type = "text/csv", body = String),
+        (status = 401, description = "No or unknown API key", body = api::ErrorReply),
         (status = 404, description = "Unknown or expired id", body = api::ErrorReply),
+        (status = 429, description = "Rate limit of the key; see Retry-After", body = api::ErrorReply),
     ))]
 pub(crate) async fn get_predictions(
     State(app): State<Arc<App>>,

@@ -20,6 +20,7 @@ use crate::{api, App};
     security(("bearer" = []), ("api_key" = [])),
     responses(
         (status = 200, description = "Scores", body = api::PredictReply),
+        (status = 400, description = "The body is not JSON", body = api::ValidationErrors),
         (status = 401, description = "No or unknown API key", body = api::ErrorReply),
         (status = 413, description = "Body over 1 MB", body = api::ErrorReply),
         (status = 422, description = "Invalid records", body = api::ValidationErrors),

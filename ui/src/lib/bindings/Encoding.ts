@@ -3,4 +3,4 @@
 /**
  * Text encodings Tablero reads.
  */
-export type Encoding = "utf-8" | "latin-1";
+export type Encoding = "utf-8" | "latin-1" | "windows-1252";
