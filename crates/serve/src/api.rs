@@ -162,6 +162,43 @@ pub struct Ready {
     pub reason: Option<String>,
 }
 
+/// A served version, in the admin replies.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ServingVersion {
+    /// Model group.
+    pub group: String,
+    /// Version.
+    pub version: u32,
+}
+
+/// `GET /admin/status`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"serving": {"group": "default", "version": 3}, "uptime_seconds": 812, "pid": 4242}))]
+pub struct AdminStatus {
+    /// What is served, or null.
+    pub serving: Option<ServingVersion>,
+    /// Seconds since the server started.
+    pub uptime_seconds: u64,
+    /// The server's process id.
+    pub pid: u32,
+}
+
+/// `POST /admin/reload`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"serving": {"group": "default", "version": 4}}))]
+pub struct Reloaded {
+    /// What is served after the reload, or null.
+    pub serving: Option<ServingVersion>,
+}
+
+/// `POST /admin/shutdown`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"stopping": true}))]
+pub struct Stopping {
+    /// Always true.
+    pub stopping: bool,
+}
+
 /// The OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
@@ -179,6 +216,9 @@ pub struct Ready {
         crate::routes::info::readyz,
         crate::routes::info::metrics,
         crate::routes::info::openapi,
+        crate::routes::admin::reload,
+        crate::routes::admin::status,
+        crate::routes::admin::shutdown,
     ),
     components(schemas(
         PredictRequest,
@@ -193,7 +233,11 @@ pub struct Ready {
         Health,
         Models,
         ModelFile,
-        Ready
+        Ready,
+        ServingVersion,
+        AdminStatus,
+        Reloaded,
+        Stopping
     )),
     modifiers(&ApiKeys)
 )]
@@ -214,6 +258,10 @@ impl utoipa::Modify for ApiKeys {
         components.add_security_scheme(
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-api-key"))),
+        );
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("x-admin-token"))),
         );
     }
 }

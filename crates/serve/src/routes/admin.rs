@@ -25,7 +25,14 @@ pub(crate) fn router(app: Arc<App>) -> Router<Arc<App>> {
 }
 
 /// Re-reads the keys and the version to serve.
-async fn reload(State(app): State<Arc<App>>) -> Response {
+#[utoipa::path(post, path = "/admin/reload", security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "Reloaded", body = crate::api::Reloaded),
+        (status = 401, description = "No or wrong admin token", body = crate::api::ErrorReply),
+        (status = 403, description = "Not from loopback", body = crate::api::ErrorReply),
+        (status = 500, description = "The reload failed; the previous model is still served", body = crate::api::ErrorReply),
+    ))]
+pub(crate) async fn reload(State(app): State<Arc<App>>) -> Response {
     let app2 = app.clone();
     let result = tokio::task::spawn_blocking(move || {
         app2.reload_keys()?;
@@ -47,7 +54,13 @@ async fn reload(State(app): State<Arc<App>>) -> Response {
 }
 
 /// What is served, for how long, by which process.
-async fn status(State(app): State<Arc<App>>) -> Response {
+#[utoipa::path(get, path = "/admin/status", security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "Status", body = crate::api::AdminStatus),
+        (status = 401, description = "No or wrong admin token", body = crate::api::ErrorReply),
+        (status = 403, description = "Not from loopback", body = crate::api::ErrorReply),
+    ))]
+pub(crate) async fn status(State(app): State<Arc<App>>) -> Response {
     let serving = app
         .serving()
         .map(|(g, v)| json!({"group": g, "version": v}));
@@ -55,7 +68,13 @@ async fn status(State(app): State<Arc<App>>) -> Response {
 }
 
 /// Stops the server once in-flight requests finish.
-async fn shutdown(State(app): State<Arc<App>>) -> Response {
+#[utoipa::path(post, path = "/admin/shutdown", security(("admin_token" = [])),
+    responses(
+        (status = 200, description = "Stopping", body = crate::api::Stopping),
+        (status = 401, description = "No or wrong admin token", body = crate::api::ErrorReply),
+        (status = 403, description = "Not from loopback", body = crate::api::ErrorReply),
+    ))]
+pub(crate) async fn shutdown(State(app): State<Arc<App>>) -> Response {
     app.shutdown.notify_one();
     Json(json!({"stopping": true})).into_response()
 }
