@@ -1,4 +1,4 @@
-//! Clean + features, parity preset, on the full Online Retail file through
+//! Clean + features, both presets, on the full Online Retail file through
 //! the `tablero` binary (process start, SQLite job records, Parquet written
 //! to the workspace): what a user waits for.
 //!
@@ -76,4 +76,13 @@ fn etl_clean_and_features_parity() {
             "parity",
         ],
     );
+}
+
+/// The standard preset (the clean stage reads the CSV block by block):
+/// what the side-by-side benchmark (scripts/side-by-side) times.
+#[divan::bench(sample_count = 5)]
+fn etl_clean_and_features_standard() {
+    let ws = workspace().expect("workspace");
+    tablero(ws, &["etl", "clean", "full.csv"]);
+    tablero(ws, &["etl", "features", "full/transactions.parquet"]);
 }

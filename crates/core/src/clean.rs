@@ -7,15 +7,20 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::ingest::{Canonical, IngestSpec, Parsed, Transactions};
+use crate::ingest::{self, Canonical, IngestSpec, Parsed, Transactions};
 use crate::progress::Progress;
 use crate::report::{CleanReport, CountryTier, RuleCount};
+use crate::rowset::RowHashSet;
 use crate::stats;
+use crate::strcol::StrCol;
 use crate::table::{self, TableMeta};
 
 pub use crate::preset::Preset;
 
 const MAX_EXAMPLES: usize = 5;
+
+/// Rows per row group of a clean table written block by block.
+const ROW_GROUP: usize = 128 * 1024;
 
 /// Region of a country in the parity geographic filter.
 pub fn region_of(country: &str) -> &'static str {
@@ -73,24 +78,18 @@ pub fn clean(
     let mut missing = rule("missing_customer_id", "no customer id");
     let mut cancel = rule("cancellation", "invoice id starts with C (a cancellation)");
     let mut nonpos = rule("non_positive", "quantity <= 0 or unit price <= 0");
-    let mut seen: FxHashSet<u128> =
-        FxHashSet::with_capacity_and_hasher(tx.len(), Default::default());
+    let duplicate = duplicates(&tx.row_hash);
     let mut kept = Vec::with_capacity(tx.len());
-    for i in 0..tx.len() {
-        let hit = if !seen.insert(tx.row_hash[i]) {
+    for (i, &repeats) in duplicate.iter().enumerate() {
+        let hit = if repeats {
             Some(&mut dup)
-        } else if tx.customer_id.get(i).is_empty() {
-            Some(&mut missing)
-        } else if tx
-            .invoice_id
-            .as_ref()
-            .is_some_and(|c| c.get(i).starts_with('C'))
-        {
-            Some(&mut cancel)
-        } else if !(tx.quantity[i] > 0.0 && tx.unit_price[i] > 0.0) {
-            Some(&mut nonpos)
         } else {
-            None
+            match verdict(&tx, i) {
+                Verdict::Kept => None,
+                Verdict::MissingCustomer => Some(&mut missing),
+                Verdict::Cancellation => Some(&mut cancel),
+                Verdict::NonPositive => Some(&mut nonpos),
+            }
         };
         match hit {
             Some(r) => {
@@ -102,16 +101,18 @@ pub fn clean(
             None => kept.push(i),
         }
     }
-    drop(seen);
+    drop(duplicate);
     rules.extend([dup, missing, cancel, nonpos]);
 
     let mut countries = None;
     let mut winsor = None;
-    let (tx, df, meta) = match preset {
+    let (rows_out, customers, df, meta) = match preset {
         Preset::Standard => {
-            let tx = tx.take(&kept);
-            let (df, meta) = standard_table(&tx)?;
-            (tx, df, meta)
+            // Straight from the parsed rows to the table's columns.
+            let (df, meta) = standard_table(&tx, &kept)?;
+            progress.update(0.8, "summarising")?;
+            let customers = distinct_customers(kept.iter().map(|&i| tx.customer_id.get(i)));
+            (kept.len(), customers, df, meta)
         }
         Preset::Parity => {
             // Filter by index first, so the rows are copied only once.
@@ -127,16 +128,16 @@ pub fn clean(
                 &geo.country_region,
             )?;
             winsor = Some(limits);
-            (tx, df, meta)
+            progress.update(0.8, "summarising")?;
+            let customers = distinct_customers(tx.customer_id.iter());
+            (tx.len(), customers, df, meta)
         }
     };
-    progress.update(0.8, "summarising")?;
-    let customers = tx.customer_id.iter().collect::<FxHashSet<_>>().len() as u64;
     let report = CleanReport {
         preset: preset.name().into(),
         ingest: spec.clone(),
         rows_in,
-        rows_out: tx.len() as u64,
+        rows_out: rows_out as u64,
         customers,
         rules,
         countries,
@@ -144,6 +145,238 @@ pub fn clean(
         columns: table::summarise(&df, false)?,
     };
     Ok((df, meta, report))
+}
+
+/// The `standard` preset's clean stage on a CSV read block by block
+/// ([`ingest::BlockReader`]): the same rules, counts, examples and table as
+/// [`clean`], with the table written as Parquet a block at a time, so memory
+/// holds a few blocks and one hash per row for the duplicate rule, not the
+/// file. `total_bytes` (the file's size) scales the progress.
+///
+/// The work is split so that little of it waits on file order: parsing,
+/// the rules that look at one row, and the candidate rows' columns are
+/// done per block on every core; the duplicate rule (which needs every
+/// earlier row) runs in file order on the calling thread; the Parquet
+/// encoding on a thread of its own.
+///
+/// Returns the Parquet file's bytes and the report.
+pub fn clean_blocks<R: std::io::Read + Send>(
+    blocks: ingest::BlockReader<R>,
+    total_bytes: u64,
+    spec: &IngestSpec,
+    progress: &dyn Progress,
+) -> Result<(Vec<u8>, TableMeta, CleanReport)> {
+    let mut unparseable = rule(
+        "unparseable",
+        "a required value (date, quantity, price) could not be parsed",
+    );
+    let mut dup = rule("duplicate", "exact duplicate of an earlier row");
+    let mut missing = rule("missing_customer_id", "no customer id");
+    let mut cancel = rule("cancellation", "invoice id starts with C (a cancellation)");
+    let mut nonpos = rule("non_positive", "quantity <= 0 or unit price <= 0");
+    let mut rows_in = 0u64;
+    let mut rows_out = 0u64;
+    let mut seen = RowHashSet::default();
+    let mut repeated = Vec::new();
+    let mut customers: FxHashSet<Box<str>> = FxHashSet::default();
+    let absent: Vec<String> = [
+        Canonical::InvoiceId,
+        Canonical::ProductId,
+        Canonical::Description,
+        Canonical::Country,
+    ]
+    .into_iter()
+    .filter(|&c| {
+        spec.column_for(c)
+            .is_none_or(|name| !spec.columns.iter().any(|h| h == name))
+    })
+    .map(|c| c.name().to_string())
+    .collect();
+    let meta = TableMeta::clean(Preset::Standard, absent);
+    // The schema does not depend on the rows: take it from no rows.
+    let (empty, _) = standard_table(&Transactions::default(), &[])?;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    progress.update(0.05, "cleaning")?;
+
+    let (parsed, written) = std::thread::scope(|s| {
+        let (to_writer, batches) = std::sync::mpsc::sync_channel::<DataFrame>(2);
+        let (meta, empty) = (&meta, &empty);
+        let writer = s.spawn(move || -> Result<(Vec<u8>, table::Summaries)> {
+            let mut out = Vec::new();
+            let mut summaries = table::Summaries::default();
+            let mut w = table::TableWriter::new(&mut out, meta, empty)?;
+            // Blocks are small; row groups are written at ROW_GROUP rows.
+            let mut group = empty.clone();
+            for df in batches {
+                summaries.add(&df)?;
+                group.vstack_mut(&df)?;
+                if group.height() >= ROW_GROUP {
+                    group.rechunk_mut();
+                    w.write(&group)?;
+                    group = empty.clone();
+                }
+            }
+            group.rechunk_mut();
+            w.write(&group)?;
+            w.finish()?;
+            if summaries.is_empty() {
+                summaries.add(empty)?;
+            }
+            Ok((out, summaries))
+        });
+        let parsed = ingest::parse_blocks(
+            blocks,
+            spec,
+            &stop,
+            candidates,
+            |block: Candidates, read_to| {
+                let Candidates {
+                    parsed,
+                    verdicts,
+                    rows,
+                    mut table,
+                } = block;
+                rows_in += parsed.rows_read;
+                unparseable.removed += parsed.unparseable;
+                for e in parsed.unparseable_examples {
+                    if unparseable.examples.len() < MAX_EXAMPLES {
+                        unparseable.examples.push(e);
+                    }
+                }
+                let tx = parsed.rows;
+                if seen.is_empty() && read_to > 0 {
+                    // Room for the whole file's rows at this block's bytes
+                    // per row, so the set is not rebuilt as it grows.
+                    let estimate = tx.len() as f64 * total_bytes as f64 / read_to as f64;
+                    seen.reserve((estimate * 1.05) as usize);
+                }
+                repeated.clear();
+                seen.insert_all(&tx.row_hash, &mut repeated);
+                for (i, &verdict) in verdicts.iter().enumerate() {
+                    let hit = if repeated[i] {
+                        Some(&mut dup)
+                    } else {
+                        match verdict {
+                            Verdict::Kept => None,
+                            Verdict::MissingCustomer => Some(&mut missing),
+                            Verdict::Cancellation => Some(&mut cancel),
+                            Verdict::NonPositive => Some(&mut nonpos),
+                        }
+                    };
+                    if let Some(r) = hit {
+                        r.removed += 1;
+                        if r.examples.len() < MAX_EXAMPLES {
+                            r.examples.push(tx.example(i, None));
+                        }
+                    }
+                }
+                // Candidates that repeat an earlier row leave the table.
+                if rows.iter().any(|&i| repeated[i]) {
+                    let mask: BooleanChunked = rows.iter().map(|&i| !repeated[i]).collect();
+                    table = table.filter(&mask)?;
+                }
+                let mut previous = None;
+                for &i in rows.iter().filter(|&&i| !repeated[i]) {
+                    let c = tx.customer_id.get(i);
+                    // A customer's rows mostly follow each other: look up each run once.
+                    if previous != Some(c) && !customers.contains(c) {
+                        customers.insert(c.into());
+                    }
+                    previous = Some(c);
+                }
+                rows_out += table.height() as u64;
+                drop(tx);
+                if to_writer.send(table).is_err() {
+                    // The writer stopped: its error is reported below.
+                    return Err(Error::Parquet("the table writer stopped".into()));
+                }
+                let done = if total_bytes == 0 {
+                    1.0
+                } else {
+                    read_to as f64 / total_bytes as f64
+                };
+                progress.update(0.05 + 0.85 * done.min(1.0), "cleaning")?;
+                Ok(())
+            },
+        );
+        drop(to_writer);
+        let written = writer
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (parsed, written)
+    });
+    match (parsed, written) {
+        // The writer's own error explains a stopped writer.
+        (Err(Error::Parquet(_)), Err(e)) => Err(e),
+        (Err(e), _) | (Ok(()), Err(e)) => Err(e),
+        (Ok(()), Ok(_)) if rows_in == 0 => Err(ingest::IngestError::NoRows {
+            columns: spec.columns.len(),
+        }
+        .into()),
+        (Ok(()), Ok((out, summaries))) => {
+            let report = CleanReport {
+                preset: Preset::Standard.name().into(),
+                ingest: spec.clone(),
+                rows_in,
+                rows_out,
+                customers: customers.len() as u64,
+                rules: vec![unparseable, dup, missing, cancel, nonpos],
+                countries: None,
+                winsor_limits: None,
+                columns: summaries.finish(),
+            };
+            Ok((out, meta, report))
+        }
+    }
+}
+
+/// What the rules that look at one row say of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Kept,
+    MissingCustomer,
+    Cancellation,
+    NonPositive,
+}
+
+/// A block's rows with their one-row verdicts, and the table of the rows
+/// those keep (before the duplicate rule).
+struct Candidates {
+    parsed: Parsed,
+    verdicts: Vec<Verdict>,
+    rows: Vec<usize>,
+    table: DataFrame,
+}
+
+fn verdict(tx: &Transactions, i: usize) -> Verdict {
+    if tx.customer_id.get(i).is_empty() {
+        Verdict::MissingCustomer
+    } else if tx
+        .invoice_id
+        .as_ref()
+        .is_some_and(|c| c.get(i).starts_with('C'))
+    {
+        Verdict::Cancellation
+    } else if !(tx.quantity[i] > 0.0 && tx.unit_price[i] > 0.0) {
+        Verdict::NonPositive
+    } else {
+        Verdict::Kept
+    }
+}
+
+fn candidates(parsed: Parsed) -> Result<Candidates> {
+    let tx = &parsed.rows;
+    let verdicts: Vec<Verdict> = (0..tx.len()).map(|i| verdict(tx, i)).collect();
+    let rows: Vec<usize> = (0..tx.len())
+        .filter(|&i| verdicts[i] == Verdict::Kept)
+        .collect();
+    let (table, _) = standard_table_on(tx, &rows, false)?;
+    Ok(Candidates {
+        parsed,
+        verdicts,
+        rows,
+        table,
+    })
 }
 
 fn rule(id: &str, description: &str) -> RuleCount {
@@ -179,21 +412,77 @@ fn absent(tx: &Transactions) -> Vec<String> {
     .collect()
 }
 
-fn standard_table(tx: &Transactions) -> Result<(DataFrame, TableMeta)> {
-    let n = tx.len();
+/// Whether each row repeats an earlier row (by its hash).
+fn duplicates(hashes: &[u128]) -> Vec<bool> {
+    let mut repeated = Vec::with_capacity(hashes.len());
+    RowHashSet::default().insert_all(hashes, &mut repeated);
+    repeated
+}
+
+fn distinct_customers<'a>(ids: impl Iterator<Item = &'a str>) -> u64 {
+    ids.collect::<FxHashSet<_>>().len() as u64
+}
+
+/// A text column of the rows at `rows` (all-null when the file has none).
+fn text_column(name: &str, col: Option<&StrCol>, rows: &[usize]) -> Column {
+    match col {
+        Some(c) => StringChunked::from_iter_values(name.into(), rows.iter().map(|&i| c.get(i)))
+            .into_column(),
+        None => Column::full_null(name.into(), rows.len(), &DataType::String),
+    }
+}
+
+fn standard_table(tx: &Transactions, rows: &[usize]) -> Result<(DataFrame, TableMeta)> {
+    standard_table_on(tx, rows, true)
+}
+
+/// The standard table of the rows at `rows`; with `threaded`, the text
+/// columns (the costly ones) are built on two threads.
+fn standard_table_on(
+    tx: &Transactions,
+    rows: &[usize],
+    threaded: bool,
+) -> Result<(DataFrame, TableMeta)> {
+    let n = rows.len();
+    let f = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+    let pair = || {
+        [
+            text_column("invoice_id", tx.invoice_id.as_ref(), rows),
+            text_column("product_id", tx.product_id.as_ref(), rows),
+        ]
+    };
+    let rest = || {
+        [
+            text_column("description", tx.description.as_ref(), rows),
+            text_column("country", tx.country.as_ref(), rows),
+            text_column("customer_id", Some(&tx.customer_id), rows),
+        ]
+    };
+    let ([invoice, product], [description, country, customer]) = if threaded {
+        std::thread::scope(|s| {
+            let other = s.spawn(pair);
+            let rest = rest();
+            (
+                other
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                rest,
+            )
+        })
+    } else {
+        (pair(), rest())
+    };
+    let dates: Vec<i64> = rows.iter().map(|&i| tx.invoice_date[i]).collect();
     let columns = vec![
-        opt_str_column("invoice_id", &tx.invoice_id, n),
-        opt_str_column("product_id", &tx.product_id, n),
-        opt_str_column("description", &tx.description, n),
-        Column::new("quantity".into(), &tx.quantity),
-        datetime_column("invoice_date", &tx.invoice_date)?,
-        Column::new("unit_price".into(), &tx.unit_price),
-        Column::new(
-            "customer_id".into(),
-            tx.customer_id.iter().collect::<Vec<_>>(),
-        ),
-        opt_str_column("country", &tx.country, n),
-        Column::new("amount".into(), &tx.amount),
+        invoice,
+        product,
+        description,
+        Column::new("quantity".into(), f(&tx.quantity)),
+        datetime_column("invoice_date", &dates)?,
+        Column::new("unit_price".into(), f(&tx.unit_price)),
+        customer,
+        country,
+        Column::new("amount".into(), f(&tx.amount)),
     ];
     let df = DataFrame::new(n, columns)?;
     Ok((df, TableMeta::clean(Preset::Standard, absent(tx))))

@@ -128,27 +128,59 @@ const PARITY_NAMES: Names = Names {
     country: "Country",
 };
 
+/// The clean table's columns the stage reads, for `preset` (the others,
+/// such as the description, need not be read at all).
+pub fn input_columns(preset: Preset) -> [&'static str; 8] {
+    let n = match preset {
+        Preset::Standard => STANDARD_NAMES,
+        Preset::Parity => PARITY_NAMES,
+    };
+    [
+        n.customer, n.invoice, n.product, n.date, n.quantity, n.price, n.total, n.country,
+    ]
+}
+
 /// Interns a string column into dense ids (`None` when the column is absent).
 fn intern(col: Option<&StringChunked>) -> Option<(Vec<u32>, Vec<&str>)> {
     let col = col?;
     let mut map: FxHashMap<&str, u32> = FxHashMap::default();
     let mut names = Vec::new();
-    let ids = col
-        .iter()
-        .map(|v| {
-            let v = v.unwrap_or("");
-            *map.entry(v).or_insert_with(|| {
-                names.push(v);
-                (names.len() - 1) as u32
-            })
-        })
-        .collect();
+    let mut ids = Vec::with_capacity(col.len());
+    // Rows of one invoice (one customer, one country) follow each other:
+    // a value equal to the previous row's needs no lookup.
+    let mut previous: Option<(Option<&str>, u32)> = None;
+    for arr in col.downcast_iter() {
+        for v in arr.iter() {
+            let id = match previous {
+                Some((p, id)) if p == v => id,
+                _ => {
+                    let key = v.unwrap_or("");
+                    let id = *map.entry(key).or_insert_with(|| {
+                        names.push(key);
+                        (names.len() - 1) as u32
+                    });
+                    previous = Some((v, id));
+                    id
+                }
+            };
+            ids.push(id);
+        }
+    }
     Some((ids, names))
 }
 
 fn f64_values(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
     let c = df.column(name)?.cast(&DataType::Float64)?;
-    Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    let ca = c.f64()?;
+    let mut out = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        if arr.validity().is_none() {
+            out.extend_from_slice(arr.values());
+        } else {
+            out.extend(arr.iter().map(|v| v.copied().unwrap_or(f64::NAN)));
+        }
+    }
+    Ok(out)
 }
 
 /// Per-customer aggregates before scoring.
@@ -225,26 +257,34 @@ pub fn features(
     let invoices_col = clean.column(names.invoice)?.str()?.clone();
     let products_col = clean.column(names.product)?.str()?.clone();
     let countries_col = clean.column(names.country)?.str()?.clone();
-    let dates: Vec<i64> = table::datetime_ns(clean.column(names.date)?)?
-        .into_iter()
-        .map(|v| v.unwrap_or(i64::MIN))
-        .collect();
+    let dates = table::datetime_ns_or(clean.column(names.date)?, i64::MIN)?;
     let qty = f64_values(clean, names.quantity)?;
     let price = f64_values(clean, names.price)?;
     let total = f64_values(clean, names.total)?;
 
-    let (cust_ids, cust_names) = intern(Some(&customers_col)).unwrap_or_default();
-    let invoices = intern((!is_absent("invoice_id")).then_some(&invoices_col));
-    let products = intern((!is_absent("product_id")).then_some(&products_col));
-    let countries = intern((!is_absent("country")).then_some(&countries_col));
+    // Four hash passes over the rows, on as many threads as there are.
+    let ((cust_ids, cust_names), invoices, (products, countries)) = std::thread::scope(|s| {
+        let invoices = s.spawn(|| intern((!is_absent("invoice_id")).then_some(&invoices_col)));
+        let rest = s.spawn(|| {
+            (
+                intern((!is_absent("product_id")).then_some(&products_col)),
+                intern((!is_absent("country")).then_some(&countries_col)),
+            )
+        });
+        let customers = intern(Some(&customers_col)).unwrap_or_default();
+        (
+            customers,
+            invoices.join().unwrap_or_default(),
+            rest.join().unwrap_or_default(),
+        )
+    });
 
     let (cutoff, cutoff_source) = match params.cutoff {
         Some(c) => (c, "given"),
         None => {
-            let mut sorted = dates.clone();
-            sorted.sort_unstable();
+            let mut scratch = dates.clone();
             (
-                stats::quantile_ns_sorted(&sorted, 0.7),
+                stats::quantile_ns(&mut scratch, 0.7).unwrap_or(i64::MIN),
                 "0.7 quantile of invoice timestamps",
             )
         }
@@ -284,99 +324,53 @@ pub fn features(
         None => order.sort_by(|&a, &b| cust_names[a].cmp(cust_names[b])),
     }
 
-    let mut aggs = vec![Agg::default(); nc];
-    let mut ids_buf: Vec<u32> = Vec::new();
-    let mut ts_buf: Vec<i64> = Vec::new();
-    let mut small: Vec<u32> = Vec::new();
-    for (done, &c) in order.iter().enumerate() {
-        if done % 512 == 0 {
-            progress.update(
-                0.2 + 0.6 * done as f64 / nc as f64,
-                "computing customer features",
-            )?;
-        }
-        let rows = &rows_of[starts[c]..starts[c + 1]];
-        let a = &mut aggs[c];
-        a.in_scope = rows.iter().any(|&r| dates[r] <= cutoff);
-        a.target = i64::from(
-            rows.iter()
-                .any(|&r| dates[r] > cutoff && dates[r] <= horizon_end),
-        );
-        let rfm_rows: Vec<usize> = match params.preset {
-            Preset::Parity => rows.to_vec(),
-            Preset::Standard => rows
-                .iter()
-                .copied()
-                .filter(|&r| dates[r] <= cutoff)
-                .collect(),
-        };
-        if rfm_rows.is_empty() {
-            continue;
-        }
-        let first = rfm_rows.iter().map(|&r| dates[r]).min().unwrap_or(cutoff);
-        let last = rfm_rows.iter().map(|&r| dates[r]).max().unwrap_or(cutoff);
-        a.recency = dates::whole_days(last, analysis_date);
-        a.days_active = dates::whole_days(first, last);
-        a.frequency = match &invoices {
-            Some((ids, _)) => distinct(rfm_rows.iter().map(|&r| ids[r]), &mut ids_buf) as i64,
-            None => rfm_rows.len() as i64,
-        };
-        let (mut m, mut q, mut p) = (
-            KahanSum::default(),
-            KahanSum::default(),
-            KahanSum::default(),
-        );
-        let (mut wq, mut wp) = (Welford::default(), Welford::default());
-        for &r in &rfm_rows {
-            m.add(total[r]);
-            q.add(qty[r]);
-            p.add(price[r]);
-            wq.add(qty[r]);
-            wp.add(price[r]);
-        }
-        let count = rfm_rows.len() as f64;
-        a.monetary = m.value();
-        a.total_qty = q.value();
-        a.avg_qty = q.value() / count;
-        a.std_qty = wq.sample_std().unwrap_or(0.0);
-        a.avg_price = p.value() / count;
-        a.std_price = wp.sample_std().unwrap_or(0.0);
-        a.variety = products
+    let inputs = Inputs {
+        dates: &dates,
+        cutoff,
+        horizon_end,
+        analysis_date,
+        preset: params.preset,
+        invoices: invoices.as_ref().map(|(ids, _)| ids.as_slice()),
+        products: products.as_ref().map(|(ids, _)| ids.as_slice()),
+        countries: countries
             .as_ref()
-            .map(|(ids, _)| distinct(rfm_rows.iter().map(|&r| ids[r]), &mut ids_buf) as i64);
-        a.country = countries.as_ref().map(|(ids, names)| {
-            small.clear();
-            small.extend(rfm_rows.iter().map(|&r| ids[r]));
-            mode_by(&mut small, |x, y| {
-                names[*x as usize].cmp(names[*y as usize])
-            })
-            .map(|id| names[id as usize].to_string())
-            .unwrap_or_default()
+            .map(|(ids, names)| (ids.as_slice(), names.as_slice())),
+        qty: &qty,
+        price: &price,
+        total: &total,
+    };
+    let rows_of_customer = |c: usize| &rows_of[starts[c]..starts[c + 1]];
+    // Customers are independent: half of them on another thread.
+    let (mine, theirs) = order.split_at(order.len() / 2);
+    let mut aggs = vec![Agg::default(); nc];
+    let computed = std::thread::scope(|s| -> Result<Vec<(usize, Agg)>> {
+        let other = s.spawn(|| {
+            let mut bufs = Bufs::default();
+            theirs
+                .iter()
+                .map(|&c| {
+                    let mut a = Agg::default();
+                    customer_agg(rows_of_customer(c), &inputs, &mut bufs, &mut a);
+                    (c, a)
+                })
+                .collect::<Vec<_>>()
         });
-
-        // Temporal features: rows at or before the cut-off only.
-        ts_buf.clear();
-        ts_buf.extend(rows.iter().map(|&r| dates[r]).filter(|&d| d <= cutoff));
-        if ts_buf.is_empty() {
-            continue;
+        let mut bufs = Bufs::default();
+        for (done, &c) in mine.iter().enumerate() {
+            if done % 512 == 0 {
+                progress.update(
+                    0.2 + 0.6 * done as f64 / mine.len().max(1) as f64,
+                    "computing customer features",
+                )?;
+            }
+            customer_agg(rows_of_customer(c), &inputs, &mut bufs, &mut aggs[c]);
         }
-        let tfirst = *ts_buf.iter().min().unwrap_or(&cutoff);
-        let tlast = *ts_buf.iter().max().unwrap_or(&cutoff);
-        a.age_days = dates::whole_days(tfirst, cutoff);
-        a.activity_days = dates::whole_days(tfirst, tlast);
-        let civil: Vec<(i64, u32, u32)> = ts_buf
-            .iter()
-            .map(|&d| dates::civil_from_days(dates::day_of(d)))
-            .collect();
-        a.years = distinct(civil.iter().map(|c| c.0 as u32), &mut ids_buf) as i64;
-        a.months = distinct(civil.iter().map(|c| c.1), &mut ids_buf) as i64;
-        a.quarters = distinct(civil.iter().map(|c| (c.1 - 1) / 3), &mut ids_buf) as i64;
-        small.clear();
-        small.extend(ts_buf.iter().map(|&d| dates::weekday(d)));
-        a.weekday = mode_by(&mut small, |x, y| x.cmp(y)).unwrap_or(0) as i64;
-        ts_buf.sort_unstable();
-        ts_buf.dedup();
-        a.unique_ts = ts_buf.len() as i64;
+        Ok(other
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    })?;
+    for (c, a) in computed {
+        aggs[c] = a;
     }
     progress.update(0.85, "scoring")?;
 
@@ -531,6 +525,127 @@ pub fn features(
         columns: table::summarise(&df, true)?,
     };
     Ok((df, meta, report))
+}
+
+/// What every customer's features are computed from.
+struct Inputs<'a> {
+    dates: &'a [i64],
+    cutoff: i64,
+    horizon_end: i64,
+    analysis_date: i64,
+    preset: Preset,
+    invoices: Option<&'a [u32]>,
+    products: Option<&'a [u32]>,
+    countries: Option<(&'a [u32], &'a [&'a str])>,
+    qty: &'a [f64],
+    price: &'a [f64],
+    total: &'a [f64],
+}
+
+/// Scratch space reused from one customer to the next.
+#[derive(Default)]
+struct Bufs {
+    ids: Vec<u32>,
+    ts: Vec<i64>,
+    small: Vec<u32>,
+}
+
+/// One customer's aggregates from its rows (indices, in row order).
+fn customer_agg(rows: &[usize], inp: &Inputs, bufs: &mut Bufs, a: &mut Agg) {
+    a.in_scope = rows.iter().any(|&r| inp.dates[r] <= inp.cutoff);
+    a.target = i64::from(
+        rows.iter()
+            .any(|&r| inp.dates[r] > inp.cutoff && inp.dates[r] <= inp.horizon_end),
+    );
+    let rfm_rows: Vec<usize> = match inp.preset {
+        Preset::Parity => rows.to_vec(),
+        Preset::Standard => rows
+            .iter()
+            .copied()
+            .filter(|&r| inp.dates[r] <= inp.cutoff)
+            .collect(),
+    };
+    if rfm_rows.is_empty() {
+        return;
+    }
+    let first = rfm_rows
+        .iter()
+        .map(|&r| inp.dates[r])
+        .min()
+        .unwrap_or(inp.cutoff);
+    let last = rfm_rows
+        .iter()
+        .map(|&r| inp.dates[r])
+        .max()
+        .unwrap_or(inp.cutoff);
+    a.recency = dates::whole_days(last, inp.analysis_date);
+    a.days_active = dates::whole_days(first, last);
+    a.frequency = match inp.invoices {
+        Some(ids) => distinct(rfm_rows.iter().map(|&r| ids[r]), &mut bufs.ids) as i64,
+        None => rfm_rows.len() as i64,
+    };
+    let (mut m, mut q, mut p) = (
+        KahanSum::default(),
+        KahanSum::default(),
+        KahanSum::default(),
+    );
+    let (mut wq, mut wp) = (Welford::default(), Welford::default());
+    for &r in &rfm_rows {
+        m.add(inp.total[r]);
+        q.add(inp.qty[r]);
+        p.add(inp.price[r]);
+        wq.add(inp.qty[r]);
+        wp.add(inp.price[r]);
+    }
+    let count = rfm_rows.len() as f64;
+    a.monetary = m.value();
+    a.total_qty = q.value();
+    a.avg_qty = q.value() / count;
+    a.std_qty = wq.sample_std().unwrap_or(0.0);
+    a.avg_price = p.value() / count;
+    a.std_price = wp.sample_std().unwrap_or(0.0);
+    a.variety = inp
+        .products
+        .map(|ids| distinct(rfm_rows.iter().map(|&r| ids[r]), &mut bufs.ids) as i64);
+    a.country = inp.countries.map(|(ids, names)| {
+        bufs.small.clear();
+        bufs.small.extend(rfm_rows.iter().map(|&r| ids[r]));
+        mode_by(&mut bufs.small, |x, y| {
+            names[*x as usize].cmp(names[*y as usize])
+        })
+        .map(|id| names[id as usize].to_string())
+        .unwrap_or_default()
+    });
+
+    // Temporal features: rows at or before the cut-off only.
+    bufs.ts.clear();
+    bufs.ts.extend(
+        rows.iter()
+            .map(|&r| inp.dates[r])
+            .filter(|&d| d <= inp.cutoff),
+    );
+    if bufs.ts.is_empty() {
+        return;
+    }
+    let tfirst = *bufs.ts.iter().min().unwrap_or(&inp.cutoff);
+    let tlast = *bufs.ts.iter().max().unwrap_or(&inp.cutoff);
+    a.age_days = dates::whole_days(tfirst, inp.cutoff);
+    a.activity_days = dates::whole_days(tfirst, tlast);
+    let civil: Vec<(i64, u32, u32)> = bufs
+        .ts
+        .iter()
+        .map(|&d| dates::civil_from_days(dates::day_of(d)))
+        .collect();
+    a.years = distinct(civil.iter().map(|c| c.0 as u32), &mut bufs.ids) as i64;
+    a.months = distinct(civil.iter().map(|c| c.1), &mut bufs.ids) as i64;
+    a.quarters = distinct(civil.iter().map(|c| (c.1 - 1) / 3), &mut bufs.ids) as i64;
+    bufs.small.clear();
+    bufs.small
+        .extend(bufs.ts.iter().map(|&d| dates::weekday(d)));
+    a.weekday = mode_by(&mut bufs.small, |x, y| x.cmp(y)).unwrap_or(0) as i64;
+    bufs.ts.sort_unstable();
+    bufs.ts.dedup();
+    a.unique_ts = bufs.ts.len() as i64;
 }
 
 /// Number of distinct values.

@@ -29,6 +29,7 @@ pub mod preview;
 pub mod progress;
 pub mod registry;
 pub mod report;
+pub mod rowset;
 pub mod stages;
 pub mod stats;
 pub mod store;

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::features::{self, FeatureParams};
 use crate::ingest;
 use crate::job::{JobRequest, LogLevel};
-use crate::ports::{put_bytes, BackendError, ObjectStore, Registry};
+use crate::ports::{put_bytes, BackendError, ObjectReader, ObjectStore, Registry};
 use crate::preset::Preset;
 use crate::progress::Progress;
 use crate::registry::{self, ApprovalStatus, ModelVersion};
@@ -161,6 +161,21 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
             } else {
                 Some(ingest::stored_spec(&info)?)
             };
+            let out = match out_key {
+                Some(k) => ObjectKey::new(k)?,
+                None => ObjectKey::new(&default_clean_key(&key, *preset))?,
+            };
+            if let (Some(spec), Preset::Standard) = (&stored, preset) {
+                // Read, cleaned and written a block at a time.
+                // Ranged reads of 16 MiB: few requests to an object store.
+                let reader = ObjectReader::new(ctx.store, Bucket::Raw, &key, info.size, 16 << 20);
+                let blocks = ingest::BlockReader::new(reader, spec.encoding, ingest::BLOCK_BYTES);
+                let (bytes, _, report) =
+                    clean::clean_blocks(blocks, info.size, spec, ctx.progress)?;
+                log_clean(ctx, raw_key, &report);
+                let report = StageReport::Clean(Box::new(report));
+                return commit_bytes(ctx, bytes, &out, &report);
+            }
             let bytes = ctx.store.read(Bucket::Raw, &key)?;
             progress(ctx, 0.1, "parsing CSV")?;
             let (spec, parsed) = match stored {
@@ -179,21 +194,8 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                 }
             };
             drop(bytes);
-            (ctx.log)(
-                LogLevel::Info,
-                &format!("read {} rows from raw/{raw_key}", parsed.rows_read),
-            );
             let (mut df, meta, report) = clean::clean(parsed, &spec, *preset, ctx.progress)?;
-            for r in &report.rules {
-                (ctx.log)(
-                    LogLevel::Info,
-                    &format!("rule {}: removed {} rows", r.rule, r.removed),
-                );
-            }
-            let out = match out_key {
-                Some(k) => ObjectKey::new(k)?,
-                None => ObjectKey::new(&default_clean_key(&key, *preset))?,
-            };
+            log_clean(ctx, raw_key, &report);
             let report = StageReport::Clean(Box::new(report));
             commit(ctx, &mut df, &meta, &out, &report)
         }
@@ -213,7 +215,7 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                 )));
             }
             let meta = table::parquet_meta(&bytes)?;
-            let df = table::from_parquet(&bytes)?;
+            let df = table::from_parquet_columns(&bytes, &features::input_columns(*preset))?;
             drop(bytes);
             let params = FeatureParams {
                 preset: *preset,
@@ -423,6 +425,19 @@ fn run_training(
 
 /// Writes a stage's table and its report (`<key stem>.report.json`) after
 /// the last cancellation check.
+fn log_clean(ctx: &StageContext, raw_key: &str, report: &CleanReport) {
+    (ctx.log)(
+        LogLevel::Info,
+        &format!("read {} rows from raw/{raw_key}", report.rows_in),
+    );
+    for r in &report.rules {
+        (ctx.log)(
+            LogLevel::Info,
+            &format!("rule {}: removed {} rows", r.rule, r.removed),
+        );
+    }
+}
+
 fn commit(
     ctx: &StageContext,
     df: &mut DataFrame,
@@ -432,6 +447,16 @@ fn commit(
 ) -> Result<StageOutput, BackendError> {
     progress(ctx, 0.96, "writing output")?;
     let bytes = table::to_parquet(df, meta)?;
+    commit_bytes(ctx, bytes, out, report)
+}
+
+/// Writes a stage's output (a Parquet file's bytes) and its report.
+fn commit_bytes(
+    ctx: &StageContext,
+    bytes: Vec<u8>,
+    out: &ObjectKey,
+    report: &StageReport,
+) -> Result<StageOutput, BackendError> {
     let report_key = ObjectKey::new(&format!("{}.report.json", out.stem()))?;
     let report_bytes = serde_json::to_vec_pretty(report)
         .map_err(|e| BackendError::refused(format!("the report does not serialise: {e}")))?;

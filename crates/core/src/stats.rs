@@ -54,6 +54,34 @@ pub fn quantile_ns_sorted(sorted: &[i64], q: f64) -> i64 {
     v as i64
 }
 
+/// [`quantile_ns_sorted`] of values in any order, by selection (linear
+/// time where sorting is n log n); reorders `values`. `None` when empty.
+pub fn quantile_ns(values: &mut [i64], q: f64) -> Option<i64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let virtual_index = (n as f64 - 1.0) * q;
+    if virtual_index >= (n - 1) as f64 {
+        return values.iter().copied().max();
+    }
+    if virtual_index <= 0.0 {
+        return values.iter().copied().min();
+    }
+    let prev = virtual_index.floor() as usize;
+    let (_, &mut a, rest) = values.select_nth_unstable(prev);
+    // The next value in sorted order: the smallest of those after `prev`.
+    let b = rest.iter().copied().min().unwrap_or(a);
+    let t = virtual_index - prev as f64;
+    let d = (b - a) as f64;
+    let v = if t >= 0.5 {
+        b as f64 - d * (1.0 - t)
+    } else {
+        a as f64 + d * t
+    };
+    Some(v as i64)
+}
+
 /// The edges `pd.qcut(x, 5)` uses: quantiles at `linspace(0, 1, 6)`.
 pub fn quintile_edges(sorted: &[f64]) -> [f64; 6] {
     // np.linspace(0, 1, 6), as numpy computes it (0.6000000000000001).
@@ -137,6 +165,31 @@ pub fn rank_first(values: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantile_by_selection_equals_the_sorted_one() {
+        let mut x: u64 = 7;
+        for n in [1usize, 2, 3, 10, 101, 1000] {
+            let mut v: Vec<i64> = (0..n)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (x >> 40) as i64 % 1000
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            for q in [0.0, 0.1, 0.5, 0.7, 0.99, 1.0] {
+                assert_eq!(
+                    quantile_ns(&mut v, q),
+                    Some(quantile_ns_sorted(&sorted, q)),
+                    "n {n} q {q}"
+                );
+            }
+        }
+        assert_eq!(quantile_ns(&mut [], 0.7), None);
+    }
 
     #[test]
     fn quantile_matches_numpy() {

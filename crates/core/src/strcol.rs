@@ -30,6 +30,19 @@ impl StrCol {
         &self.data[start..self.ends[i]]
     }
 
+    /// An empty column with room for exactly `rows` values of `bytes` bytes in all.
+    pub fn with_exact_capacity(rows: usize, bytes: usize) -> StrCol {
+        StrCol {
+            data: String::with_capacity(bytes),
+            ends: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Bytes of text in all values.
+    pub fn text_len(&self) -> usize {
+        self.data.len()
+    }
+
     /// Number of values.
     pub fn len(&self) -> usize {
         self.ends.len()

@@ -63,18 +63,159 @@ impl TableMeta {
     }
 }
 
+/// zstd at level 1: two thirds of level 3's time for 5% more bytes on a
+/// clean table (scripts/side-by-side/README.md).
+fn compression() -> Result<ParquetCompression> {
+    Ok(ParquetCompression::Zstd(Some(
+        polars::polars_utils::compression::ZstdLevel::try_new(1)?,
+    )))
+}
+
 /// Writes `df` as Parquet (zstd) with `meta` in the file's key-value metadata.
 pub fn to_parquet(df: &mut DataFrame, meta: &TableMeta) -> Result<Vec<u8>> {
     let json = serde_json::to_string(meta).map_err(|e| Error::Parquet(e.to_string()))?;
     let mut out = Vec::new();
     ParquetWriter::new(&mut out)
-        .with_compression(ParquetCompression::Zstd(None))
+        .with_compression(compression()?)
         .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
             META_KEY.to_string(),
             json,
         )])))
         .finish(df)?;
     Ok(out)
+}
+
+/// A Parquet file (zstd, [`TableMeta`] in its metadata, as
+/// [`to_parquet`]) written a batch at a time, each batch its own row
+/// groups: a table larger than memory is written as it is made.
+pub struct TableWriter<W: std::io::Write> {
+    inner: polars::io::parquet::write::BatchedWriter<W>,
+}
+
+impl<W: std::io::Write> TableWriter<W> {
+    /// A writer for tables with `first`'s schema.
+    pub fn new(out: W, meta: &TableMeta, first: &DataFrame) -> Result<TableWriter<W>> {
+        let json = serde_json::to_string(meta).map_err(|e| Error::Parquet(e.to_string()))?;
+        let inner = ParquetWriter::new(out)
+            .with_compression(compression()?)
+            .with_key_value_metadata(Some(KeyValueMetadata::from_static(vec![(
+                META_KEY.to_string(),
+                json,
+            )])))
+            .batched(first.schema())?;
+        Ok(TableWriter { inner })
+    }
+
+    /// Appends the rows of `df` (same schema).
+    pub fn write(&mut self, df: &DataFrame) -> Result<()> {
+        if df.height() > 0 {
+            self.inner.write_batch(df)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the footer; returns the file's size.
+    pub fn finish(self) -> Result<u64> {
+        Ok(self.inner.finish()?)
+    }
+}
+
+/// [`summarise`] of a table seen a batch at a time (without `distinct`).
+#[derive(Debug, Default)]
+pub struct Summaries {
+    columns: Vec<Running>,
+}
+
+#[derive(Debug)]
+struct Running {
+    summary: ColumnSummary,
+    min: Option<f64>,
+    max: Option<f64>,
+    sum: f64,
+    count: u64,
+    first_ns: Option<i64>,
+    last_ns: Option<i64>,
+}
+
+impl Summaries {
+    /// Whether no batch was added.
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+
+    /// Adds a batch (the same columns every time).
+    pub fn add(&mut self, df: &DataFrame) -> Result<()> {
+        let batch = summarise(df, false)?;
+        if self.columns.is_empty() {
+            self.columns = batch
+                .iter()
+                .map(|s| Running {
+                    summary: ColumnSummary {
+                        nulls: 0,
+                        min: None,
+                        max: None,
+                        mean: None,
+                        ..s.clone()
+                    },
+                    min: None,
+                    max: None,
+                    sum: 0.0,
+                    count: 0,
+                    first_ns: None,
+                    last_ns: None,
+                })
+                .collect();
+        }
+        for (run, col) in self.columns.iter_mut().zip(df.columns()) {
+            run.summary.nulls += col.null_count() as u64;
+            match run.summary.dtype.as_str() {
+                "float" | "integer" => {
+                    let f = col.cast(&DataType::Float64)?;
+                    let ca = f.f64()?;
+                    let fold =
+                        |a: Option<f64>, b: Option<f64>, pick: fn(f64, f64) -> f64| match (a, b) {
+                            (Some(a), Some(b)) => Some(pick(a, b)),
+                            (a, b) => a.or(b),
+                        };
+                    run.min = fold(run.min, ca.min(), f64::min);
+                    run.max = fold(run.max, ca.max(), f64::max);
+                    run.sum += ca.sum().unwrap_or(0.0);
+                    run.count += (ca.len() - ca.null_count()) as u64;
+                }
+                "datetime" => {
+                    for v in datetime_ns(col)?.into_iter().flatten() {
+                        run.first_ns = Some(run.first_ns.map_or(v, |m| m.min(v)));
+                        run.last_ns = Some(run.last_ns.map_or(v, |m| m.max(v)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The summaries of all batches together.
+    pub fn finish(self) -> Vec<ColumnSummary> {
+        self.columns
+            .into_iter()
+            .map(|r| {
+                let mut s = r.summary;
+                match s.dtype.as_str() {
+                    "float" | "integer" => {
+                        s.min = r.min.map(Scalar::number);
+                        s.max = r.max.map(Scalar::number);
+                        s.mean = (r.count > 0).then(|| r.sum / r.count as f64);
+                    }
+                    "datetime" => {
+                        s.min = r.first_ns.map(|n| Scalar::Text(dates::format_ns(n)));
+                        s.max = r.last_ns.map(|n| Scalar::Text(dates::format_ns(n)));
+                    }
+                    _ => {}
+                }
+                s
+            })
+            .collect()
+    }
 }
 
 /// Reads the [`TableMeta`] of a Parquet file, if it has one.
@@ -99,6 +240,17 @@ pub fn parquet_meta(bytes: &[u8]) -> Result<Option<TableMeta>> {
 /// Reads a whole Parquet file.
 pub fn from_parquet(bytes: &[u8]) -> Result<DataFrame> {
     Ok(ParquetReader::new(Cursor::new(bytes)).finish()?)
+}
+
+/// Reads the named columns of a Parquet file (all of them when one is
+/// missing, so the caller's own check names it).
+pub fn from_parquet_columns(bytes: &[u8], columns: &[&str]) -> Result<DataFrame> {
+    let mut reader = ParquetReader::new(Cursor::new(bytes));
+    let schema = reader.schema()?;
+    if columns.iter().all(|c| schema.contains(c)) {
+        reader = reader.with_columns(Some(columns.iter().map(|c| c.to_string()).collect()));
+    }
+    Ok(reader.finish()?)
 }
 
 /// Reads the first `n` rows of a Parquet file and the total row count.
@@ -140,6 +292,25 @@ pub fn datetime_ns(col: &Column) -> Result<Vec<Option<i64>>> {
         TimeUnit::Milliseconds => 1_000_000,
     };
     Ok(dt.physical().iter().map(|v| v.map(|v| v * mult)).collect())
+}
+
+/// Timestamps of a datetime column as ns, `missing` for nulls.
+pub fn datetime_ns_or(col: &Column, missing: i64) -> Result<Vec<i64>> {
+    let dt = col.datetime()?;
+    let mult = match dt.time_unit() {
+        TimeUnit::Nanoseconds => 1,
+        TimeUnit::Microseconds => 1_000,
+        TimeUnit::Milliseconds => 1_000_000,
+    };
+    let mut out = Vec::with_capacity(dt.len());
+    for arr in dt.physical().downcast_iter() {
+        if arr.validity().is_none() && mult == 1 {
+            out.extend_from_slice(arr.values());
+        } else {
+            out.extend(arr.iter().map(|v| v.map_or(missing, |v| v * mult)));
+        }
+    }
+    Ok(out)
 }
 
 /// Per-column summary: type, min, max, mean, nulls, and with `distinct`

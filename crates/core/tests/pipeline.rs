@@ -410,3 +410,57 @@ fn standard_features_ignore_every_row_after_the_cutoff() {
         }
     }
 }
+
+/// The block-by-block clean stage (what jobs run for `standard`) against
+/// the in-memory one, with blocks of 4 KiB so that hundreds of blocks meet
+/// in one file and duplicates repeat rows of earlier blocks: the same
+/// counts, the same examples, the same table.
+#[test]
+fn clean_block_by_block_equals_clean_in_memory() {
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets/sample/online_retail_sample.csv");
+    let mut bytes = std::fs::read(&sample).expect("the sample");
+    // Repeat 200 rows from the start at the end: duplicates blocks apart.
+    let text = String::from_utf8(bytes.clone()).expect("utf-8");
+    let repeated: String = text
+        .lines()
+        .skip(1)
+        .take(200)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    if !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    bytes.extend_from_slice(repeated.as_bytes());
+
+    for (name, bytes) in [("rules.csv", read("clean/rules.csv")), ("sample", bytes)] {
+        let (spec, parsed) = inspect(&bytes);
+        let (df, meta, report) =
+            clean::clean(parsed, &spec, Preset::Standard, &NoProgress).unwrap();
+        let blocks = ingest::BlockReader::new(&bytes[..], spec.encoding, 4096);
+        let (parquet, streamed_meta, streamed) =
+            clean::clean_blocks(blocks, bytes.len() as u64, &spec, &NoProgress).unwrap();
+
+        assert_eq!(streamed_meta, meta, "{name}");
+        assert_eq!(streamed.rows_in, report.rows_in, "{name}");
+        assert_eq!(streamed.rows_out, report.rows_out, "{name}");
+        assert_eq!(streamed.customers, report.customers, "{name}");
+        assert_eq!(streamed.rules, report.rules, "{name}: counts and examples");
+        assert!(report.rules[1].removed > 0, "{name}: has duplicates");
+        let table = table::from_parquet(&parquet).unwrap();
+        assert_eq!(table::parquet_meta(&parquet).unwrap(), Some(meta), "{name}");
+        assert!(table.equals_missing(&df), "{name}: the tables differ");
+        // Column summaries: the same, means up to the order of summation.
+        for (a, b) in streamed.columns.iter().zip(&report.columns) {
+            assert_eq!((&a.name, &a.dtype, a.nulls), (&b.name, &b.dtype, b.nulls));
+            assert_eq!((&a.min, &a.max), (&b.min, &b.max), "{name} {}", a.name);
+            if let (Some(x), Some(y)) = (a.mean, b.mean) {
+                assert!(
+                    (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+                    "{name} {}",
+                    a.name
+                );
+            }
+        }
+    }
+}

@@ -89,6 +89,9 @@ pub enum IngestError {
     /// A `--date-format` that is not understood.
     #[error("date format {0:?} is not supported; use %Y %y %m %d %H %M %S and literal characters")]
     BadDateFormat(String),
+    /// The file could not be read to its end.
+    #[error("reading the file failed: {0}")]
+    Read(String),
     /// The CSV structure itself is broken (for example an unclosed quote).
     #[error("line {line}: {reason}")]
     Malformed {

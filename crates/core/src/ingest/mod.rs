@@ -16,6 +16,7 @@ use crate::dates::{self, DateFormat};
 use crate::report::RowExample;
 use crate::strcol::StrCol;
 
+mod blocks;
 mod columns;
 mod detect;
 mod encoding;
@@ -24,7 +25,9 @@ mod parser;
 mod split;
 #[cfg(test)]
 mod tests;
+mod tokenize;
 
+pub use blocks::{parse_blocks, Block, BlockReader, BLOCK_BYTES};
 pub use columns::{parse_mapping, Canonical, IngestSpec, MappedColumn};
 pub use encoding::{decode, Encoding};
 pub use error::IngestError;
@@ -35,6 +38,7 @@ use detect::*;
 use error::*;
 use parser::*;
 use split::*;
+use tokenize::*;
 
 /// What the user says about a file at upload; everything unset is detected.
 #[derive(Debug, Clone, Default)]

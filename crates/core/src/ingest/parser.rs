@@ -91,6 +91,36 @@ impl Transactions {
         }
     }
 
+    /// The rows of `parts`, in order, in columns allocated once.
+    fn concat(mut parts: Vec<Transactions>) -> Transactions {
+        if parts.len() <= 1 {
+            return parts.pop().unwrap_or_default();
+        }
+        let rows: usize = parts.iter().map(Transactions::len).sum();
+        let strcol = |f: &dyn Fn(&Transactions) -> Option<&StrCol>| {
+            f(&parts[0])?;
+            let bytes = parts.iter().filter_map(f).map(StrCol::text_len).sum();
+            Some(StrCol::with_exact_capacity(rows, bytes))
+        };
+        let mut out = Transactions {
+            invoice_id: strcol(&|t| t.invoice_id.as_ref()),
+            product_id: strcol(&|t| t.product_id.as_ref()),
+            description: strcol(&|t| t.description.as_ref()),
+            country: strcol(&|t| t.country.as_ref()),
+            customer_id: strcol(&|t| Some(&t.customer_id)).unwrap_or_default(),
+            invoice_date: Vec::with_capacity(rows),
+            quantity: Vec::with_capacity(rows),
+            unit_price: Vec::with_capacity(rows),
+            amount: Vec::with_capacity(rows),
+            line: Vec::with_capacity(rows),
+            row_hash: Vec::with_capacity(rows),
+        };
+        for part in parts {
+            out.append(part);
+        }
+        out
+    }
+
     fn append(&mut self, other: Transactions) {
         fn ext(a: &mut Option<StrCol>, b: &Option<StrCol>) {
             if let (Some(a), Some(b)) = (a.as_mut(), b.as_ref()) {
@@ -170,7 +200,7 @@ pub(super) struct Columns {
 }
 
 impl Columns {
-    fn resolve(spec: &IngestSpec) -> Result<Columns, IngestError> {
+    pub(super) fn resolve(spec: &IngestSpec) -> Result<Columns, IngestError> {
         let idx = |c: Canonical| {
             spec.column_for(c)
                 .and_then(|name| spec.columns.iter().position(|h| h == name))
@@ -205,7 +235,7 @@ impl Columns {
 /// Per-chunk result of the parallel parse.
 #[derive(Default)]
 pub(super) struct Chunk {
-    parsed: Parsed,
+    pub(super) parsed: Parsed,
     /// Values that parsed, per required field: customer, date, quantity, price/amount.
     ok: [u64; 4],
     /// A few raw values per required field, for the "no value parses" message.
@@ -263,14 +293,9 @@ pub(super) fn parse_text(
     });
 
     let mut total = Chunk::default();
-    let mut first = true;
+    let mut parts = Vec::with_capacity(results.len());
     for r in results {
         let c = r?;
-        if first {
-            total = c;
-            first = false;
-            continue;
-        }
         total.parsed.rows_read += c.parsed.rows_read;
         total.parsed.unparseable += c.parsed.unparseable;
         for e in c.parsed.unparseable_examples {
@@ -286,8 +311,9 @@ pub(super) fn parse_text(
                 }
             }
         }
-        total.parsed.rows.append(c.parsed.rows);
+        parts.push(c.parsed.rows);
     }
+    total.parsed.rows = Transactions::concat(parts);
     if total.parsed.rows_read == 0 {
         return Err(IngestError::NoRows { columns: width });
     }
@@ -349,12 +375,9 @@ pub(super) fn parse_chunk(
         ..Default::default()
     };
     let mut out = Chunk::default();
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(chunk.as_bytes());
-    let mut rec = csv::StringRecord::new();
+    let mut last_date: (String, Option<i64>) = (String::new(), None);
+    let mut tokens = Tokenizer::new(chunk, delimiter);
+    let mut rec = tokens.record();
     let mut buf: Vec<u8> = Vec::with_capacity(256);
     let mut rows_seen = 0usize;
     loop {
@@ -362,18 +385,11 @@ pub(super) fn parse_chunk(
             return Err(IngestError::Stopped);
         }
         rows_seen += 1;
-        match rdr.read_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                return Err(IngestError::Malformed {
-                    line: first_line + e.position().map(|p| p.line()).unwrap_or(1) - 1,
-                    reason: e.to_string(),
-                })
-            }
-        }
-        let line = first_line + rec.position().map(|p| p.line()).unwrap_or(1) - 1;
-        if rec.len() == 1 && rec.get(0).is_some_and(|f| f.trim().is_empty()) {
+        let Some(newlines_before) = tokens.next(&mut rec) else {
+            break;
+        };
+        let line = first_line + newlines_before;
+        if rec.len() == 1 && rec.get(0).is_empty() {
             continue; // a blank line
         }
         if rec.len() != width {
@@ -392,7 +408,15 @@ pub(super) fn parse_chunk(
         } else {
             normalise_customer(customer_raw)
         };
-        let date = format.parse(&fields[cols.date]);
+        // An invoice's rows share their timestamp: parse each run once.
+        let date_text = &fields[cols.date];
+        let date = if date_text == last_date.0 {
+            last_date.1
+        } else {
+            let d = format.parse(date_text);
+            last_date = (date_text.to_string(), d);
+            d
+        };
         let quantity = parse_num(&fields[cols.quantity]);
         let price = cols.price.map(|i| parse_num(&fields[i]));
         let amount = cols.amount.map(|i| parse_num(&fields[i]));
@@ -471,7 +495,7 @@ pub(super) fn parse_chunk(
 
         buf.clear();
         for f in rec.iter() {
-            buf.extend_from_slice(f.trim().as_bytes());
+            buf.extend_from_slice(f.as_bytes());
             buf.push(0x1f);
         }
         rows.row_hash.push(xxhash_rust::xxh3::xxh3_128(&buf));
@@ -497,16 +521,16 @@ pub(super) fn parse_chunk(
 }
 
 /// Trimmed fields of a record, by index.
-pub(super) struct FieldsOf<'a>(&'a csv::StringRecord);
+pub(super) struct FieldsOf<'a, 't>(&'a Record<'t>);
 
-impl std::ops::Index<usize> for FieldsOf<'_> {
+impl std::ops::Index<usize> for FieldsOf<'_, '_> {
     type Output = str;
     fn index(&self, i: usize) -> &str {
-        self.0.get(i).unwrap_or("").trim()
+        self.0.get(i)
     }
 }
 
-pub(super) fn raw_values(fields: &FieldsOf<'_>, cols: &Columns) -> BTreeMap<String, String> {
+pub(super) fn raw_values(fields: &FieldsOf<'_, '_>, cols: &Columns) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     let pairs = [
         (Some(cols.customer), Canonical::CustomerId),

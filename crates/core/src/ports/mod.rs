@@ -44,7 +44,7 @@ pub use jobs::JobRunner;
 pub use keys::{check_key, key_hash, ApiKey, ApiKeys, DEFAULT_RATE};
 pub use monitor::Monitor;
 pub use registry::Registry;
-pub use store::{put_bytes, ArchiveRestore, ObjectStore, RestoreState, TrashEntry};
+pub use store::{put_bytes, ArchiveRestore, ObjectReader, ObjectStore, RestoreState, TrashEntry};
 
 /// Which backend a workspace runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

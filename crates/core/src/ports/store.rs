@@ -121,6 +121,65 @@ pub trait ObjectStore: Send + Sync {
 }
 
 /// Writes `bytes` as one object, without progress.
+/// An object read as a stream, `chunk` bytes per ranged read: a file of
+/// any size through the same port, in memory bounded by one chunk.
+pub struct ObjectReader<'a> {
+    store: &'a dyn ObjectStore,
+    bucket: Bucket,
+    key: ObjectKey,
+    size: u64,
+    pos: u64,
+    chunk: u64,
+    buf: Vec<u8>,
+    buf_pos: usize,
+}
+
+impl<'a> ObjectReader<'a> {
+    /// Reads `key` (of `size` bytes, from [`ObjectStore::head`]).
+    pub fn new(
+        store: &'a dyn ObjectStore,
+        bucket: Bucket,
+        key: &ObjectKey,
+        size: u64,
+        chunk: usize,
+    ) -> ObjectReader<'a> {
+        ObjectReader {
+            store,
+            bucket,
+            key: key.clone(),
+            size,
+            pos: 0,
+            chunk: chunk.max(1) as u64,
+            buf: Vec::new(),
+            buf_pos: 0,
+        }
+    }
+}
+
+impl std::io::Read for ObjectReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.buf_pos == self.buf.len() {
+            if self.pos >= self.size || out.is_empty() {
+                return Ok(0);
+            }
+            let len = self.chunk.min(self.size - self.pos);
+            self.buf = self
+                .store
+                .read_range(self.bucket, &self.key, self.pos, len)
+                .map_err(|e| std::io::Error::other(format!("{}/{}: {e}", self.bucket, self.key)))?;
+            self.buf_pos = 0;
+            if self.buf.is_empty() {
+                return Ok(0);
+            }
+            self.pos += self.buf.len() as u64;
+        }
+        let n = out.len().min(self.buf.len() - self.buf_pos);
+        out[..n].copy_from_slice(&self.buf[self.buf_pos..self.buf_pos + n]);
+        self.buf_pos += n;
+        Ok(n)
+    }
+}
+
 pub fn put_bytes(
     store: &dyn ObjectStore,
     bucket: Bucket,
