@@ -142,7 +142,12 @@ pub fn clean(
         rules,
         countries,
         winsor_limits: winsor,
-        columns: table::summarise(&df, false)?,
+        columns: {
+            // As the block-by-block stage summarises: the same numbers.
+            let mut summaries = table::Summaries::default();
+            summaries.add(&df)?;
+            summaries.finish()
+        },
     };
     Ok((df, meta, report))
 }

@@ -120,7 +120,9 @@ impl<W: std::io::Write> TableWriter<W> {
     }
 }
 
-/// [`summarise`] of a table seen a batch at a time (without `distinct`).
+/// [`summarise`] of a table seen a batch at a time (without `distinct`),
+/// the means summed row by row in order (Kahan), so a table gets the same
+/// summary whether it came whole or in batches of any size.
 #[derive(Debug, Default)]
 pub struct Summaries {
     columns: Vec<Running>,
@@ -131,7 +133,7 @@ struct Running {
     summary: ColumnSummary,
     min: Option<f64>,
     max: Option<f64>,
-    sum: f64,
+    sum: crate::stats::KahanSum,
     count: u64,
     first_ns: Option<i64>,
     last_ns: Option<i64>,
@@ -159,7 +161,7 @@ impl Summaries {
                     },
                     min: None,
                     max: None,
-                    sum: 0.0,
+                    sum: Default::default(),
                     count: 0,
                     first_ns: None,
                     last_ns: None,
@@ -179,8 +181,12 @@ impl Summaries {
                         };
                     run.min = fold(run.min, ca.min(), f64::min);
                     run.max = fold(run.max, ca.max(), f64::max);
-                    run.sum += ca.sum().unwrap_or(0.0);
-                    run.count += (ca.len() - ca.null_count()) as u64;
+                    // Row by row in one compensated sum: the same mean
+                    // however the rows were cut into batches.
+                    for v in ca.iter().flatten() {
+                        run.sum.add(v);
+                        run.count += 1;
+                    }
                 }
                 "datetime" => {
                     for v in datetime_ns(col)?.into_iter().flatten() {
@@ -204,7 +210,7 @@ impl Summaries {
                     "float" | "integer" => {
                         s.min = r.min.map(Scalar::number);
                         s.max = r.max.map(Scalar::number);
-                        s.mean = (r.count > 0).then(|| r.sum / r.count as f64);
+                        s.mean = (r.count > 0).then(|| r.sum.value() / r.count as f64);
                     }
                     "datetime" => {
                         s.min = r.first_ns.map(|n| Scalar::Text(dates::format_ns(n)));
