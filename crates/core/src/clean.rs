@@ -81,16 +81,11 @@ pub fn clean(
     let duplicate = duplicates(&tx.row_hash);
     let mut kept = Vec::with_capacity(tx.len());
     for (i, &repeats) in duplicate.iter().enumerate() {
-        let hit = if repeats {
-            Some(&mut dup)
-        } else {
-            match verdict(&tx, i) {
-                Verdict::Kept => None,
-                Verdict::MissingCustomer => Some(&mut missing),
-                Verdict::Cancellation => Some(&mut cancel),
-                Verdict::NonPositive => Some(&mut nonpos),
-            }
-        };
+        let hit = rule_for(
+            repeats,
+            verdict(&tx, i),
+            [&mut dup, &mut missing, &mut cancel, &mut nonpos],
+        );
         match hit {
             Some(r) => {
                 r.removed += 1;
@@ -258,16 +253,11 @@ pub fn clean_blocks<R: std::io::Read + Send>(
                 repeated.clear();
                 seen.insert_all(&tx.row_hash, &mut repeated);
                 for (i, &verdict) in verdicts.iter().enumerate() {
-                    let hit = if repeated[i] {
-                        Some(&mut dup)
-                    } else {
-                        match verdict {
-                            Verdict::Kept => None,
-                            Verdict::MissingCustomer => Some(&mut missing),
-                            Verdict::Cancellation => Some(&mut cancel),
-                            Verdict::NonPositive => Some(&mut nonpos),
-                        }
-                    };
+                    let hit = rule_for(
+                        repeated[i],
+                        verdict,
+                        [&mut dup, &mut missing, &mut cancel, &mut nonpos],
+                    );
                     if let Some(r) = hit {
                         r.removed += 1;
                         if r.examples.len() < MAX_EXAMPLES {
@@ -351,6 +341,23 @@ struct Candidates {
     verdicts: Vec<Verdict>,
     rows: Vec<usize>,
     table: DataFrame,
+}
+
+/// The rule that removes a row, in the rules' order (`rules`: duplicate,
+/// missing customer, cancellation, non-positive); `None` when it is kept.
+fn rule_for(
+    repeated: bool,
+    verdict: Verdict,
+    rules: [&mut RuleCount; 4],
+) -> Option<&mut RuleCount> {
+    let [dup, missing, cancel, nonpos] = rules;
+    match (repeated, verdict) {
+        (true, _) => Some(dup),
+        (false, Verdict::Kept) => None,
+        (false, Verdict::MissingCustomer) => Some(missing),
+        (false, Verdict::Cancellation) => Some(cancel),
+        (false, Verdict::NonPositive) => Some(nonpos),
+    }
 }
 
 fn verdict(tx: &Transactions, i: usize) -> Verdict {

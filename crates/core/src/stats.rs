@@ -43,8 +43,11 @@ pub fn quantile_ns_sorted(sorted: &[i64], q: f64) -> i64 {
     }
     let prev = virtual_index.floor();
     let t = virtual_index - prev;
-    let a = sorted[prev as usize];
-    let b = sorted[prev as usize + 1];
+    lerp_ns(sorted[prev as usize], sorted[prev as usize + 1], t)
+}
+
+/// numpy's `_lerp` on two timestamps, truncated to ns.
+fn lerp_ns(a: i64, b: i64, t: f64) -> i64 {
     let d = (b - a) as f64;
     let v = if t >= 0.5 {
         b as f64 - d * (1.0 - t)
@@ -72,14 +75,7 @@ pub fn quantile_ns(values: &mut [i64], q: f64) -> Option<i64> {
     let (_, &mut a, rest) = values.select_nth_unstable(prev);
     // The next value in sorted order: the smallest of those after `prev`.
     let b = rest.iter().copied().min().unwrap_or(a);
-    let t = virtual_index - prev as f64;
-    let d = (b - a) as f64;
-    let v = if t >= 0.5 {
-        b as f64 - d * (1.0 - t)
-    } else {
-        a as f64 + d * t
-    };
-    Some(v as i64)
+    Some(lerp_ns(a, b, virtual_index - prev as f64))
 }
 
 /// The edges `pd.qcut(x, 5)` uses: quantiles at `linspace(0, 1, 6)`.

@@ -147,17 +147,19 @@ impl Summaries {
 
     /// Adds a batch (the same columns every time).
     pub fn add(&mut self, df: &DataFrame) -> Result<()> {
-        let batch = summarise(df, false)?;
         if self.columns.is_empty() {
-            self.columns = batch
+            self.columns = df
+                .columns()
                 .iter()
-                .map(|s| Running {
+                .map(|col| Running {
                     summary: ColumnSummary {
-                        nulls: 0,
+                        name: col.name().to_string(),
+                        dtype: dtype_name(col.dtype()).into(),
                         min: None,
                         max: None,
                         mean: None,
-                        ..s.clone()
+                        nulls: 0,
+                        distinct: None,
                     },
                     min: None,
                     max: None,
@@ -189,9 +191,16 @@ impl Summaries {
                     }
                 }
                 "datetime" => {
-                    for v in datetime_ns(col)?.into_iter().flatten() {
-                        run.first_ns = Some(run.first_ns.map_or(v, |m| m.min(v)));
-                        run.last_ns = Some(run.last_ns.map_or(v, |m| m.max(v)));
+                    let dt = col.datetime()?;
+                    let to_ns = |v: i64| match dt.time_unit() {
+                        TimeUnit::Nanoseconds => v,
+                        TimeUnit::Microseconds => v * 1_000,
+                        TimeUnit::Milliseconds => v * 1_000_000,
+                    };
+                    if let (Some(lo), Some(hi)) = (dt.physical().min(), dt.physical().max()) {
+                        let (lo, hi) = (to_ns(lo), to_ns(hi));
+                        run.first_ns = Some(run.first_ns.map_or(lo, |m| m.min(lo)));
+                        run.last_ns = Some(run.last_ns.map_or(hi, |m| m.max(hi)));
                     }
                 }
                 _ => {}
