@@ -80,7 +80,11 @@ test(
     uploadedKey = key;
     await uploadSample(env("TABLERO_SAMPLE"), key);
     assert.equal(await $t("bucket-raw").getAttribute("aria-selected"), "true");
-    assert.ok(await $t("object-row", { key }).isExisting(), `${key} is not listed in raw`);
+    // The listing may be re-rendering (a refresh after the upload): wait for it.
+    await (await $t("object-row", { key })).waitForExist({
+      timeout: 30 * SECOND,
+      timeoutMsg: `${key} is not listed in raw`,
+    });
   }),
 );
 
