@@ -4,9 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read as _;
+use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -91,11 +93,50 @@ fn io_error(path: &Path, e: &std::io::Error) -> BackendError {
     BackendError::refused(format!("{}: {e}", path.display()))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A file read for validation, hashed as it is read.
+struct Hashing {
+    inner: fs::File,
+    hasher: Arc<Mutex<Sha256>>,
+}
+
+impl Read for Hashing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut h) = self.hasher.lock() {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// The file read again to be stored: at its end, its hash must be the
+/// validated file's, or the store is told the read failed (and keeps
+/// nothing).
+struct Verified {
+    inner: fs::File,
+    hasher: Sha256,
+    expect: String,
+    checked: bool,
+}
+
+impl Read for Verified {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        if n == 0 && !buf.is_empty() && !self.checked {
+            self.checked = true;
+            if hex(&self.hasher.clone().finalize()) != self.expect {
+                return Err(std::io::Error::other(
+                    "the file changed after it was validated (its SHA-256 differs)",
+                ));
+            }
+        }
+        Ok(n)
+    }
 }
 
 fn too_large(file: &Path, size: u64, limit: u64) -> String {
@@ -125,7 +166,7 @@ pub fn inspect_file(backend: &Backend, file: &Path, opts: &CsvOptions) -> Result
     }
     let mut problems = Vec::new();
     let limit = backend.identity.limits().max_upload_bytes;
-    if size > limit {
+    if limit > 0 && size > limit {
         problems.push(too_large(file, size, limit));
     }
     let (ingest, columns, rows_sampled) = match ingest::inspect(&head, opts) {
@@ -173,7 +214,7 @@ pub fn upload(
     backend.identity.authorize(Action::Upload)?;
     let size = fs::metadata(file).map_err(|e| io_error(file, &e))?.len();
     let limit = backend.identity.limits().max_upload_bytes;
-    if size > limit {
+    if limit > 0 && size > limit {
         return Err(BackendError::refused(too_large(file, size, limit)));
     }
     let key_text = match key {
@@ -200,42 +241,52 @@ pub fn upload(
             "raw/{key} already exists; choose another --key, or pass --replace (the old object goes to the workspace trash)"
         )));
     }
-    let bytes = fs::read(file).map_err(|e| io_error(file, &e))?;
-    check()?;
-    // Validation runs on its own thread so a cancel is seen within
-    // moments even in a large file; this thread watches for it.
-    let stop = std::sync::atomic::AtomicBool::new(false);
-    let validated = std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (bytes, stop) = (&bytes, &stop);
-        s.spawn(move || {
-            let _ = tx.send(ingest::inspect_until(bytes, opts, stop));
-        });
-        loop {
-            match rx.recv_timeout(std::time::Duration::from_millis(50)) {
-                Ok(result) => break Some(result),
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    if cancelled() {
-                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                    }
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break None,
-            }
+    // Every row is validated first, reading the file as a stream and
+    // hashing it on the way; then the same bytes are stored, checked
+    // against that hash. Memory holds a few blocks, whatever the size.
+    // Progress: validating is the first half of `size`, storing the second.
+    let hasher = Arc::new(Mutex::new(Sha256::new()));
+    let open = || -> std::io::Result<Hashing> {
+        let f = fs::File::open(file)?;
+        if let Ok(mut h) = hasher.lock() {
+            *h = Sha256::new();
         }
+        Ok(Hashing {
+            inner: f,
+            hasher: Arc::clone(&hasher),
+        })
+    };
+    let mut shown = 0u64;
+    let mut show = |done: u64| {
+        if done > shown {
+            shown = done;
+            progress(done, size);
+        }
+    };
+    let stop = AtomicBool::new(false);
+    let validated = ingest::validate(open, opts, &stop, &mut |read| {
+        if cancelled() {
+            return Err(ingest::IngestError::Stopped);
+        }
+        show(read.min(size) / 2);
+        Ok(())
     });
     let (spec, parsed) = match validated {
-        Some(Ok(v)) => v,
-        Some(Err(ingest::IngestError::Stopped)) => return Err(stopped()),
-        Some(Err(e)) => return Err(tablero_core::Error::from(e).into()),
-        None => {
+        Ok(v) => v,
+        Err(ingest::IngestError::Stopped) => return Err(stopped()),
+        Err(ingest::IngestError::Read(e)) => {
             return Err(BackendError::refused(format!(
-                "validating {} stopped unexpectedly; nothing was stored",
+                "{}: reading failed: {e}; nothing was stored",
                 file.display()
             )))
         }
+        Err(e) => return Err(tablero_core::Error::from(e).into()),
     };
     check()?;
-    let sha = sha256_hex(&bytes);
+    let sha = hasher
+        .lock()
+        .map(|h| hex(&h.clone().finalize()))
+        .map_err(|_| BackendError::refused("hashing the file failed; nothing was stored"))?;
     let mut meta = BTreeMap::new();
     meta.insert(
         INGEST_META.to_string(),
@@ -257,22 +308,23 @@ pub fn upload(
     } else {
         None
     };
-    let mut body = bytes.as_slice();
-    let stored = backend.store.put(
-        Bucket::Raw,
-        &key,
-        &mut body,
-        bytes.len() as u64,
-        &meta,
-        &mut |done, total| {
-            progress(done, total);
+    let mut body = Verified {
+        inner: fs::File::open(file).map_err(|e| io_error(file, &e))?,
+        hasher: Sha256::new(),
+        expect: sha.clone(),
+        checked: false,
+    };
+    let half = size / 2;
+    let stored = backend
+        .store
+        .put(Bucket::Raw, &key, &mut body, size, &meta, &mut |done, _| {
+            show(half + done.min(size).div_ceil(2));
             if cancelled() {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
             }
-        },
-    );
+        });
     let object = match stored {
         Ok(o) => o,
         Err(e) => {
@@ -285,8 +337,7 @@ pub fn upload(
     };
     let mut event = AuditEvent::new("upload", format!("raw/{key}")).after(format!(
         "{} bytes, {} rows, sha256 {sha}",
-        bytes.len(),
-        parsed.rows_read
+        size, parsed.rows_read
     ));
     if exists {
         event = event.before("replaced (previous version in trash)");

@@ -87,7 +87,9 @@ impl Config {
              # analyst: upload, delete, ETL; ml_lead: train, approve, reject; ops: promote, rollback, endpoint.\n\
              # [policy] four_eyes: the user who trained a version cannot approve it.\n\
              # [policy] allow_as: whether the global flag --as USER may act as another configured user.\n\
-             # [backend] kind: where the pipeline runs (local: this machine; aws: the [aws] table, docs/aws.md).\n\n{body}"
+             # [backend] kind: where the pipeline runs (local: this machine; aws: the [aws] table, docs/aws.md).\n\
+             # [limits] max_upload_bytes: the largest CSV an upload takes (0: no limit).\n\
+             # [limits] memory_mb: memory a job may use, in MiB (0: half of this machine's RAM); a stage that needs more is refused before it starts.\n\n{body}"
         )
     }
 

@@ -701,7 +701,7 @@ fn files_over_the_workspace_limit_are_refused_before_reading() {
     let fx = fixture();
     let cfg = fx.ws.config_path();
     let text = std::fs::read_to_string(&cfg).unwrap();
-    let text = text.replace("max_upload_bytes = 4294967296", "max_upload_bytes = 100");
+    let text = text.replace("max_upload_bytes = 0", "max_upload_bytes = 100");
     std::fs::write(&cfg, text).unwrap();
     let before = fx.snapshot();
     let err = fx
@@ -923,4 +923,103 @@ mod refused_uploads {
             }
         }
     }
+}
+
+/// A file of many blocks: progress only rises and ends at the file's size;
+/// a cancel while it is validated, and one while it is stored, both leave
+/// the workspace as it was.
+#[test]
+fn a_large_upload_reports_rising_progress_and_a_cancel_midway_leaves_nothing() {
+    let fx = fixture();
+    let sample = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/sample/online_retail_sample.csv"),
+    )
+    .unwrap();
+    let body = sample.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut big = sample.clone();
+    for _ in 0..5 {
+        big.extend_from_slice(&sample[body..]);
+    }
+    let file = fx.file("big.csv", &big);
+    let size = big.len() as u64;
+    let before = fx.snapshot();
+    let rising = |seen: &[u64]| seen.windows(2).all(|w| w[0] < w[1]);
+    for cut in [0.25, 0.75] {
+        let seen = std::cell::RefCell::new(Vec::new());
+        let err = tablero_app::data::upload(
+            &fx.b,
+            &file,
+            None,
+            &CsvOptions::default(),
+            false,
+            &|done, total| {
+                assert_eq!(total, size);
+                seen.borrow_mut().push(done);
+            },
+            &|| {
+                seen.borrow()
+                    .last()
+                    .is_some_and(|&d| d as f64 >= cut * size as f64)
+            },
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+        assert_eq!(fx.snapshot(), before, "cancelled at {cut}: nothing stored");
+        let seen = seen.into_inner();
+        assert!(rising(&seen), "{seen:?}");
+        assert!(*seen.last().unwrap() < size, "{seen:?}");
+    }
+    let seen = std::cell::RefCell::new(Vec::new());
+    let up = tablero_app::data::upload(
+        &fx.b,
+        &file,
+        None,
+        &CsvOptions::default(),
+        false,
+        &|done, _| seen.borrow_mut().push(done),
+        &|| false,
+    )
+    .unwrap();
+    let seen = seen.into_inner();
+    assert!(seen.len() > 10 && rising(&seen), "{seen:?}");
+    assert_eq!(seen.last(), Some(&size));
+    assert_eq!(up.rows, 6 * 29_070);
+    assert_eq!(up.object.size, size);
+    let sha: String = Sha256::digest(&big)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(up.sha256, sha);
+}
+
+/// The file changed between validation and storing: refused, nothing kept.
+#[test]
+fn a_file_changed_while_it_is_uploaded_is_refused() {
+    let fx = fixture();
+    let text = Variant::reference().render();
+    let file = fx.file("moving.csv", text.as_bytes());
+    let before = fx.snapshot();
+    let changed = std::cell::Cell::new(false);
+    let err = tablero_app::data::upload(
+        &fx.b,
+        &file,
+        None,
+        &CsvOptions::default(),
+        false,
+        &|done, total| {
+            // Once validation is over, the same length, other bytes.
+            if done >= total / 2 && !changed.get() {
+                changed.set(true);
+                std::fs::write(&file, text.replacen("536365", "536366", 1)).unwrap();
+            }
+        },
+        &|| false,
+    )
+    .unwrap_err();
+    assert!(changed.get());
+    assert!(
+        err.to_string().contains("changed after it was validated"),
+        "{err}"
+    );
+    assert_eq!(fx.snapshot(), before);
 }

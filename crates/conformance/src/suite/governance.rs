@@ -167,5 +167,5 @@ pub fn identity_roles_and_policy(h: &dyn Harness) {
         !h.backend(Persona::Trainer).identity.policy().four_eyes,
         "shared by every identity"
     );
-    assert!(approver.identity.limits().max_upload_bytes > 0);
+    assert!(approver.identity.limits().memory_budget_mb() > 0);
 }

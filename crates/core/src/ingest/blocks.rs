@@ -173,7 +173,7 @@ impl<R: Read> Iterator for BlockReader<R> {
 }
 
 /// Just past the first newline outside quotes.
-fn first_record_end(buf: &[u8]) -> Option<usize> {
+pub(super) fn first_record_end(buf: &[u8]) -> Option<usize> {
     let mut quotes = 0usize;
     for pos in memchr::memchr2_iter(b'"', b'\n', buf) {
         if buf[pos] == b'"' {
@@ -186,7 +186,7 @@ fn first_record_end(buf: &[u8]) -> Option<usize> {
 }
 
 /// Just past the last newline outside quotes (`buf` starts at a record).
-fn last_record_end(buf: &[u8]) -> Option<usize> {
+pub(super) fn last_record_end(buf: &[u8]) -> Option<usize> {
     let total = memchr::memchr_iter(b'"', buf).count();
     let mut after = 0usize;
     for pos in memchr::memrchr2_iter(b'"', b'\n', buf) {
@@ -209,12 +209,30 @@ pub fn parse_blocks<R, T, P, E>(
     spec: &IngestSpec,
     stop: &AtomicBool,
     prepare: P,
-    mut each: E,
+    each: E,
 ) -> crate::Result<()>
 where
     R: Read + Send,
     T: Send,
     P: Fn(Parsed) -> crate::Result<T> + Sync,
+    E: FnMut(T, u64) -> crate::Result<()>,
+{
+    parse_chunks(blocks, spec, stop, |c: Chunk| prepare(c.parsed), each)
+}
+
+/// [`parse_blocks`] handing `prepare` the whole [`Chunk`] (with the
+/// per-field counts upload validation needs).
+pub(super) fn parse_chunks<R, T, P, E>(
+    blocks: BlockReader<R>,
+    spec: &IngestSpec,
+    stop: &AtomicBool,
+    prepare: P,
+    mut each: E,
+) -> crate::Result<()>
+where
+    R: Read + Send,
+    T: Send,
+    P: Fn(Chunk) -> crate::Result<T> + Sync,
     E: FnMut(T, u64) -> crate::Result<()>,
 {
     let cols = Columns::resolve(spec)?;
@@ -255,7 +273,7 @@ where
                 let parsed = block
                     .and_then(|b| {
                         parse_chunk(&b.text, b.first_line, delimiter, width, cols, format, stop)
-                            .map(|c| (c.parsed, b.read_to))
+                            .map(|c| (c, b.read_to))
                     })
                     .map_err(crate::Error::from)
                     .and_then(|(p, read_to)| Ok((prepare(p)?, read_to)));

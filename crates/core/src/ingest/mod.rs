@@ -23,6 +23,7 @@ mod encoding;
 mod error;
 mod parser;
 mod split;
+mod stream;
 #[cfg(test)]
 mod tests;
 mod tokenize;
@@ -33,6 +34,7 @@ pub use encoding::{decode, Encoding};
 pub use error::IngestError;
 pub use parser::{parse_num, Transactions};
 pub use split::split_at_rows;
+pub use stream::{detect, read_head, validate, HEAD_BYTES};
 
 use detect::*;
 use error::*;
@@ -101,6 +103,19 @@ pub fn inspect_until(
     opts: &CsvOptions,
     stop: &AtomicBool,
 ) -> Result<(IngestSpec, Parsed), IngestError> {
+    let (text, spec) = detect_text(bytes, opts, stop)?;
+    let parsed = parse_text(&text, &spec, true, stop)?;
+    Ok((spec, parsed))
+}
+
+/// Decodes `bytes` (a whole file, or the head of one: whole records) and
+/// works out how the file is read: encoding, delimiter, header, mapping and
+/// date format. Returns the text too.
+fn detect_text<'a>(
+    bytes: &'a [u8],
+    opts: &CsvOptions,
+    stop: &AtomicBool,
+) -> Result<(Cow<'a, str>, IngestSpec), IngestError> {
     if bytes
         .strip_prefix(b"\xEF\xBB\xBF")
         .unwrap_or(bytes)
@@ -157,8 +172,7 @@ pub fn inspect_until(
         columns: header,
         mapping,
     };
-    let parsed = parse_text(&text, &spec, true, stop)?;
-    Ok((spec, parsed))
+    Ok((text, spec))
 }
 
 /// Reads a stored raw object with its stored spec (used by the clean stage).

@@ -242,6 +242,27 @@ pub(super) struct Chunk {
     raw_examples: [Vec<String>; 4],
 }
 
+impl Chunk {
+    /// Adds a later chunk's counts and first examples (not its rows).
+    pub(super) fn add_counts(&mut self, c: &mut Chunk) {
+        self.parsed.rows_read += c.parsed.rows_read;
+        self.parsed.unparseable += c.parsed.unparseable;
+        for e in c.parsed.unparseable_examples.drain(..) {
+            if self.parsed.unparseable_examples.len() < 5 {
+                self.parsed.unparseable_examples.push(e);
+            }
+        }
+        for k in 0..4 {
+            self.ok[k] += c.ok[k];
+            for v in c.raw_examples[k].drain(..) {
+                if self.raw_examples[k].len() < 3 {
+                    self.raw_examples[k].push(v);
+                }
+            }
+        }
+    }
+}
+
 /// How often (in rows) long loops look at the stop flag.
 pub(super) const STOP_CHECK_ROWS: usize = 4096;
 
@@ -295,22 +316,8 @@ pub(super) fn parse_text(
     let mut total = Chunk::default();
     let mut parts = Vec::with_capacity(results.len());
     for r in results {
-        let c = r?;
-        total.parsed.rows_read += c.parsed.rows_read;
-        total.parsed.unparseable += c.parsed.unparseable;
-        for e in c.parsed.unparseable_examples {
-            if total.parsed.unparseable_examples.len() < 5 {
-                total.parsed.unparseable_examples.push(e);
-            }
-        }
-        for k in 0..4 {
-            total.ok[k] += c.ok[k];
-            for v in &c.raw_examples[k] {
-                if total.raw_examples[k].len() < 3 {
-                    total.raw_examples[k].push(v.clone());
-                }
-            }
-        }
+        let mut c = r?;
+        total.add_counts(&mut c);
         parts.push(c.parsed.rows);
     }
     total.parsed.rows = Transactions::concat(parts);
@@ -318,42 +325,53 @@ pub(super) fn parse_text(
         return Err(IngestError::NoRows { columns: width });
     }
     if strict_validation {
-        let value_col = cols.price.or(cols.amount).unwrap_or(0);
-        let checks = [
-            (
-                cols.customer,
-                Canonical::CustomerId,
-                "a customer id (all values are empty)",
-            ),
-            (cols.date, Canonical::InvoiceDate, "a date"),
-            (cols.quantity, Canonical::Quantity, "a number"),
-            (
-                value_col,
-                if cols.price.is_some() {
-                    Canonical::UnitPrice
-                } else {
-                    Canonical::Amount
-                },
-                "a number",
-            ),
-        ];
-        for (k, (idx, canonical, what)) in checks.into_iter().enumerate() {
-            if total.ok[k] == 0 {
-                let expected = if canonical == Canonical::InvoiceDate {
-                    format!("a date in format {}", spec.date_format)
-                } else {
-                    what.to_string()
-                };
-                return Err(IngestError::NoParseableValue {
-                    column: spec.columns[idx].clone(),
-                    canonical,
-                    expected,
-                    examples: total.raw_examples[k].clone(),
-                });
-            }
-        }
+        check_required(&total, cols, spec)?;
     }
     Ok(total.parsed)
+}
+
+/// Upload validation's file-wide check: every required field has at least
+/// one value that parses.
+pub(super) fn check_required(
+    total: &Chunk,
+    cols: Columns,
+    spec: &IngestSpec,
+) -> Result<(), IngestError> {
+    let value_col = cols.price.or(cols.amount).unwrap_or(0);
+    let checks = [
+        (
+            cols.customer,
+            Canonical::CustomerId,
+            "a customer id (all values are empty)",
+        ),
+        (cols.date, Canonical::InvoiceDate, "a date"),
+        (cols.quantity, Canonical::Quantity, "a number"),
+        (
+            value_col,
+            if cols.price.is_some() {
+                Canonical::UnitPrice
+            } else {
+                Canonical::Amount
+            },
+            "a number",
+        ),
+    ];
+    for (k, (idx, canonical, what)) in checks.into_iter().enumerate() {
+        if total.ok[k] == 0 {
+            let expected = if canonical == Canonical::InvoiceDate {
+                format!("a date in format {}", spec.date_format)
+            } else {
+                what.to_string()
+            };
+            return Err(IngestError::NoParseableValue {
+                column: spec.columns[idx].clone(),
+                canonical,
+                expected,
+                examples: total.raw_examples[k].clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn parse_chunk(

@@ -116,8 +116,15 @@ pub struct Policy {
 /// Resource limits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
-    /// Largest CSV accepted by `data upload`, in bytes.
+    /// Largest CSV accepted by `data upload`, in bytes; 0 (the default):
+    /// no limit (uploads stream, in memory independent of the size).
+    #[serde(default)]
     pub max_upload_bytes: u64,
+    /// Memory a job may use, in MiB; 0 (the default): half of this
+    /// machine's RAM ([`Limits::memory_budget_mb`]). A stage that would need
+    /// more is refused before it starts, with what it needs.
+    #[serde(default)]
+    pub memory_mb: u64,
     /// Live records the endpoint keeps as a uniform sample (reservoir) of
     /// its traffic, to compare a candidate's training data with before
     /// promotion.
@@ -132,10 +139,30 @@ fn default_live_sample() -> usize {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_upload_bytes: 4 * 1024 * 1024 * 1024,
+            max_upload_bytes: 0,
+            memory_mb: 0,
             live_sample: default_live_sample(),
         }
     }
+}
+
+impl Limits {
+    /// The memory budget in MiB: `memory_mb`, or half of the machine's RAM
+    /// when it is 0 (4096 when the RAM cannot be read).
+    pub fn memory_budget_mb(&self) -> u64 {
+        if self.memory_mb > 0 {
+            return self.memory_mb;
+        }
+        total_ram_mb().map_or(4096, |ram| (ram / 2).max(256))
+    }
+}
+
+/// The machine's RAM in MiB (Linux: `/proc/meminfo`; elsewhere unknown).
+fn total_ram_mb() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }
 
 /// Who acts, what they may do, and the rules they act under.
