@@ -901,6 +901,9 @@ fn run_job(
             progress: &tracker,
             log: &log,
             infer_spec: true,
+            // The invocation already refused an input too large for the
+            // function's memory (`Limits::max_input_bytes`).
+            memory_mb: u64::MAX,
         };
         match stages::run(stage, &ctx) {
             Ok(done) => {

@@ -84,3 +84,105 @@ fn a_1_gb_upload_streams_in_under_512_mb() {
     eprintln!("uploaded {size} bytes ({copies} copies of the sample), peak RSS {peak_mib} MiB");
     assert!(peak_mib < 512, "peak RSS {peak_mib} MiB");
 }
+
+/// An upload killed outright (SIGKILL) at several points: the listing
+/// afterwards shows exactly the objects in the bucket's folder, and a
+/// later upload is listed.
+#[test]
+fn the_listing_survives_an_upload_killed_midway() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let tablero = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tablero"));
+        c.env("TABLERO_WORKSPACE", &ws).stdin(Stdio::null());
+        c
+    };
+    assert!(tablero().arg("init").status().unwrap().success());
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/sample/online_retail_sample.csv");
+    let bytes = std::fs::read(&sample).unwrap();
+    let body = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let big = dir.path().join("big.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    f.write_all(&bytes).unwrap();
+    for _ in 0..40 {
+        f.write_all(&bytes[body..]).unwrap();
+    }
+    f.flush().unwrap();
+    drop(f);
+
+    let ls = || -> Vec<String> {
+        let out = tablero()
+            .args(["data", "ls", "raw", "--json", "--page-size", "2"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let on_disk = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(ws.join("buckets/raw"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    let out = tablero()
+        .args([
+            "data",
+            "upload",
+            sample.to_str().unwrap(),
+            "--key",
+            "first.csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(ls(), ["first.csv"]);
+    for (i, delay_ms) in [50u64, 300, 900, 1500, 2500].into_iter().enumerate() {
+        let key = format!("killed-{i}.csv");
+        let mut child = tablero()
+            .args(["data", "upload", big.to_str().unwrap(), "--key", &key])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        assert_eq!(ls(), on_disk(), "killed after {delay_ms} ms");
+    }
+    std::fs::write(ws.join("buckets/raw/by-hand.csv"), b"a,b\n1,2\n").unwrap();
+    assert!(ls().contains(&"by-hand.csv".to_string()));
+    let out = tablero()
+        .args([
+            "data",
+            "upload",
+            sample.to_str().unwrap(),
+            "--key",
+            "last.csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(ls(), on_disk());
+    assert!(ls().contains(&"last.csv".to_string()));
+}

@@ -215,6 +215,19 @@ pub fn features(
     params: FeatureParams,
     progress: &dyn Progress,
 ) -> Result<(DataFrame, TableMeta, FeatureReport)> {
+    features_owned(clean.clone(), meta, params, progress)
+}
+
+/// [`features`] on a table it may free as it reads it: each column is
+/// dropped once its values are in the stage's own vectors, so memory
+/// peaks near the table's size instead of twice it (the features stage at
+/// scale).
+pub fn features_owned(
+    mut clean: DataFrame,
+    meta: Option<&TableMeta>,
+    params: FeatureParams,
+    progress: &dyn Progress,
+) -> Result<(DataFrame, TableMeta, FeatureReport)> {
     let meta = meta.ok_or_else(|| {
         Error::WrongInput("this file is not a clean table written by Tablero (no tablero metadata); run `etl clean` first".into())
     })?;
@@ -253,31 +266,61 @@ pub fn features(
     }
     progress.update(0.05, "reading transactions")?;
 
-    let customers_col = clean.column(names.customer)?.str()?.clone();
-    let invoices_col = clean.column(names.invoice)?.str()?.clone();
-    let products_col = clean.column(names.product)?.str()?.clone();
-    let countries_col = clean.column(names.country)?.str()?.clone();
+    // Each column leaves the table once it is read.
+    let mut take_str = |name: &str| -> Result<StringChunked> {
+        let c = clean.column(name)?.str()?.clone();
+        let _ = clean.drop_in_place(name);
+        Ok(c)
+    };
+    let customers_col = take_str(names.customer)?;
+    let invoices_col = take_str(names.invoice)?;
+    let products_col = take_str(names.product)?;
+    let countries_col = take_str(names.country)?;
     let dates = table::datetime_ns_or(clean.column(names.date)?, i64::MIN)?;
-    let qty = f64_values(clean, names.quantity)?;
-    let price = f64_values(clean, names.price)?;
-    let total = f64_values(clean, names.total)?;
+    let _ = clean.drop_in_place(names.date);
+    let mut take_f64 = |name: &str| -> Result<Vec<f64>> {
+        let v = f64_values(&clean, name)?;
+        let _ = clean.drop_in_place(name);
+        Ok(v)
+    };
+    let qty = take_f64(names.quantity)?;
+    let price = take_f64(names.price)?;
+    let total = take_f64(names.total)?;
+    drop(clean);
 
     // Four hash passes over the rows, on as many threads as there are.
-    let ((cust_ids, cust_names), invoices, (products, countries)) = std::thread::scope(|s| {
-        let invoices = s.spawn(|| intern((!is_absent("invoice_id")).then_some(&invoices_col)));
-        let rest = s.spawn(|| {
+    // Only the customers' and countries' names are kept (as owned text),
+    // so each string column is freed when its pass ends.
+    let owned = |x: Option<(Vec<u32>, Vec<&str>)>| {
+        x.map(|(ids, names)| {
             (
-                intern((!is_absent("product_id")).then_some(&products_col)),
-                intern((!is_absent("country")).then_some(&countries_col)),
+                ids,
+                names.into_iter().map(str::to_string).collect::<Vec<_>>(),
+            )
+        })
+    };
+    let ((cust_ids, cust_names), invoices, (products, countries)) = std::thread::scope(|s| {
+        let invoices = s.spawn(move || {
+            intern((!is_absent("invoice_id")).then_some(&invoices_col)).map(|(ids, _)| ids)
+        });
+        let rest = s.spawn(move || {
+            (
+                intern((!is_absent("product_id")).then_some(&products_col)).map(|(ids, _)| ids),
+                owned(intern((!is_absent("country")).then_some(&countries_col))),
             )
         });
-        let customers = intern(Some(&customers_col)).unwrap_or_default();
+        let customers = owned(intern(Some(&customers_col))).unwrap_or_default();
+        drop(customers_col);
         (
             customers,
             invoices.join().unwrap_or_default(),
             rest.join().unwrap_or_default(),
         )
     });
+    let cust_names: Vec<&str> = cust_names.iter().map(String::as_str).collect();
+    let country_names: Option<Vec<&str>> = countries
+        .as_ref()
+        .map(|(_, names)| names.iter().map(String::as_str).collect());
 
     let (cutoff, cutoff_source) = match params.cutoff {
         Some(c) => (c, "given"),
@@ -330,11 +373,12 @@ pub fn features(
         horizon_end,
         analysis_date,
         preset: params.preset,
-        invoices: invoices.as_ref().map(|(ids, _)| ids.as_slice()),
-        products: products.as_ref().map(|(ids, _)| ids.as_slice()),
+        invoices: invoices.as_deref(),
+        products: products.as_deref(),
         countries: countries
             .as_ref()
-            .map(|(ids, names)| (ids.as_slice(), names.as_slice())),
+            .zip(country_names.as_ref())
+            .map(|((ids, _), names)| (ids.as_slice(), names.as_slice())),
         qty: &qty,
         price: &price,
         total: &total,

@@ -110,6 +110,84 @@ pub struct StageContext<'a> {
     /// mapping inferred), failing with the dialog's message. Off: such an
     /// object is refused.
     pub infer_spec: bool,
+    /// Memory the stage may use, in MiB (the workspace's
+    /// [`crate::ports::Limits::memory_budget_mb`]). A stage that would need
+    /// more (see [`memory_need_mb`]) is refused before its work begins,
+    /// saying what it needs: never killed by the system halfway.
+    pub memory_mb: u64,
+}
+
+/// What a stage's peak memory grows with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryUse {
+    /// The `standard` clean stage, which streams: one hash per row for the
+    /// duplicate rule and the output table.
+    CleanStreaming {
+        /// Data rows of the raw file.
+        rows: u64,
+    },
+    /// A clean stage that holds its input (`parity`, or a file without a
+    /// stored spec): the file, its rows and the table.
+    CleanInMemory {
+        /// The raw file's size.
+        bytes: u64,
+        /// Its data rows.
+        rows: u64,
+    },
+    /// The features stage: the clean table's file and its rows.
+    Features {
+        /// The clean table's size.
+        bytes: u64,
+        /// Its rows.
+        rows: u64,
+    },
+}
+
+/// A stage's expected peak memory in MiB: a line in the input's size and
+/// rows, fitted to the peaks measured at 1x and 10x the reference file
+/// (docs/ARCHITECTURE.md, "Memory"), with a quarter more for the part that
+/// grows.
+pub fn memory_need_mb(usage: MemoryUse) -> u64 {
+    // (fixed MiB, bytes per input byte, bytes per row)
+    let (fixed, per_byte, per_row, bytes, rows) = match usage {
+        // Measured: 255 MiB at 0.54 M rows, 532 MiB at 5.4 M.
+        MemoryUse::CleanStreaming { rows } => (256, 0.0, 64.0, 0, rows),
+        // Measured: 314 MiB at 49 MB, 2772 MiB at 494 MB.
+        MemoryUse::CleanInMemory { bytes, rows } => (96, 5.8, 0.0, bytes, rows),
+        // Measured: 134 MiB at 0.39 M rows, 729 MiB at 3.9 M.
+        MemoryUse::Features { bytes, rows } => (96, 1.0, 180.0, bytes, rows),
+    };
+    let grows = 1.25 * (bytes as f64 * per_byte + rows as f64 * per_row);
+    fixed + (grows / (1 << 20) as f64).ceil() as u64
+}
+
+/// Data rows of a raw object: as counted at upload, else estimated from
+/// its size (40 bytes a row, short for a transactions CSV).
+fn raw_rows(info: &crate::store::ObjectInfo) -> u64 {
+    info.metadata
+        .get("rows")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(info.size / 40)
+}
+
+/// Refuses a stage whose expected need is over the budget.
+fn within_budget(ctx: &StageContext, usage: MemoryUse, what: &str) -> Result<(), BackendError> {
+    let need = memory_need_mb(usage);
+    if need <= ctx.memory_mb {
+        return Ok(());
+    }
+    let hint = match usage {
+        MemoryUse::CleanInMemory { .. } => {
+            ", or clean with the standard preset, which streams the file"
+        }
+        _ => "",
+    };
+    Err(BackendError::refused(format!(
+        "{what} needs about {need} MB of memory, over the budget of {} MB ([limits] memory_mb in tablero.toml; \
+         0 means half of this machine's RAM). Nothing was written. \
+         Set memory_mb to at least {need} on a machine that has it{hint}",
+        ctx.memory_mb
+    )))
 }
 
 /// Default clean output key: `<raw stem>/transactions[.parity].parquet`.
@@ -165,7 +243,14 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                 Some(k) => ObjectKey::new(k)?,
                 None => ObjectKey::new(&default_clean_key(&key, *preset))?,
             };
+            let rows = raw_rows(&info);
+            let what = format!(
+                "cleaning raw/{raw_key} ({} preset, {} bytes, about {rows} rows)",
+                preset.name(),
+                info.size
+            );
             if let (Some(spec), Preset::Standard) = (&stored, preset) {
+                within_budget(ctx, MemoryUse::CleanStreaming { rows }, &what)?;
                 // Read, cleaned and written a block at a time.
                 // Ranged reads of 16 MiB: few requests to an object store.
                 let reader = ObjectReader::new(ctx.store, Bucket::Raw, &key, info.size, 16 << 20);
@@ -176,6 +261,14 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                 let report = StageReport::Clean(Box::new(report));
                 return commit_bytes(ctx, bytes, &out, &report);
             }
+            within_budget(
+                ctx,
+                MemoryUse::CleanInMemory {
+                    bytes: info.size,
+                    rows,
+                },
+                &what,
+            )?;
             let bytes = ctx.store.read(Bucket::Raw, &key)?;
             progress(ctx, 0.1, "parsing CSV")?;
             let (spec, parsed) = match stored {
@@ -214,6 +307,18 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                     "clean/{clean_key} is not a Parquet table; give the key of a clean transactions table"
                 )));
             }
+            let rows = table::parquet_rows(&bytes)?;
+            within_budget(
+                ctx,
+                MemoryUse::Features {
+                    bytes: bytes.len() as u64,
+                    rows,
+                },
+                &format!(
+                    "the features of clean/{clean_key} ({} bytes, {rows} rows)",
+                    bytes.len()
+                ),
+            )?;
             let meta = table::parquet_meta(&bytes)?;
             let df = table::from_parquet_columns(&bytes, &features::input_columns(*preset))?;
             drop(bytes);
@@ -223,7 +328,7 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                 horizon_days: *horizon_days,
             };
             let (mut out_df, out_meta, report) =
-                features::features(&df, meta.as_ref(), params, ctx.progress)?;
+                features::features_owned(df, meta.as_ref(), params, ctx.progress)?;
             (ctx.log)(
                 LogLevel::Info,
                 &format!(

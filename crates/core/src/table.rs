@@ -252,6 +252,12 @@ pub fn parquet_meta(bytes: &[u8]) -> Result<Option<TableMeta>> {
     Ok(None)
 }
 
+/// Rows in a Parquet file, from its footer.
+pub fn parquet_rows(bytes: &[u8]) -> Result<u64> {
+    let mut reader = ParquetReader::new(Cursor::new(bytes));
+    Ok(reader.get_metadata()?.num_rows as u64)
+}
+
 /// Reads a whole Parquet file.
 pub fn from_parquet(bytes: &[u8]) -> Result<DataFrame> {
     Ok(ParquetReader::new(Cursor::new(bytes)).finish()?)

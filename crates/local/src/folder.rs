@@ -9,11 +9,13 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use tablero_core::ports::{self, ArchiveRestore, BackendError, ObjectStore, TrashEntry};
 use tablero_core::store::{Bucket, ObjectInfo, ObjectKey, Page};
 
 use crate::error::{Error, Result};
+use crate::listing::ListingIndex;
 
 static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -21,6 +23,7 @@ static STAGING_COUNTER: AtomicU64 = AtomicU64::new(0);
 #[derive(Debug, Clone)]
 pub struct FolderStore {
     root: PathBuf,
+    index: Arc<ListingIndex>,
 }
 
 impl FolderStore {
@@ -28,6 +31,7 @@ impl FolderStore {
     pub fn new(root: &Path) -> FolderStore {
         FolderStore {
             root: root.to_path_buf(),
+            index: Arc::new(ListingIndex::new(root)),
         }
     }
 
@@ -85,6 +89,11 @@ impl FolderStore {
 
     /// Moves an object (and its metadata) into the trash; returns where.
     pub fn move_to_trash(&self, b: Bucket, key: &ObjectKey) -> Result<PathBuf> {
+        self.index
+            .change(b, key.as_str(), || self.move_to_trash_unindexed(b, key))
+    }
+
+    fn move_to_trash_unindexed(&self, b: Bucket, key: &ObjectKey) -> Result<PathBuf> {
         let src = self.path_of(b, key);
         if !src.is_file() {
             return Err(Error::NotFound {
@@ -180,10 +189,12 @@ impl FolderStore {
                 b.name()
             )));
         }
-        if let Some(p) = dest.parent() {
-            fs::create_dir_all(p).map_err(Error::io(p))?;
-        }
-        fs::rename(&src, &dest).map_err(Error::io(&src))?;
+        self.index.change(b, key.as_str(), || {
+            if let Some(p) = dest.parent() {
+                fs::create_dir_all(p).map_err(Error::io(p))?;
+            }
+            fs::rename(&src, &dest).map_err(Error::io(&src))
+        })?;
         let meta = src.with_file_name(format!("{}.meta.json", file_name(key)));
         if meta.is_file() {
             let to = self.meta_path(b, key);
@@ -411,17 +422,10 @@ impl ObjectStore for FolderStore {
         token: Option<&str>,
         limit: usize,
     ) -> ports::Result<Page> {
-        let mut keys = Vec::new();
-        self.collect_keys(&self.bucket_dir(bucket), "", prefix, &mut keys)?;
-        keys.sort_unstable();
-        let start = match token {
-            Some(t) => keys.partition_point(|k| k.as_str() <= t),
-            None => 0,
-        };
         let limit = limit.max(1);
-        let end = (start + limit).min(keys.len());
-        let mut objects = Vec::with_capacity(end - start);
-        for key in &keys[start..end] {
+        let (keys, more) = self.index.page(bucket, prefix, token, limit)?;
+        let mut objects = Vec::with_capacity(keys.len());
+        for key in &keys {
             let path = self.bucket_dir(bucket).join(key);
             match self.info(bucket, key, &path) {
                 Ok(info) => objects.push(info),
@@ -430,7 +434,7 @@ impl ObjectStore for FolderStore {
                 Err(e) => return Err(e.into()),
             }
         }
-        let next_token = (end < keys.len()).then(|| keys[end - 1].clone());
+        let next_token = if more { keys.last().cloned() } else { None };
         Ok(Page {
             objects,
             next_token,
@@ -510,10 +514,12 @@ impl ObjectStore for FolderStore {
                 write_atomic(&self.staging_path(), &meta_path, &json, &|_, _| {})?;
             }
             let dest = self.path_of(bucket, key);
-            if let Some(p) = dest.parent() {
-                fs::create_dir_all(p).map_err(Error::io(p))?;
-            }
-            fs::rename(&staged, &dest).map_err(Error::io(&dest))?;
+            self.index.change(bucket, key.as_str(), || {
+                if let Some(p) = dest.parent() {
+                    fs::create_dir_all(p).map_err(Error::io(p))?;
+                }
+                fs::rename(&staged, &dest).map_err(Error::io(&dest))
+            })?;
             self.info(bucket, key.as_str(), &dest)
         })();
         if result.is_err() {

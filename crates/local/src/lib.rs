@@ -5,6 +5,7 @@
 //! tablero.db            SQLite: jobs, job logs, audit log, registry, deployments, metrics
 //! buckets/raw|clean|models/<key>
 //! meta/<bucket>/<key>.json   object metadata (the upload's column mapping)
+//! index/listing.sqlite  the buckets' sorted keys, for listings (a cache)
 //! tmp/                  staging for atomic writes
 //! trash/<bucket>/<time>/<key>  deleted and replaced objects
 //! ```
@@ -19,6 +20,7 @@ pub mod deploy;
 pub mod endpoint;
 pub mod error;
 pub mod folder;
+pub mod listing;
 pub mod monitor;
 pub mod registry;
 pub mod workspace;

@@ -1023,3 +1023,96 @@ fn a_file_changed_while_it_is_uploaded_is_refused() {
     );
     assert_eq!(fx.snapshot(), before);
 }
+
+/// A memory budget too small for a stage refuses the stage before it
+/// starts, naming the megabytes it needs and the setting; with the budget
+/// raised to that figure the stage runs and gives the table it gives with
+/// the default budget. Both clean presets (streaming and in memory) and
+/// the features stage.
+#[test]
+fn a_stage_over_the_memory_budget_is_refused_with_the_memory_it_needs() {
+    let fx = fixture();
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/sample/online_retail_sample.csv");
+    fx.upload(&sample, Some("s.csv"), &CsvOptions::default(), false)
+        .unwrap();
+    let cfg = fx.ws.config_path();
+    let set_budget = |mb: u64| {
+        let text = std::fs::read_to_string(&cfg).unwrap();
+        let start = text.find("memory_mb = ").unwrap();
+        let end = start + text[start..].find('\n').unwrap();
+        let text = format!("{}memory_mb = {mb}{}", &text[..start], &text[end..]);
+        std::fs::write(&cfg, text).unwrap();
+    };
+    let run = |request: JobRequest| {
+        let job = fx.ws.submit(request).unwrap();
+        fx.ws.run(&job.id, &|_| {}).unwrap()
+    };
+    let table_of = |job: &tablero_core::job::Job| {
+        let o = job.output.as_ref().unwrap();
+        let path = fx
+            .ws
+            .root()
+            .join("buckets")
+            .join(o.bucket.name())
+            .join(&o.key);
+        table::from_parquet(&std::fs::read(path).unwrap()).unwrap()
+    };
+    // The figure in "needs about N MB".
+    let needed = |job: &tablero_core::job::Job| -> u64 {
+        assert_eq!(job.status, JobStatus::Failed);
+        let msg = job.error.clone().unwrap();
+        assert!(msg.contains("[limits] memory_mb"), "{msg}");
+        assert!(msg.contains("over the budget of 1 MB"), "{msg}");
+        let at = msg.find("needs about ").unwrap() + "needs about ".len();
+        msg[at..].split(' ').next().unwrap().parse().unwrap()
+    };
+    for preset in [Preset::Standard, Preset::Parity] {
+        let clean = || JobRequest::Clean {
+            raw_key: "s.csv".into(),
+            preset,
+            out_key: Some(format!("{}.parquet", preset.name())),
+        };
+        set_budget(0);
+        let full = run(clean());
+        assert_eq!(full.status, JobStatus::Succeeded, "{:?}", full.error);
+        let expected = table_of(&full);
+        tablero_app::data::delete(&fx.b, Bucket::Clean, &full.output.as_ref().unwrap().key)
+            .unwrap();
+        let before = fx.snapshot();
+
+        set_budget(1);
+        let refused = run(clean());
+        let need = needed(&refused);
+        assert!(need > 1);
+        assert_eq!(
+            fx.snapshot()
+                .into_iter()
+                .filter(|(k, _)| k.starts_with("buckets/"))
+                .collect::<Vec<_>>(),
+            before
+                .into_iter()
+                .filter(|(k, _)| k.starts_with("buckets/"))
+                .collect::<Vec<_>>(),
+            "a refused stage writes nothing"
+        );
+
+        set_budget(need);
+        let done = run(clean());
+        assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+        assert!(table_of(&done).equals_missing(&expected));
+
+        set_budget(1);
+        let features = || JobRequest::Features {
+            clean_key: done.output.as_ref().unwrap().key.clone(),
+            preset,
+            cutoff: None,
+            horizon_days: 90,
+            out_key: None,
+        };
+        let need = needed(&run(features()));
+        set_budget(need);
+        let done = run(features());
+        assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+    }
+}

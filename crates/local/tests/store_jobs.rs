@@ -484,3 +484,112 @@ fn a_user_without_the_role_is_refused() {
         Ok(_) => panic!("--as must be refused when allow_as is off"),
     }
 }
+
+/// Every key of a bucket through the listing, page by page.
+fn listed(store: &dyn ObjectStore, bucket: Bucket, page: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let p = store.list(bucket, "", token.as_deref(), page).unwrap();
+        out.extend(p.objects.into_iter().map(|o| o.key));
+        match p.next_token {
+            Some(t) => token = Some(t),
+            None => return out,
+        }
+    }
+}
+
+/// The listing index follows the folder: files added, removed and
+/// replaced by hand (also in new folders), Tablero's own writes from
+/// another process, and a deleted index file, which is built again.
+#[test]
+fn the_listing_index_follows_changes_made_by_hand() {
+    let (_d, ws) = workspace();
+    let store = ws.store();
+    let raw = ws.root().join("buckets/raw");
+    for k in ["a.csv", "m/b.csv", "z.csv"] {
+        put_bytes(
+            store,
+            Bucket::Raw,
+            &ObjectKey::new(k).unwrap(),
+            b"x",
+            &BTreeMap::new(),
+        )
+        .unwrap();
+    }
+    assert_eq!(listed(store, Bucket::Raw, 2), ["a.csv", "m/b.csv", "z.csv"]);
+    assert!(ws.root().join("index/listing.sqlite").is_file());
+
+    // By hand: a new file at the top, one in an existing folder, one in a
+    // new folder tree; one removed.
+    std::fs::write(raw.join("c.csv"), b"hand").unwrap();
+    std::fs::write(raw.join("m/a.csv"), b"hand").unwrap();
+    std::fs::create_dir_all(raw.join("n/o")).unwrap();
+    std::fs::write(raw.join("n/o/p.csv"), b"hand").unwrap();
+    std::fs::remove_file(raw.join("z.csv")).unwrap();
+    assert_eq!(
+        listed(store, Bucket::Raw, 2),
+        ["a.csv", "c.csv", "m/a.csv", "m/b.csv", "n/o/p.csv"]
+    );
+
+    // Another process's store (its own index connection) writes and
+    // deletes; this one sees both.
+    let other = Workspace::open(ws.root()).unwrap();
+    put_bytes(
+        other.store(),
+        Bucket::Raw,
+        &ObjectKey::new("m/q.csv").unwrap(),
+        b"y",
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    other
+        .store()
+        .delete(Bucket::Raw, &ObjectKey::new("n/o/p.csv").unwrap())
+        .unwrap();
+    assert_eq!(
+        listed(store, Bucket::Raw, 3),
+        ["a.csv", "c.csv", "m/a.csv", "m/b.csv", "m/q.csv"]
+    );
+    assert!(!raw.join("n").exists(), "emptied folders are pruned");
+
+    // A restore puts it back in the listing.
+    let id = store.trash().unwrap()[0].id.clone();
+    store.restore_deleted(&id).unwrap();
+    assert!(listed(store, Bucket::Raw, 10).contains(&"n/o/p.csv".to_string()));
+
+    // The index file deleted: rebuilt by the next listing.
+    drop(other);
+    let fresh = Workspace::open(ws.root()).unwrap();
+    std::fs::remove_file(ws.root().join("index/listing.sqlite")).unwrap();
+    assert_eq!(
+        listed(fresh.store(), Bucket::Raw, 4),
+        [
+            "a.csv",
+            "c.csv",
+            "m/a.csv",
+            "m/b.csv",
+            "m/q.csv",
+            "n/o/p.csv"
+        ]
+    );
+    // Prefixes and tokens on the index.
+    let p = fresh
+        .store()
+        .list(Bucket::Raw, "m/", Some("m/a.csv"), 1)
+        .unwrap();
+    assert_eq!(p.objects[0].key, "m/b.csv");
+    assert_eq!(p.next_token.as_deref(), Some("m/b.csv"));
+    let p = fresh
+        .store()
+        .list(Bucket::Raw, "m/", Some("m/b.csv"), 5)
+        .unwrap();
+    assert_eq!(p.objects.len(), 1);
+    assert_eq!(p.next_token, None);
+    assert!(fresh
+        .store()
+        .list(Bucket::Raw, "zz", None, 5)
+        .unwrap()
+        .objects
+        .is_empty());
+}

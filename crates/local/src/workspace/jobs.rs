@@ -116,6 +116,7 @@ impl JobRunner for Workspace {
             progress: &progress,
             log: &log,
             infer_spec: false,
+            memory_mb: self.config().limits.memory_budget_mb(),
         };
         match stages::run(&job.params, &ctx) {
             Ok(done) => {
