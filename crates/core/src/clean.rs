@@ -179,20 +179,7 @@ pub fn clean_blocks<R: std::io::Read + Send>(
     let mut seen = RowHashSet::default();
     let mut repeated = Vec::new();
     let mut customers: FxHashSet<Box<str>> = FxHashSet::default();
-    let absent: Vec<String> = [
-        Canonical::InvoiceId,
-        Canonical::ProductId,
-        Canonical::Description,
-        Canonical::Country,
-    ]
-    .into_iter()
-    .filter(|&c| {
-        spec.column_for(c)
-            .is_none_or(|name| !spec.columns.iter().any(|h| h == name))
-    })
-    .map(|c| c.name().to_string())
-    .collect();
-    let meta = TableMeta::clean(Preset::Standard, absent);
+    let meta = TableMeta::clean(Preset::Standard, absent_in(spec));
     // The schema does not depend on the rows: take it from no rows.
     let (empty, _) = standard_table(&Transactions::default(), &[])?;
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -201,29 +188,7 @@ pub fn clean_blocks<R: std::io::Read + Send>(
     let (parsed, written) = std::thread::scope(|s| {
         let (to_writer, batches) = std::sync::mpsc::sync_channel::<DataFrame>(2);
         let (meta, empty) = (&meta, &empty);
-        let writer = s.spawn(move || -> Result<(Vec<u8>, table::Summaries)> {
-            let mut out = Vec::new();
-            let mut summaries = table::Summaries::default();
-            let mut w = table::TableWriter::new(&mut out, meta, empty)?;
-            // Blocks are small; row groups are written at ROW_GROUP rows.
-            let mut group = empty.clone();
-            for df in batches {
-                summaries.add(&df)?;
-                group.vstack_mut(&df)?;
-                if group.height() >= ROW_GROUP {
-                    group.rechunk_mut();
-                    w.write(&group)?;
-                    group = empty.clone();
-                }
-            }
-            group.rechunk_mut();
-            w.write(&group)?;
-            w.finish()?;
-            if summaries.is_empty() {
-                summaries.add(empty)?;
-            }
-            Ok((out, summaries))
-        });
+        let writer = s.spawn(move || write_batches(batches, meta, empty));
         let parsed = ingest::parse_blocks(
             blocks,
             spec,
@@ -323,6 +288,344 @@ pub fn clean_blocks<R: std::io::Read + Send>(
             Ok((out, meta, report))
         }
     }
+}
+
+/// Writes the tables received as one Parquet file in row groups of
+/// [`ROW_GROUP`] rows, summarising their columns on the way.
+fn write_batches(
+    batches: std::sync::mpsc::Receiver<DataFrame>,
+    meta: &TableMeta,
+    empty: &DataFrame,
+) -> Result<(Vec<u8>, table::Summaries)> {
+    let mut out = Vec::new();
+    let mut summaries = table::Summaries::default();
+    let mut w = table::TableWriter::new(&mut out, meta, empty)?;
+    // Blocks are small; row groups are written at ROW_GROUP rows.
+    let mut group = empty.clone();
+    for df in batches {
+        summaries.add(&df)?;
+        group.vstack_mut(&df)?;
+        if group.height() >= ROW_GROUP {
+            group.rechunk_mut();
+            w.write(&group)?;
+            group = empty.clone();
+        }
+    }
+    group.rechunk_mut();
+    w.write(&group)?;
+    w.finish()?;
+    if summaries.is_empty() {
+        summaries.add(empty)?;
+    }
+    Ok((out, summaries))
+}
+
+/// Columns a spec lacks among the optional ones (the table's `absent`).
+fn absent_in(spec: &IngestSpec) -> Vec<String> {
+    [
+        Canonical::InvoiceId,
+        Canonical::ProductId,
+        Canonical::Description,
+        Canonical::Country,
+    ]
+    .into_iter()
+    .filter(|&c| {
+        spec.column_for(c)
+            .is_none_or(|name| !spec.columns.iter().any(|h| h == name))
+    })
+    .map(|c| c.name().to_string())
+    .collect()
+}
+
+const NEEDS_COUNTRY: &str = "the parity preset needs a country column (its geographic filter keeps countries by region); \
+     map one at upload or use --preset standard";
+
+/// The `parity` preset's clean stage on a CSV read block by block, in two
+/// passes over the file (`open` gives it from its start each time): the
+/// same rules, counts, examples, country tiers, winsorisation limits and
+/// table as [`clean`], in memory that holds a few blocks, one hash and one
+/// bit per row, and a country id and a price per row the rules keep, not
+/// the file.
+///
+/// The geographic filter keeps a country by its row count and the limits
+/// are quantiles of every kept price, so neither is known before the last
+/// row: the first pass runs the rules and counts the countries, the second
+/// writes the rows both keep. A file whose rows differ between the passes
+/// is refused.
+pub fn clean_blocks_parity<R, F>(
+    open: F,
+    total_bytes: u64,
+    spec: &IngestSpec,
+    progress: &dyn Progress,
+) -> Result<(Vec<u8>, TableMeta, CleanReport)>
+where
+    R: std::io::Read + Send,
+    F: Fn() -> Result<ingest::BlockReader<R>>,
+{
+    let absent = absent_in(spec);
+    if absent.iter().any(|a| a == Canonical::Country.name()) {
+        return Err(Error::WrongInput(NEEDS_COUNTRY.into()));
+    }
+    let mut unparseable = rule(
+        "unparseable",
+        "a required value (date, quantity, price) could not be parsed",
+    );
+    let mut dup = rule("duplicate", "exact duplicate of an earlier row");
+    let mut missing = rule("missing_customer_id", "no customer id");
+    let mut cancel = rule("cancellation", "invoice id starts with C (a cancellation)");
+    let mut nonpos = rule("non_positive", "quantity <= 0 or unit price <= 0");
+    let mut rows_in = 0u64;
+    let mut seen = RowHashSet::default();
+    let mut repeated = Vec::new();
+    // What the first pass learns: the parsed rows of each block, a bit per
+    // row the rules keep, and for those their country and price.
+    let mut block_rows: Vec<u64> = Vec::new();
+    let mut parsed_rows = 0u64;
+    let mut kept_bits: Vec<u64> = Vec::new();
+    let mut country_of: FxHashMap<Box<str>, u32> = FxHashMap::default();
+    let mut names: Vec<Box<str>> = Vec::new();
+    let mut counts: Vec<u64> = Vec::new();
+    let mut row_country: Vec<u32> = Vec::new();
+    let mut row_price: Vec<f64> = Vec::new();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let fraction = |read_to: u64| {
+        if total_bytes == 0 {
+            1.0
+        } else {
+            (read_to as f64 / total_bytes as f64).min(1.0)
+        }
+    };
+    progress.update(0.02, "cleaning, pass 1 of 2: rules and countries")?;
+    ingest::parse_blocks(
+        open()?,
+        spec,
+        &stop,
+        |parsed: Parsed| {
+            let tx = &parsed.rows;
+            let verdicts: Vec<Verdict> = (0..tx.len()).map(|i| verdict(tx, i)).collect();
+            Ok((parsed, verdicts))
+        },
+        |(parsed, verdicts): (Parsed, Vec<Verdict>), read_to| {
+            rows_in += parsed.rows_read;
+            unparseable.removed += parsed.unparseable;
+            for e in parsed.unparseable_examples {
+                if unparseable.examples.len() < MAX_EXAMPLES {
+                    unparseable.examples.push(e);
+                }
+            }
+            let tx = parsed.rows;
+            if seen.is_empty() && read_to > 0 {
+                let estimate = tx.len() as f64 * total_bytes as f64 / read_to as f64;
+                seen.reserve((estimate * 1.05) as usize);
+            }
+            repeated.clear();
+            seen.insert_all(&tx.row_hash, &mut repeated);
+            let country = tx
+                .country
+                .as_ref()
+                .ok_or_else(|| Error::WrongInput(NEEDS_COUNTRY.into()))?;
+            let base = parsed_rows;
+            parsed_rows += tx.len() as u64;
+            block_rows.push(tx.len() as u64);
+            kept_bits.resize(parsed_rows.div_ceil(64) as usize, 0);
+            let mut previous: Option<(&str, u32)> = None;
+            for (i, &v) in verdicts.iter().enumerate() {
+                let hit = rule_for(
+                    repeated[i],
+                    v,
+                    [&mut dup, &mut missing, &mut cancel, &mut nonpos],
+                );
+                if let Some(r) = hit {
+                    r.removed += 1;
+                    if r.examples.len() < MAX_EXAMPLES {
+                        r.examples.push(tx.example(i, None));
+                    }
+                    continue;
+                }
+                let k = base + i as u64;
+                kept_bits[(k >> 6) as usize] |= 1 << (k & 63);
+                let c = country.get(i);
+                let id = match previous {
+                    Some((p, id)) if p == c => id,
+                    _ => {
+                        let id = match country_of.get(c) {
+                            Some(&id) => id,
+                            None => {
+                                let id = names.len() as u32;
+                                country_of.insert(c.into(), id);
+                                names.push(c.into());
+                                counts.push(0);
+                                id
+                            }
+                        };
+                        previous = Some((c, id));
+                        id
+                    }
+                };
+                counts[id as usize] += 1;
+                row_country.push(id);
+                row_price.push(tx.unit_price[i]);
+            }
+            progress.update(
+                0.02 + 0.43 * fraction(read_to),
+                "cleaning, pass 1 of 2: rules and countries",
+            )?;
+            Ok(())
+        },
+    )?;
+    drop(seen);
+    if rows_in == 0 {
+        return Err(ingest::IngestError::NoRows {
+            columns: spec.columns.len(),
+        }
+        .into());
+    }
+
+    // The geographic filter and the limits, from the whole file.
+    let country_tier: Vec<i64> = counts.iter().map(|&r| i64::from(tier_of(r))).collect();
+    let country_region: Vec<&'static str> = names.iter().map(|c| region_of(c)).collect();
+    let keep: Vec<bool> = (0..names.len())
+        .map(|c| country_tier[c] <= 2 && country_region[c] != "Other")
+        .collect();
+    let mut tiers: Vec<CountryTier> = (0..names.len())
+        .map(|c| CountryTier {
+            country: names[c].to_string(),
+            rows: counts[c],
+            tier: tier_of(counts[c]),
+            region: country_region[c].into(),
+            kept: keep[c],
+        })
+        .collect();
+    tiers.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.country.cmp(&b.country)));
+    let prices: Vec<f64> = row_country
+        .iter()
+        .zip(&row_price)
+        .filter(|(c, _)| keep[**c as usize])
+        .map(|(_, p)| *p)
+        .collect();
+    drop((row_country, row_price));
+    let limits = winsor_limits(prices);
+    let mut offsets = Vec::with_capacity(block_rows.len());
+    let mut at = 0u64;
+    for &n in &block_rows {
+        offsets.push(at);
+        at += n;
+    }
+
+    let mut geo = rule(
+        "geographic_filter",
+        "parity: country not of tier 1-2 (>= 100 rows) in Europe, Asia-Pacific or the Americas",
+    );
+    let mut rows_out = 0u64;
+    let mut customers: FxHashSet<Box<str>> = FxHashSet::default();
+    let meta = TableMeta::clean(Preset::Parity, absent);
+    let empty_tx = Transactions {
+        country: Some(StrCol::default()),
+        ..Default::default()
+    };
+    let (empty, _) = parity_table_with(&empty_tx, &[], &[], &[], limits)?;
+    let changed = || {
+        Error::WrongInput(
+            "the raw object changed while it was cleaned (its rows differ between the two passes); run the job again"
+                .into(),
+        )
+    };
+    progress.update(0.45, "cleaning, pass 2 of 2: writing the table")?;
+    let (parsed, written) = std::thread::scope(|s| {
+        let (to_writer, batches) = std::sync::mpsc::sync_channel::<DataFrame>(2);
+        let (meta_ref, empty_ref) = (&meta, &empty);
+        let writer = s.spawn(move || write_batches(batches, meta_ref, empty_ref));
+        let (country_of, keep, country_tier, country_region) =
+            (&country_of, &keep, &country_tier, &country_region);
+        let (offsets, block_rows, kept_bits) = (&offsets, &block_rows, &kept_bits);
+        let run = (|| -> Result<()> {
+            ingest::parse_blocks_indexed(
+                open()?,
+                spec,
+                &stop,
+                |i, parsed: Parsed| {
+                    let tx = &parsed.rows;
+                    if block_rows.get(i) != Some(&(tx.len() as u64)) {
+                        return Err(changed());
+                    }
+                    let base = offsets[i];
+                    let country = tx.country.as_ref().ok_or_else(changed)?;
+                    let (mut rows, mut ids, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+                    for j in 0..tx.len() {
+                        let k = base + j as u64;
+                        if kept_bits[(k >> 6) as usize] >> (k & 63) & 1 == 0 {
+                            continue;
+                        }
+                        let id = *country_of.get(country.get(j)).ok_or_else(changed)?;
+                        if keep[id as usize] {
+                            rows.push(j);
+                            ids.push(id);
+                        } else {
+                            removed.push(j);
+                        }
+                    }
+                    let examples: Vec<_> = removed
+                        .iter()
+                        .take(MAX_EXAMPLES)
+                        .map(|&j| tx.example(j, None))
+                        .collect();
+                    let mut block_customers: Vec<Box<str>> = Vec::new();
+                    for &j in &rows {
+                        let c = tx.customer_id.get(j);
+                        if block_customers.last().is_none_or(|p| &**p != c) {
+                            block_customers.push(c.into());
+                        }
+                    }
+                    let kept = tx.take(&rows);
+                    let (table, _) =
+                        parity_table_with(&kept, &ids, country_tier, country_region, limits)?;
+                    Ok((table, removed.len() as u64, examples, block_customers))
+                },
+                |(table, removed, examples, block_customers), read_to| {
+                    geo.removed += removed;
+                    for e in examples {
+                        if geo.examples.len() < MAX_EXAMPLES {
+                            geo.examples.push(e);
+                        }
+                    }
+                    for c in block_customers {
+                        customers.insert(c);
+                    }
+                    rows_out += table.height() as u64;
+                    if to_writer.send(table).is_err() {
+                        return Err(Error::Parquet("the table writer stopped".into()));
+                    }
+                    progress.update(
+                        0.45 + 0.45 * fraction(read_to),
+                        "cleaning, pass 2 of 2: writing the table",
+                    )?;
+                    Ok(())
+                },
+            )
+        })();
+        drop(to_writer);
+        let written = writer
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (run, written)
+    });
+    let (out, summaries) = match (parsed, written) {
+        (Err(Error::Parquet(_)), Err(e)) => return Err(e),
+        (Err(e), _) | (Ok(()), Err(e)) => return Err(e),
+        (Ok(()), Ok(w)) => w,
+    };
+    let report = CleanReport {
+        preset: Preset::Parity.name().into(),
+        ingest: spec.clone(),
+        rows_in,
+        rows_out,
+        customers: customers.len() as u64,
+        rules: vec![unparseable, dup, missing, cancel, nonpos, geo],
+        countries: Some(tiers),
+        winsor_limits: Some(limits),
+        columns: summaries.finish(),
+    };
+    Ok((out, meta, report))
 }
 
 /// What the rules that look at one row say of it.
@@ -515,11 +818,7 @@ struct GeoFilter {
 
 fn geographic_filter(tx: &Transactions, rows: &[usize]) -> Result<GeoFilter> {
     let country = tx.country.as_ref().ok_or_else(|| {
-        Error::WrongInput(
-            "the parity preset needs a country column (its geographic filter keeps countries by region); \
-             map one at upload or use --preset standard"
-                .into(),
-        )
+        Error::WrongInput(NEEDS_COUNTRY.into())
     })?;
     let mut map: FxHashMap<&str, u32> = FxHashMap::default();
     let mut names: Vec<&str> = Vec::new();
@@ -585,6 +884,32 @@ fn parity_table(
     country_tier: &[i64],
     country_region: &[&'static str],
 ) -> Result<(DataFrame, TableMeta, (f64, f64))> {
+    let limits = winsor_limits(tx.unit_price.clone());
+    let (df, meta) = parity_table_with(tx, country_ids, country_tier, country_region, limits)?;
+    Ok((df, meta, limits))
+}
+
+/// The winsorisation limits: the 1% and 99% quantiles of the unit prices.
+fn winsor_limits(mut prices: Vec<f64>) -> (f64, f64) {
+    if prices.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    prices.sort_by(f64::total_cmp);
+    (
+        stats::quantile_sorted(&prices, 0.01),
+        stats::quantile_sorted(&prices, 0.99),
+    )
+}
+
+/// The parity table of `tx` (rows the geographic filter kept), with the
+/// winsorisation limits of all of them.
+fn parity_table_with(
+    tx: &Transactions,
+    country_ids: &[u32],
+    country_tier: &[i64],
+    country_region: &[&'static str],
+    (lo, hi): (f64, f64),
+) -> Result<(DataFrame, TableMeta)> {
     let n = tx.len();
     let country = tx
         .country
@@ -600,16 +925,6 @@ fn parity_table(
         .iter()
         .map(|&c| country_region[c as usize])
         .collect();
-    let (lo, hi) = if n == 0 {
-        (f64::NAN, f64::NAN)
-    } else {
-        let mut sorted = tx.unit_price.clone();
-        sorted.sort_by(f64::total_cmp);
-        (
-            stats::quantile_sorted(&sorted, 0.01),
-            stats::quantile_sorted(&sorted, 0.99),
-        )
-    };
     let total: Vec<f64> = tx
         .quantity
         .iter()
@@ -673,5 +988,5 @@ fn parity_table(
         "TotalValue_Log",
         "Price_Segment",
     ])?;
-    Ok((df, TableMeta::clean(Preset::Parity, absent(tx)), (lo, hi)))
+    Ok((df, TableMeta::clean(Preset::Parity, absent(tx))))
 }

@@ -452,5 +452,51 @@ fn clean_block_by_block_equals_clean_in_memory() {
         assert!(table.equals_missing(&df), "{name}: the tables differ");
         // Column summaries to the last bit (the means included).
         assert_eq!(streamed.columns, report.columns, "{name}");
+
+        // Parity, in two passes: the same report (rules, examples, country
+        // tiers, limits, summaries) and table.
+        let (df, meta, report) = clean::clean(
+            ingest::parse(&bytes, &spec).unwrap(),
+            &spec,
+            Preset::Parity,
+            &NoProgress,
+        )
+        .unwrap();
+        let open = || Ok(ingest::BlockReader::new(&bytes[..], spec.encoding, 4096));
+        let (parquet, streamed_meta, streamed) =
+            clean::clean_blocks_parity(open, bytes.len() as u64, &spec, &NoProgress).unwrap();
+        assert_eq!(streamed_meta, meta, "{name}");
+        // Debug text: exact for floats (shortest round trip) and equal for
+        // the NaN limits of a table with no rows.
+        assert_eq!(
+            format!("{streamed:?}"),
+            format!("{report:?}"),
+            "{name}: parity report"
+        );
+        assert!(report.rules[5].removed > 0 || name == "rules.csv");
+        let table = table::from_parquet(&parquet).unwrap();
+        assert!(table.equals_missing(&df), "{name}: the parity tables differ");
+        assert_eq!(table::parquet_meta(&parquet).unwrap(), Some(meta), "{name}");
     }
+}
+
+/// A file whose rows change between the two parity passes is refused.
+#[test]
+fn parity_block_by_block_refuses_a_file_changed_between_its_passes() {
+    let bytes = read("clean/rules.csv");
+    let (spec, _) = inspect(&bytes);
+    let shorter: Vec<u8> = {
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        format!("{}\n", lines[..lines.len() - 1].join("\n")).into_bytes()
+    };
+    let calls = std::cell::Cell::new(0);
+    let open = || {
+        calls.set(calls.get() + 1);
+        let b: &[u8] = if calls.get() == 1 { &bytes } else { &shorter };
+        Ok(ingest::BlockReader::new(b, spec.encoding, 4096))
+    };
+    let err = clean::clean_blocks_parity(open, bytes.len() as u64, &spec, &NoProgress)
+        .unwrap_err();
+    assert!(err.to_string().contains("changed while it was cleaned"), "{err}");
 }

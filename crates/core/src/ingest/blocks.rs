@@ -217,7 +217,26 @@ where
     P: Fn(Parsed) -> crate::Result<T> + Sync,
     E: FnMut(T, u64) -> crate::Result<()>,
 {
-    parse_chunks(blocks, spec, stop, |c: Chunk| prepare(c.parsed), each)
+    parse_chunks(blocks, spec, stop, |_, c: Chunk| prepare(c.parsed), each)
+}
+
+/// [`parse_blocks`] telling `prepare` each block's index in the file (0,
+/// 1, …): a second pass over the same file can find what a first pass
+/// learned about each block.
+pub fn parse_blocks_indexed<R, T, P, E>(
+    blocks: BlockReader<R>,
+    spec: &IngestSpec,
+    stop: &AtomicBool,
+    prepare: P,
+    each: E,
+) -> crate::Result<()>
+where
+    R: Read + Send,
+    T: Send,
+    P: Fn(usize, Parsed) -> crate::Result<T> + Sync,
+    E: FnMut(T, u64) -> crate::Result<()>,
+{
+    parse_chunks(blocks, spec, stop, |i, c: Chunk| prepare(i, c.parsed), each)
 }
 
 /// [`parse_blocks`] handing `prepare` the whole [`Chunk`] (with the
@@ -232,7 +251,7 @@ pub(super) fn parse_chunks<R, T, P, E>(
 where
     R: Read + Send,
     T: Send,
-    P: Fn(Chunk) -> crate::Result<T> + Sync,
+    P: Fn(usize, Chunk) -> crate::Result<T> + Sync,
     E: FnMut(T, u64) -> crate::Result<()>,
 {
     let cols = Columns::resolve(spec)?;
@@ -276,7 +295,7 @@ where
                             .map(|c| (c, b.read_to))
                     })
                     .map_err(crate::Error::from)
-                    .and_then(|(p, read_to)| Ok((prepare(p)?, read_to)));
+                    .and_then(|(p, read_to)| Ok((prepare(i, p)?, read_to)));
                 if done_tx.send((i, parsed)).is_err() {
                     break;
                 }

@@ -141,7 +141,7 @@ fn validate_as<R: Read + Send>(
         blocks,
         spec,
         &pass,
-        |mut c: Chunk| {
+        |_, mut c: Chunk| {
             // Only the counts and examples are kept.
             c.parsed.rows = Transactions::default();
             Ok(c)
