@@ -337,7 +337,8 @@ fn absent_in(spec: &IngestSpec) -> Vec<String> {
     .collect()
 }
 
-const NEEDS_COUNTRY: &str = "the parity preset needs a country column (its geographic filter keeps countries by region); \
+const NEEDS_COUNTRY: &str =
+    "the parity preset needs a country column (its geographic filter keeps countries by region); \
      map one at upload or use --preset standard";
 
 /// The `parity` preset's clean stage on a CSV read block by block, in two
@@ -817,9 +818,10 @@ struct GeoFilter {
 }
 
 fn geographic_filter(tx: &Transactions, rows: &[usize]) -> Result<GeoFilter> {
-    let country = tx.country.as_ref().ok_or_else(|| {
-        Error::WrongInput(NEEDS_COUNTRY.into())
-    })?;
+    let country = tx
+        .country
+        .as_ref()
+        .ok_or_else(|| Error::WrongInput(NEEDS_COUNTRY.into()))?;
     let mut map: FxHashMap<&str, u32> = FxHashMap::default();
     let mut names: Vec<&str> = Vec::new();
     let mut counts: Vec<u64> = Vec::new();

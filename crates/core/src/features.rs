@@ -140,35 +140,6 @@ pub fn input_columns(preset: Preset) -> [&'static str; 8] {
     ]
 }
 
-/// Interns a string column into dense ids (`None` when the column is absent).
-fn intern(col: Option<&StringChunked>) -> Option<(Vec<u32>, Vec<&str>)> {
-    let col = col?;
-    let mut map: FxHashMap<&str, u32> = FxHashMap::default();
-    let mut names = Vec::new();
-    let mut ids = Vec::with_capacity(col.len());
-    // Rows of one invoice (one customer, one country) follow each other:
-    // a value equal to the previous row's needs no lookup.
-    let mut previous: Option<(Option<&str>, u32)> = None;
-    for arr in col.downcast_iter() {
-        for v in arr.iter() {
-            let id = match previous {
-                Some((p, id)) if p == v => id,
-                _ => {
-                    let key = v.unwrap_or("");
-                    let id = *map.entry(key).or_insert_with(|| {
-                        names.push(key);
-                        (names.len() - 1) as u32
-                    });
-                    previous = Some((v, id));
-                    id
-                }
-            };
-            ids.push(id);
-        }
-    }
-    Some((ids, names))
-}
-
 fn f64_values(df: &DataFrame, name: &str) -> Result<Vec<f64>> {
     let c = df.column(name)?.cast(&DataType::Float64)?;
     let ca = c.f64()?;
@@ -218,12 +189,113 @@ pub fn features(
     features_owned(clean.clone(), meta, params, progress)
 }
 
-/// [`features`] on a table it may free as it reads it: each column is
-/// dropped once its values are in the stage's own vectors, so memory
-/// peaks near the table's size instead of twice it (the features stage at
-/// scale).
+/// [`features`] on a table it owns (see [`features_from`]).
 pub fn features_owned(
-    mut clean: DataFrame,
+    clean: DataFrame,
+    meta: Option<&TableMeta>,
+    params: FeatureParams,
+    progress: &dyn Progress,
+) -> Result<(DataFrame, TableMeta, FeatureReport)> {
+    features_from(std::iter::once(Ok(clean)), meta, params, progress)
+}
+
+/// Text interned to dense ids, a piece of the table at a time.
+#[derive(Default)]
+struct Interner {
+    map: FxHashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    ids: Vec<u32>,
+}
+
+impl Interner {
+    fn add(&mut self, col: &StringChunked) {
+        self.ids.reserve(col.len());
+        // Rows of one invoice (one customer, one country) follow each other:
+        // a value equal to the previous row's needs no lookup.
+        let mut previous: Option<(Option<&str>, u32)> = None;
+        for arr in col.downcast_iter() {
+            for v in arr.iter() {
+                let id = match previous {
+                    Some((p, id)) if p == v => id,
+                    _ => {
+                        let key = v.unwrap_or("");
+                        let id = match self.map.get(key) {
+                            Some(&id) => id,
+                            None => {
+                                let id = self.names.len() as u32;
+                                self.map.insert(key.into(), id);
+                                self.names.push(key.into());
+                                id
+                            }
+                        };
+                        previous = Some((v, id));
+                        id
+                    }
+                };
+                self.ids.push(id);
+            }
+        }
+    }
+}
+
+/// The clean table's rows as the stage uses them, gathered a piece at a
+/// time: text as ids, timestamps and numbers in vectors of their own.
+struct Gathered {
+    customers: Interner,
+    invoices: Option<Interner>,
+    products: Option<Interner>,
+    countries: Option<Interner>,
+    dates: Vec<i64>,
+    qty: Vec<f64>,
+    price: Vec<f64>,
+    total: Vec<f64>,
+}
+
+impl Gathered {
+    fn add(&mut self, piece: &DataFrame, names: &Names) -> Result<()> {
+        let customers = piece.column(names.customer)?.str()?;
+        let invoices = piece.column(names.invoice)?.str()?;
+        let products = piece.column(names.product)?.str()?;
+        let countries = piece.column(names.country)?.str()?;
+        self.dates
+            .extend(table::datetime_ns_or(piece.column(names.date)?, i64::MIN)?);
+        self.qty.extend(f64_values(piece, names.quantity)?);
+        self.price.extend(f64_values(piece, names.price)?);
+        self.total.extend(f64_values(piece, names.total)?);
+        // Four hash passes over the rows, on as many threads as there are.
+        let Gathered {
+            customers: c,
+            invoices: i,
+            products: p,
+            countries: k,
+            ..
+        } = self;
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                if let Some(i) = i {
+                    i.add(invoices);
+                }
+            });
+            s.spawn(|| {
+                if let Some(p) = p {
+                    p.add(products);
+                }
+                if let Some(k) = k {
+                    k.add(countries);
+                }
+            });
+            c.add(customers);
+        });
+        Ok(())
+    }
+}
+
+/// [`features`] on a clean table read a piece at a time (the row groups of
+/// its Parquet file): each piece's text is interned and its numbers copied
+/// before the next is read, so memory holds the stage's own columns (about
+/// 50 bytes a row), not the table.
+pub fn features_from(
+    pieces: impl Iterator<Item = Result<DataFrame>>,
     meta: Option<&TableMeta>,
     params: FeatureParams,
     progress: &dyn Progress,
@@ -258,69 +330,45 @@ pub fn features_owned(
         Preset::Parity => PARITY_NAMES,
     };
     let is_absent = |canonical: &str| meta.absent.iter().any(|a| a == canonical);
-    let n = clean.height();
+    progress.update(0.05, "reading transactions")?;
+    let mut gathered = Gathered {
+        customers: Interner::default(),
+        invoices: (!is_absent("invoice_id")).then(Interner::default),
+        products: (!is_absent("product_id")).then(Interner::default),
+        countries: (!is_absent("country")).then(Interner::default),
+        dates: Vec::new(),
+        qty: Vec::new(),
+        price: Vec::new(),
+        total: Vec::new(),
+    };
+    for piece in pieces {
+        gathered.add(&piece?, &names)?;
+    }
+    let Gathered {
+        customers,
+        invoices,
+        products,
+        countries,
+        dates,
+        qty,
+        price,
+        total,
+    } = gathered;
+    let n = dates.len();
     if n == 0 {
         return Err(Error::WrongInput(
             "the clean table has no rows: nothing to build features from".into(),
         ));
     }
-    progress.update(0.05, "reading transactions")?;
-
-    // Each column leaves the table once it is read.
-    let mut take_str = |name: &str| -> Result<StringChunked> {
-        let c = clean.column(name)?.str()?.clone();
-        let _ = clean.drop_in_place(name);
-        Ok(c)
-    };
-    let customers_col = take_str(names.customer)?;
-    let invoices_col = take_str(names.invoice)?;
-    let products_col = take_str(names.product)?;
-    let countries_col = take_str(names.country)?;
-    let dates = table::datetime_ns_or(clean.column(names.date)?, i64::MIN)?;
-    let _ = clean.drop_in_place(names.date);
-    let mut take_f64 = |name: &str| -> Result<Vec<f64>> {
-        let v = f64_values(&clean, name)?;
-        let _ = clean.drop_in_place(name);
-        Ok(v)
-    };
-    let qty = take_f64(names.quantity)?;
-    let price = take_f64(names.price)?;
-    let total = take_f64(names.total)?;
-    drop(clean);
-
-    // Four hash passes over the rows, on as many threads as there are.
-    // Only the customers' and countries' names are kept (as owned text),
-    // so each string column is freed when its pass ends.
-    let owned = |x: Option<(Vec<u32>, Vec<&str>)>| {
-        x.map(|(ids, names)| {
-            (
-                ids,
-                names.into_iter().map(str::to_string).collect::<Vec<_>>(),
-            )
-        })
-    };
-    let ((cust_ids, cust_names), invoices, (products, countries)) = std::thread::scope(|s| {
-        let invoices = s.spawn(move || {
-            intern((!is_absent("invoice_id")).then_some(&invoices_col)).map(|(ids, _)| ids)
-        });
-        let rest = s.spawn(move || {
-            (
-                intern((!is_absent("product_id")).then_some(&products_col)).map(|(ids, _)| ids),
-                owned(intern((!is_absent("country")).then_some(&countries_col))),
-            )
-        });
-        let customers = owned(intern(Some(&customers_col))).unwrap_or_default();
-        drop(customers_col);
-        (
-            customers,
-            invoices.join().unwrap_or_default(),
-            rest.join().unwrap_or_default(),
-        )
-    });
-    let cust_names: Vec<&str> = cust_names.iter().map(String::as_str).collect();
+    // Only the customers' and countries' names are needed from here on.
+    let (cust_ids, cust_names) = (customers.ids, customers.names);
+    let invoices = invoices.map(|i| i.ids);
+    let products = products.map(|p| p.ids);
+    let countries = countries.map(|k| (k.ids, k.names));
+    let cust_names: Vec<&str> = cust_names.iter().map(|s| &**s).collect();
     let country_names: Option<Vec<&str>> = countries
         .as_ref()
-        .map(|(_, names)| names.iter().map(String::as_str).collect());
+        .map(|(_, names)| names.iter().map(|s| &**s).collect());
 
     let (cutoff, cutoff_source) = match params.cutoff {
         Some(c) => (c, "given"),

@@ -341,15 +341,25 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                 ),
             )?;
             let meta = table::parquet_meta(&bytes)?;
-            let df = table::from_parquet_columns(&bytes, &features::input_columns(*preset))?;
-            drop(bytes);
             let params = FeatureParams {
                 preset: *preset,
                 cutoff: *cutoff,
                 horizon_days: *horizon_days,
             };
-            let (mut out_df, out_meta, report) =
-                features::features_owned(df, meta.as_ref(), params, ctx.progress)?;
+            // A row group at a time, the next decoded while one is read.
+            let pieces = table::parquet_row_groups(&bytes, &features::input_columns(*preset))?;
+            let (mut out_df, out_meta, report) = std::thread::scope(|s| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                s.spawn(move || {
+                    for piece in pieces {
+                        if tx.send(piece).is_err() {
+                            break;
+                        }
+                    }
+                });
+                features::features_from(rx.into_iter(), meta.as_ref(), params, ctx.progress)
+            })?;
+            drop(bytes);
             (ctx.log)(
                 LogLevel::Info,
                 &format!(

@@ -274,6 +274,33 @@ pub fn from_parquet_columns(bytes: &[u8], columns: &[&str]) -> Result<DataFrame>
     Ok(reader.finish()?)
 }
 
+/// The named columns of a Parquet file (all of them when one is missing),
+/// a row group at a time: memory holds one group's columns, not the file's.
+pub fn parquet_row_groups<'a>(
+    bytes: &'a [u8],
+    columns: &[&str],
+) -> Result<impl Iterator<Item = Result<DataFrame>> + Send + 'a> {
+    let mut reader = ParquetReader::new(Cursor::new(bytes));
+    let md = reader.get_metadata()?.clone();
+    let schema = reader.schema()?;
+    let wanted: Option<Vec<String>> = columns
+        .iter()
+        .all(|c| schema.contains(c))
+        .then(|| columns.iter().map(|c| c.to_string()).collect());
+    let sizes: Vec<usize> = md.row_groups.iter().map(|g| g.num_rows()).collect();
+    let mut offset = 0usize;
+    Ok(sizes.into_iter().map(move |rows| {
+        let mut r = ParquetReader::new(Cursor::new(bytes));
+        r.set_metadata(md.clone());
+        let df = r
+            .with_columns(wanted.clone())
+            .with_slice(Some((offset, rows)))
+            .finish()?;
+        offset += rows;
+        Ok(df)
+    }))
+}
+
 /// Reads the first `n` rows of a Parquet file and the total row count.
 pub fn parquet_head(bytes: &[u8], n: usize) -> Result<(DataFrame, usize)> {
     let mut reader = ParquetReader::new(Cursor::new(bytes));

@@ -475,7 +475,10 @@ fn clean_block_by_block_equals_clean_in_memory() {
         );
         assert!(report.rules[5].removed > 0 || name == "rules.csv");
         let table = table::from_parquet(&parquet).unwrap();
-        assert!(table.equals_missing(&df), "{name}: the parity tables differ");
+        assert!(
+            table.equals_missing(&df),
+            "{name}: the parity tables differ"
+        );
         assert_eq!(table::parquet_meta(&parquet).unwrap(), Some(meta), "{name}");
     }
 }
@@ -496,7 +499,9 @@ fn parity_block_by_block_refuses_a_file_changed_between_its_passes() {
         let b: &[u8] = if calls.get() == 1 { &bytes } else { &shorter };
         Ok(ingest::BlockReader::new(b, spec.encoding, 4096))
     };
-    let err = clean::clean_blocks_parity(open, bytes.len() as u64, &spec, &NoProgress)
-        .unwrap_err();
-    assert!(err.to_string().contains("changed while it was cleaned"), "{err}");
+    let err = clean::clean_blocks_parity(open, bytes.len() as u64, &spec, &NoProgress).unwrap_err();
+    assert!(
+        err.to_string().contains("changed while it was cleaned"),
+        "{err}"
+    );
 }
