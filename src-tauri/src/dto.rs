@@ -32,10 +32,11 @@ pub struct JobProgress {
 pub struct UploadProgress {
     /// The file.
     pub path: String,
-    /// Bytes written.
+    /// Progress through the file, in bytes: validating it is the first
+    /// half of `total`, storing it the second.
     #[ts(type = "number")]
     pub done: u64,
-    /// Bytes in all.
+    /// The file's size.
     #[ts(type = "number")]
     pub total: u64,
 }

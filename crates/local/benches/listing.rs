@@ -102,3 +102,15 @@ fn put_then_first_page() {
     assert_eq!(page.objects.len(), PAGE);
     ws.store().delete(Bucket::Raw, &k).expect("delete");
 }
+
+/// A file added by hand changes its folder's time: the next listing reads
+/// the bucket's folders again (the cost of keeping the index honest).
+#[divan::bench(sample_count = 3)]
+fn page_after_a_file_added_by_hand() {
+    let ws = workspace();
+    let path = ws.root().join("buckets/raw/day-0500/by-hand.csv");
+    std::fs::write(&path, b"x").expect("write");
+    let page = ws.store().list(Bucket::Raw, "", None, PAGE).expect("list");
+    assert_eq!(page.objects.len(), PAGE);
+    std::fs::remove_file(&path).expect("remove");
+}

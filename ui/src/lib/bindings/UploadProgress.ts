@@ -9,10 +9,11 @@ export type UploadProgress = {
  */
 path: string, 
 /**
- * Bytes written.
+ * Progress through the file, in bytes: validating it is the first
+ * half of `total`, storing it the second.
  */
 done: number, 
 /**
- * Bytes in all.
+ * The file's size.
  */
 total: number, };
