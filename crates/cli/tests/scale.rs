@@ -45,34 +45,42 @@ fn run_measured(cmd: &mut Command) -> (i32, u64, String) {
     )
 }
 
-#[test]
-fn a_1_gb_upload_streams_in_under_512_mb() {
-    let dir = tempfile::tempdir().unwrap();
-    let ws = dir.path().join("ws");
-    let tablero = || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_tablero"));
-        c.env("TABLERO_WORKSPACE", &ws).stdin(Stdio::null());
-        c
-    };
-    assert!(tablero().arg("init").status().unwrap().success());
+/// A `tablero` command on the workspace at `ws`.
+fn tablero(ws: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tablero"));
+    c.env("TABLERO_WORKSPACE", ws).stdin(Stdio::null());
+    c
+}
 
-    let sample = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/sample/online_retail_sample.csv"),
-    )
-    .unwrap();
+fn sample_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/sample/online_retail_sample.csv")
+}
+
+/// Writes the sample's rows again and again after its header, until the
+/// file has at least `bytes`; returns its size and the copies written.
+fn sample_copies(path: &Path, bytes: u64) -> (u64, u64) {
+    let sample = std::fs::read(sample_path()).unwrap();
     let body = sample.iter().position(|&b| b == b'\n').unwrap() + 1;
-    let big = dir.path().join("big.csv");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     f.write_all(&sample).unwrap();
-    let mut size = sample.len() as u64;
-    let mut copies = 1u64;
-    while size < 1 << 30 {
+    let (mut size, mut copies) = (sample.len() as u64, 1u64);
+    while size < bytes {
         f.write_all(&sample[body..]).unwrap();
         size += (sample.len() - body) as u64;
         copies += 1;
     }
     f.flush().unwrap();
-    drop(f);
+    (size, copies)
+}
+
+#[test]
+fn a_1_gb_upload_streams_in_under_512_mb() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    let tablero = || tablero(&ws);
+    assert!(tablero().arg("init").status().unwrap().success());
+    let big = dir.path().join("big.csv");
+    let (size, copies) = sample_copies(&big, 1 << 30);
 
     let (code, peak_kib, out) =
         run_measured(tablero().args(["data", "upload", big.to_str().unwrap(), "--json"]));
@@ -94,24 +102,11 @@ fn a_1_gb_upload_streams_in_under_512_mb() {
 fn the_listing_survives_an_upload_killed_midway() {
     let dir = tempfile::tempdir().unwrap();
     let ws = dir.path().join("ws");
-    let tablero = || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_tablero"));
-        c.env("TABLERO_WORKSPACE", &ws).stdin(Stdio::null());
-        c
-    };
+    let tablero = || tablero(&ws);
     assert!(tablero().arg("init").status().unwrap().success());
-    let sample =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/sample/online_retail_sample.csv");
-    let bytes = std::fs::read(&sample).unwrap();
-    let body = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let sample = sample_path();
     let big = dir.path().join("big.csv");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
-    f.write_all(&bytes).unwrap();
-    for _ in 0..40 {
-        f.write_all(&bytes[body..]).unwrap();
-    }
-    f.flush().unwrap();
-    drop(f);
+    sample_copies(&big, 100 << 20);
 
     let ls = || -> Vec<String> {
         let out = tablero()

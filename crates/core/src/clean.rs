@@ -66,38 +66,17 @@ pub fn clean(
 ) -> Result<(DataFrame, TableMeta, CleanReport)> {
     let rows_in = parsed.rows_read;
     let tx = parsed.rows;
-    let mut rules = vec![RuleCount {
-        rule: "unparseable".into(),
-        description: "a required value (date, quantity, price) could not be parsed".into(),
-        removed: parsed.unparseable,
-        examples: parsed.unparseable_examples,
-    }];
+    let mut row_rules = RowRules::new();
+    row_rules.unparseable(parsed.unparseable, parsed.unparseable_examples);
     progress.update(0.55, "applying clean rules")?;
-
-    let mut dup = rule("duplicate", "exact duplicate of an earlier row");
-    let mut missing = rule("missing_customer_id", "no customer id");
-    let mut cancel = rule("cancellation", "invoice id starts with C (a cancellation)");
-    let mut nonpos = rule("non_positive", "quantity <= 0 or unit price <= 0");
-    let duplicate = duplicates(&tx.row_hash);
+    row_rules.repeated = duplicates(&tx.row_hash);
     let mut kept = Vec::with_capacity(tx.len());
-    for (i, &repeats) in duplicate.iter().enumerate() {
-        let hit = rule_for(
-            repeats,
-            verdict(&tx, i),
-            [&mut dup, &mut missing, &mut cancel, &mut nonpos],
-        );
-        match hit {
-            Some(r) => {
-                r.removed += 1;
-                if r.examples.len() < MAX_EXAMPLES {
-                    r.examples.push(tx.example(i, None));
-                }
-            }
-            None => kept.push(i),
+    for i in 0..tx.len() {
+        if row_rules.keep(i, verdict(&tx, i), &tx) {
+            kept.push(i);
         }
     }
-    drop(duplicate);
-    rules.extend([dup, missing, cancel, nonpos]);
+    let mut rules = row_rules.into_rules();
 
     let mut countries = None;
     let mut winsor = None;
@@ -166,18 +145,8 @@ pub fn clean_blocks<R: std::io::Read + Send>(
     spec: &IngestSpec,
     progress: &dyn Progress,
 ) -> Result<(Vec<u8>, TableMeta, CleanReport)> {
-    let mut unparseable = rule(
-        "unparseable",
-        "a required value (date, quantity, price) could not be parsed",
-    );
-    let mut dup = rule("duplicate", "exact duplicate of an earlier row");
-    let mut missing = rule("missing_customer_id", "no customer id");
-    let mut cancel = rule("cancellation", "invoice id starts with C (a cancellation)");
-    let mut nonpos = rule("non_positive", "quantity <= 0 or unit price <= 0");
-    let mut rows_in = 0u64;
+    let mut row_rules = RowRules::new();
     let mut rows_out = 0u64;
-    let mut seen = RowHashSet::default();
-    let mut repeated = Vec::new();
     let mut customers: FxHashSet<Box<str>> = FxHashSet::default();
     let meta = TableMeta::clean(Preset::Standard, absent_in(spec));
     // The schema does not depend on the rows: take it from no rows.
@@ -196,40 +165,17 @@ pub fn clean_blocks<R: std::io::Read + Send>(
             candidates,
             |block: Candidates, read_to| {
                 let Candidates {
-                    parsed,
+                    mut parsed,
                     verdicts,
                     rows,
                     mut table,
                 } = block;
-                rows_in += parsed.rows_read;
-                unparseable.removed += parsed.unparseable;
-                for e in parsed.unparseable_examples {
-                    if unparseable.examples.len() < MAX_EXAMPLES {
-                        unparseable.examples.push(e);
-                    }
-                }
+                row_rules.start_block(&mut parsed, total_bytes, read_to);
                 let tx = parsed.rows;
-                if seen.is_empty() && read_to > 0 {
-                    // Room for the whole file's rows at this block's bytes
-                    // per row, so the set is not rebuilt as it grows.
-                    let estimate = tx.len() as f64 * total_bytes as f64 / read_to as f64;
-                    seen.reserve((estimate * 1.05) as usize);
-                }
-                repeated.clear();
-                seen.insert_all(&tx.row_hash, &mut repeated);
                 for (i, &verdict) in verdicts.iter().enumerate() {
-                    let hit = rule_for(
-                        repeated[i],
-                        verdict,
-                        [&mut dup, &mut missing, &mut cancel, &mut nonpos],
-                    );
-                    if let Some(r) = hit {
-                        r.removed += 1;
-                        if r.examples.len() < MAX_EXAMPLES {
-                            r.examples.push(tx.example(i, None));
-                        }
-                    }
+                    row_rules.keep(i, verdict, &tx);
                 }
+                let repeated = &row_rules.repeated;
                 // Candidates that repeat an earlier row leave the table.
                 if rows.iter().any(|&i| repeated[i]) {
                     let mask: BooleanChunked = rows.iter().map(|&i| !repeated[i]).collect();
@@ -269,7 +215,7 @@ pub fn clean_blocks<R: std::io::Read + Send>(
         // The writer's own error explains a stopped writer.
         (Err(Error::Parquet(_)), Err(e)) => Err(e),
         (Err(e), _) | (Ok(()), Err(e)) => Err(e),
-        (Ok(()), Ok(_)) if rows_in == 0 => Err(ingest::IngestError::NoRows {
+        (Ok(()), Ok(_)) if row_rules.rows_in == 0 => Err(ingest::IngestError::NoRows {
             columns: spec.columns.len(),
         }
         .into()),
@@ -277,10 +223,10 @@ pub fn clean_blocks<R: std::io::Read + Send>(
             let report = CleanReport {
                 preset: Preset::Standard.name().into(),
                 ingest: spec.clone(),
-                rows_in,
+                rows_in: row_rules.rows_in,
                 rows_out,
                 customers: customers.len() as u64,
-                rules: vec![unparseable, dup, missing, cancel, nonpos],
+                rules: row_rules.into_rules(),
                 countries: None,
                 winsor_limits: None,
                 columns: summaries.finish(),
@@ -367,17 +313,7 @@ where
     if absent.iter().any(|a| a == Canonical::Country.name()) {
         return Err(Error::WrongInput(NEEDS_COUNTRY.into()));
     }
-    let mut unparseable = rule(
-        "unparseable",
-        "a required value (date, quantity, price) could not be parsed",
-    );
-    let mut dup = rule("duplicate", "exact duplicate of an earlier row");
-    let mut missing = rule("missing_customer_id", "no customer id");
-    let mut cancel = rule("cancellation", "invoice id starts with C (a cancellation)");
-    let mut nonpos = rule("non_positive", "quantity <= 0 or unit price <= 0");
-    let mut rows_in = 0u64;
-    let mut seen = RowHashSet::default();
-    let mut repeated = Vec::new();
+    let mut row_rules = RowRules::new();
     // What the first pass learns: the parsed rows of each block, a bit per
     // row the rules keep, and for those their country and price.
     let mut block_rows: Vec<u64> = Vec::new();
@@ -406,21 +342,9 @@ where
             let verdicts: Vec<Verdict> = (0..tx.len()).map(|i| verdict(tx, i)).collect();
             Ok((parsed, verdicts))
         },
-        |(parsed, verdicts): (Parsed, Vec<Verdict>), read_to| {
-            rows_in += parsed.rows_read;
-            unparseable.removed += parsed.unparseable;
-            for e in parsed.unparseable_examples {
-                if unparseable.examples.len() < MAX_EXAMPLES {
-                    unparseable.examples.push(e);
-                }
-            }
+        |(mut parsed, verdicts): (Parsed, Vec<Verdict>), read_to| {
+            row_rules.start_block(&mut parsed, total_bytes, read_to);
             let tx = parsed.rows;
-            if seen.is_empty() && read_to > 0 {
-                let estimate = tx.len() as f64 * total_bytes as f64 / read_to as f64;
-                seen.reserve((estimate * 1.05) as usize);
-            }
-            repeated.clear();
-            seen.insert_all(&tx.row_hash, &mut repeated);
             let country = tx
                 .country
                 .as_ref()
@@ -431,16 +355,7 @@ where
             kept_bits.resize(parsed_rows.div_ceil(64) as usize, 0);
             let mut previous: Option<(&str, u32)> = None;
             for (i, &v) in verdicts.iter().enumerate() {
-                let hit = rule_for(
-                    repeated[i],
-                    v,
-                    [&mut dup, &mut missing, &mut cancel, &mut nonpos],
-                );
-                if let Some(r) = hit {
-                    r.removed += 1;
-                    if r.examples.len() < MAX_EXAMPLES {
-                        r.examples.push(tx.example(i, None));
-                    }
+                if !row_rules.keep(i, v, &tx) {
                     continue;
                 }
                 let k = base + i as u64;
@@ -474,7 +389,8 @@ where
             Ok(())
         },
     )?;
-    drop(seen);
+    let rows_in = row_rules.rows_in;
+    let mut rules = row_rules.into_rules();
     if rows_in == 0 {
         return Err(ingest::IngestError::NoRows {
             columns: spec.columns.len(),
@@ -483,21 +399,7 @@ where
     }
 
     // The geographic filter and the limits, from the whole file.
-    let country_tier: Vec<i64> = counts.iter().map(|&r| i64::from(tier_of(r))).collect();
-    let country_region: Vec<&'static str> = names.iter().map(|c| region_of(c)).collect();
-    let keep: Vec<bool> = (0..names.len())
-        .map(|c| country_tier[c] <= 2 && country_region[c] != "Other")
-        .collect();
-    let mut tiers: Vec<CountryTier> = (0..names.len())
-        .map(|c| CountryTier {
-            country: names[c].to_string(),
-            rows: counts[c],
-            tier: tier_of(counts[c]),
-            region: country_region[c].into(),
-            kept: keep[c],
-        })
-        .collect();
-    tiers.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.country.cmp(&b.country)));
+    let (country_tier, country_region, keep, tiers) = country_verdicts(&names, &counts);
     let prices: Vec<f64> = row_country
         .iter()
         .zip(&row_price)
@@ -513,10 +415,7 @@ where
         at += n;
     }
 
-    let mut geo = rule(
-        "geographic_filter",
-        "parity: country not of tier 1-2 (>= 100 rows) in Europe, Asia-Pacific or the Americas",
-    );
+    let mut geo = geo_rule();
     let mut rows_out = 0u64;
     let mut customers: FxHashSet<Box<str>> = FxHashSet::default();
     let meta = TableMeta::clean(Preset::Parity, absent);
@@ -621,12 +520,143 @@ where
         rows_in,
         rows_out,
         customers: customers.len() as u64,
-        rules: vec![unparseable, dup, missing, cancel, nonpos, geo],
+        rules: {
+            rules.push(geo);
+            rules
+        },
         countries: Some(tiers),
         winsor_limits: Some(limits),
         columns: summaries.finish(),
     };
     Ok((out, meta, report))
+}
+
+/// The geographic filter's rule.
+fn geo_rule() -> RuleCount {
+    rule(
+        "geographic_filter",
+        "parity: country not of tier 1-2 (>= 100 rows) in Europe, Asia-Pacific or the Americas",
+    )
+}
+
+/// The geographic filter's verdict on each country from its rows: tier,
+/// region, whether it is kept; and the report's table of them, most rows
+/// first.
+fn country_verdicts<S: AsRef<str>>(
+    names: &[S],
+    counts: &[u64],
+) -> (Vec<i64>, Vec<&'static str>, Vec<bool>, Vec<CountryTier>) {
+    let tier: Vec<i64> = counts.iter().map(|&r| i64::from(tier_of(r))).collect();
+    let region: Vec<&'static str> = names.iter().map(|c| region_of(c.as_ref())).collect();
+    let keep: Vec<bool> = (0..names.len())
+        .map(|c| tier[c] <= 2 && region[c] != "Other")
+        .collect();
+    let mut tiers: Vec<CountryTier> = (0..names.len())
+        .map(|c| CountryTier {
+            country: names[c].as_ref().to_string(),
+            rows: counts[c],
+            tier: tier_of(counts[c]),
+            region: region[c].into(),
+            kept: keep[c],
+        })
+        .collect();
+    tiers.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.country.cmp(&b.country)));
+    (tier, region, keep, tiers)
+}
+
+/// The rules every preset runs first, in order (unparseable, duplicate,
+/// missing customer, cancellation, non-positive), over a file's rows in
+/// order: their counts and first examples, and the duplicate rule's set.
+struct RowRules {
+    unparseable: RuleCount,
+    dup: RuleCount,
+    missing: RuleCount,
+    cancel: RuleCount,
+    nonpos: RuleCount,
+    seen: RowHashSet,
+    /// Whether each row of the current block repeats an earlier row.
+    repeated: Vec<bool>,
+    /// Data rows read so far.
+    rows_in: u64,
+}
+
+impl RowRules {
+    fn new() -> RowRules {
+        RowRules {
+            unparseable: rule(
+                "unparseable",
+                "a required value (date, quantity, price) could not be parsed",
+            ),
+            dup: rule("duplicate", "exact duplicate of an earlier row"),
+            missing: rule("missing_customer_id", "no customer id"),
+            cancel: rule("cancellation", "invoice id starts with C (a cancellation)"),
+            nonpos: rule("non_positive", "quantity <= 0 or unit price <= 0"),
+            seen: RowHashSet::default(),
+            repeated: Vec::new(),
+            rows_in: 0,
+        }
+    }
+
+    fn unparseable(&mut self, removed: u64, examples: Vec<crate::report::RowExample>) {
+        self.unparseable.removed += removed;
+        for e in examples {
+            if self.unparseable.examples.len() < MAX_EXAMPLES {
+                self.unparseable.examples.push(e);
+            }
+        }
+    }
+
+    /// Takes the next block: counts its rows and those that did not parse,
+    /// and marks which of its rows repeat an earlier one.
+    fn start_block(&mut self, parsed: &mut Parsed, total_bytes: u64, read_to: u64) {
+        self.rows_in += parsed.rows_read;
+        let examples = std::mem::take(&mut parsed.unparseable_examples);
+        self.unparseable(parsed.unparseable, examples);
+        let tx = &parsed.rows;
+        if self.seen.is_empty() && read_to > 0 {
+            // Room for the whole file's rows at this block's bytes per
+            // row, so the set is not rebuilt as it grows.
+            let estimate = tx.len() as f64 * total_bytes as f64 / read_to as f64;
+            self.seen.reserve((estimate * 1.05) as usize);
+        }
+        self.repeated.clear();
+        self.seen.insert_all(&tx.row_hash, &mut self.repeated);
+    }
+
+    /// Whether row `i` of the block is kept; if not, it is counted under
+    /// the rule that removes it.
+    fn keep(&mut self, i: usize, verdict: Verdict, tx: &Transactions) -> bool {
+        let hit = rule_for(
+            self.repeated[i],
+            verdict,
+            [
+                &mut self.dup,
+                &mut self.missing,
+                &mut self.cancel,
+                &mut self.nonpos,
+            ],
+        );
+        match hit {
+            Some(r) => {
+                r.removed += 1;
+                if r.examples.len() < MAX_EXAMPLES {
+                    r.examples.push(tx.example(i, None));
+                }
+                false
+            }
+            None => true,
+        }
+    }
+
+    fn into_rules(self) -> Vec<RuleCount> {
+        vec![
+            self.unparseable,
+            self.dup,
+            self.missing,
+            self.cancel,
+            self.nonpos,
+        ]
+    }
 }
 
 /// What the rules that look at one row say of it.
@@ -838,25 +868,8 @@ fn geographic_filter(tx: &Transactions, rows: &[usize]) -> Result<GeoFilter> {
             id
         })
         .collect();
-    let country_tier: Vec<i64> = counts.iter().map(|&r| i64::from(tier_of(r))).collect();
-    let country_region: Vec<&'static str> = names.iter().map(|c| region_of(c)).collect();
-    let keep: Vec<bool> = (0..names.len())
-        .map(|c| country_tier[c] <= 2 && country_region[c] != "Other")
-        .collect();
-    let mut tiers: Vec<CountryTier> = (0..names.len())
-        .map(|c| CountryTier {
-            country: names[c].to_string(),
-            rows: counts[c],
-            tier: tier_of(counts[c]),
-            region: country_region[c].into(),
-            kept: keep[c],
-        })
-        .collect();
-    tiers.sort_by(|a, b| b.rows.cmp(&a.rows).then(a.country.cmp(&b.country)));
-    let mut rule = rule(
-        "geographic_filter",
-        "parity: country not of tier 1-2 (>= 100 rows) in Europe, Asia-Pacific or the Americas",
-    );
+    let (country_tier, country_region, keep, tiers) = country_verdicts(&names, &counts);
+    let mut rule = geo_rule();
     let mut kept = Vec::with_capacity(rows.len());
     let mut country_ids = Vec::with_capacity(rows.len());
     for (&i, &c) in rows.iter().zip(&ids) {

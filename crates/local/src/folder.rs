@@ -152,7 +152,7 @@ impl FolderStore {
                     continue;
                 }
                 let mut keys = Vec::new();
-                self.collect_keys(&stamp.path(), "", "", &mut keys)?;
+                crate::listing::walk(&stamp.path(), "", &mut keys, &mut BTreeMap::new())?;
                 for key in keys {
                     // `x.csv.meta.json` beside `x.csv` is x.csv's metadata.
                     let is_meta = key
@@ -248,48 +248,6 @@ impl FolderStore {
             storage_class: "STANDARD".into(),
             metadata,
         })
-    }
-
-    fn collect_keys(
-        &self,
-        dir: &Path,
-        rel: &str,
-        prefix: &str,
-        out: &mut Vec<String>,
-    ) -> Result<()> {
-        let entries = match fs::read_dir(dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => {
-                return Err(Error::Io {
-                    path: dir.to_path_buf(),
-                    source: e,
-                })
-            }
-        };
-        for entry in entries {
-            let entry = entry.map_err(Error::io(dir))?;
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if name.starts_with('.') {
-                continue;
-            }
-            let key = if rel.is_empty() {
-                name.to_string()
-            } else {
-                format!("{rel}/{name}")
-            };
-            let ft = entry.file_type().map_err(Error::io(entry.path()))?;
-            if ft.is_dir() {
-                // Only descend where the prefix can still match.
-                if key.starts_with(prefix) || prefix.starts_with(&format!("{key}/")) {
-                    self.collect_keys(&entry.path(), &key, prefix, out)?;
-                }
-            } else if ft.is_file() && key.starts_with(prefix) {
-                out.push(key);
-            }
-        }
-        Ok(())
     }
 }
 

@@ -327,7 +327,7 @@ impl ListingIndex {
 
 /// Every file under `dir` (not hidden, UTF-8 names) as keys, and every
 /// folder with its time, read before its entries.
-fn walk(
+pub(crate) fn walk(
     dir: &Path,
     rel: &str,
     keys: &mut Vec<String>,
