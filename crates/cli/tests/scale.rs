@@ -134,21 +134,18 @@ fn the_listing_survives_an_upload_killed_midway() {
         v.sort();
         v
     };
-    let out = tablero()
-        .args([
-            "data",
-            "upload",
-            sample.to_str().unwrap(),
-            "--key",
-            "first.csv",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let upload_sample = |key: &str| {
+        let out = tablero()
+            .args(["data", "upload", sample.to_str().unwrap(), "--key", key])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    upload_sample("first.csv");
     assert_eq!(ls(), ["first.csv"]);
     for (i, delay_ms) in [50u64, 300, 900, 1500, 2500].into_iter().enumerate() {
         let key = format!("killed-{i}.csv");
@@ -165,21 +162,7 @@ fn the_listing_survives_an_upload_killed_midway() {
     }
     std::fs::write(ws.join("buckets/raw/by-hand.csv"), b"a,b\n1,2\n").unwrap();
     assert!(ls().contains(&"by-hand.csv".to_string()));
-    let out = tablero()
-        .args([
-            "data",
-            "upload",
-            sample.to_str().unwrap(),
-            "--key",
-            "last.csv",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    upload_sample("last.csv");
     assert_eq!(ls(), on_disk());
     assert!(ls().contains(&"last.csv".to_string()));
 }
