@@ -134,6 +134,18 @@ fn the_listing_survives_an_upload_killed_midway() {
         v.sort();
         v
     };
+    let staged = || {
+        std::fs::read_dir(ws.join("tmp"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".part")
+            })
+            .count()
+    };
     let upload_sample = |key: &str| {
         let out = tablero()
             .args(["data", "upload", sample.to_str().unwrap(), "--key", key])
@@ -159,7 +171,37 @@ fn the_listing_survives_an_upload_killed_midway() {
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         assert_eq!(ls(), on_disk(), "killed after {delay_ms} ms");
+        // The listing opened the workspace: the killed upload's staged
+        // part is gone.
+        assert_eq!(staged(), 0, "killed after {delay_ms} ms");
     }
+
+    // Ctrl-C (SIGINT) midway: cancelled, nothing stored, nothing staged.
+    let before = on_disk();
+    let child = tablero()
+        .args([
+            "data",
+            "upload",
+            big.to_str().unwrap(),
+            "--key",
+            "interrupted.csv",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: signals our own child, which has not been waited for.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    assert_eq!(on_disk(), before);
+    assert_eq!(staged(), 0);
     std::fs::write(ws.join("buckets/raw/by-hand.csv"), b"a,b\n1,2\n").unwrap();
     assert!(ls().contains(&"by-hand.csv".to_string()));
     upload_sample("last.csv");

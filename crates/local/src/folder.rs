@@ -82,6 +82,31 @@ impl FolderStore {
             .join(format!("{}-{nanos}-{n}.part", std::process::id()))
     }
 
+    /// Removes staged parts left in `tmp/` by processes that are gone (an
+    /// upload killed outright): a part's name starts with its writer's
+    /// process id. Parts of live processes are left alone; without
+    /// `/proc` nothing is removed.
+    pub fn sweep_staging(&self) {
+        if !Path::new("/proc/self").exists() {
+            return;
+        }
+        let Ok(entries) = fs::read_dir(self.root.join("tmp")) else {
+            return;
+        };
+        let me = std::process::id();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let Some(pid) = name.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+                continue;
+            };
+            if name.ends_with(".part") && pid != me && !Path::new(&format!("/proc/{pid}")).exists()
+            {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+
     /// Whether an object exists.
     pub fn exists(&self, b: Bucket, key: &ObjectKey) -> bool {
         self.path_of(b, key).is_file()

@@ -593,3 +593,24 @@ fn the_listing_index_follows_changes_made_by_hand() {
         .objects
         .is_empty());
 }
+
+/// Parts staged by a process that is gone are removed when the workspace
+/// is opened; a live process's parts are left alone.
+#[test]
+fn opening_the_workspace_removes_parts_left_by_dead_processes() {
+    let (_d, ws) = workspace();
+    let tmp = ws.root().join("tmp");
+    let dead = (100_000u32..4_000_000)
+        .find(|p| !std::path::Path::new(&format!("/proc/{p}")).exists())
+        .unwrap();
+    let left = tmp.join(format!("{dead}-1-0.part"));
+    let live = tmp.join(format!("{}-1-0.part", std::process::id()));
+    let other = tmp.join("notes.txt");
+    for p in [&left, &live, &other] {
+        std::fs::write(p, b"x").unwrap();
+    }
+    let _again = Workspace::open(ws.root()).unwrap();
+    assert!(!left.exists(), "a dead process's part is removed");
+    assert!(live.exists(), "a live process's part stays");
+    assert!(other.exists(), "only parts are touched");
+}

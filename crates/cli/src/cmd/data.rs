@@ -64,6 +64,17 @@ pub(crate) fn run(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
                 .with_context(|| format!("cannot read {}", a.file.display()))?
                 .len();
             let pb = bytes_bar(cli, size, "uploading");
+            // Ctrl-C stops the upload within a block; nothing is stored.
+            // A second Ctrl-C quits at once: the part staged in tmp/ is
+            // removed the next time a program opens the workspace.
+            let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = interrupted.clone();
+            let _ = ctrlc::set_handler(move || {
+                if flag.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    std::process::exit(130);
+                }
+                eprintln!("\nCancelling the upload (press Ctrl-C again to quit at once)…");
+            });
             let up = data::upload(
                 &b,
                 &a.file,
@@ -71,8 +82,10 @@ pub(crate) fn run(cli: &Cli, cmd: &DataCommand) -> Result<u8, Failure> {
                 &opts,
                 a.replace,
                 &|done, _| pb.set_position(done),
-                &|| false,
-            )?;
+                &|| interrupted.load(std::sync::atomic::Ordering::SeqCst),
+            );
+            pb.finish_and_clear();
+            let up = up?;
             pb.finish_and_clear();
             emit(cli, &up, human::upload);
         }

@@ -117,6 +117,7 @@ impl Workspace {
         let config = Config::load(&cfg)?;
         let store = FolderStore::new(root);
         store.create_dirs()?;
+        store.sweep_staging();
         let db = Db::open(&root.join(DB_FILE))?;
         db.reap_orphans()?;
         let user = os_user();
