@@ -7,7 +7,6 @@ use std::fs;
 use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -263,8 +262,7 @@ pub fn upload(
             progress(done, size);
         }
     };
-    let stop = AtomicBool::new(false);
-    let validated = ingest::validate(open, opts, &stop, &mut |read| {
+    let validated = ingest::validate(open, opts, &mut |read| {
         if cancelled() {
             return Err(ingest::IngestError::Stopped);
         }

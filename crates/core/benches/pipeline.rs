@@ -111,7 +111,8 @@ fn clean_and_features_parity_with_parquet() -> usize {
 
 /// The standard preset as the jobs run it: the CSV read block by block,
 /// cleaned and written as Parquet per block (`clean::clean_blocks`), the
-/// clean table's needed columns read back, the features written.
+/// clean table's needed columns read back a row group at a time, the
+/// features written.
 #[divan::bench(sample_count = 10)]
 fn clean_and_features_standard_blocks() -> usize {
     let d = dataset().expect("dataset");
@@ -121,10 +122,11 @@ fn clean_and_features_standard_blocks() -> usize {
     let (clean_bytes, _, _) =
         clean::clean_blocks(blocks, size, &d.spec, &NoProgress).expect("clean");
     let meta = table::parquet_meta(&clean_bytes).expect("meta");
-    let df = table::from_parquet_columns(&clean_bytes, &features::input_columns(Preset::Standard))
-        .expect("read clean");
+    let (_, groups) =
+        table::parquet_row_groups(&clean_bytes, &features::input_columns(Preset::Standard))
+            .expect("read clean");
     let (mut out, out_meta, _) =
-        features::features(&df, meta.as_ref(), FeatureParams::default(), &NoProgress)
+        features::features_from(groups, meta.as_ref(), FeatureParams::default(), &NoProgress)
             .expect("features");
     table::to_parquet(&mut out, &out_meta)
         .expect("write features")

@@ -186,17 +186,7 @@ pub fn features(
     params: FeatureParams,
     progress: &dyn Progress,
 ) -> Result<(DataFrame, TableMeta, FeatureReport)> {
-    features_owned(clean.clone(), meta, params, progress)
-}
-
-/// [`features`] on a table it owns (see [`features_from`]).
-pub fn features_owned(
-    clean: DataFrame,
-    meta: Option<&TableMeta>,
-    params: FeatureParams,
-    progress: &dyn Progress,
-) -> Result<(DataFrame, TableMeta, FeatureReport)> {
-    features_from(std::iter::once(Ok(clean)), meta, params, progress)
+    features_from(std::iter::once(Ok(clean.clone())), meta, params, progress)
 }
 
 /// Text interned to dense ids, a piece of the table at a time.

@@ -120,15 +120,11 @@ pub struct StageContext<'a> {
 /// What a stage's peak memory grows with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemoryUse {
-    /// The `standard` clean stage, which streams: one hash per row for the
-    /// duplicate rule and the output table.
+    /// A clean stage on an uploaded file, which streams (both presets):
+    /// one hash per row for the duplicate rule and the output table;
+    /// `parity` adds a bit per row and a country and a price per kept row,
+    /// within the same measured line.
     CleanStreaming {
-        /// Data rows of the raw file.
-        rows: u64,
-    },
-    /// The `parity` clean stage, which streams twice: as
-    /// [`MemoryUse::CleanStreaming`], and a country and a price per row.
-    CleanParityStreaming {
         /// Data rows of the raw file.
         rows: u64,
     },
@@ -156,11 +152,9 @@ pub enum MemoryUse {
 pub fn memory_need_mb(usage: MemoryUse) -> u64 {
     // (fixed MiB, bytes per input byte, bytes per row)
     let (fixed, per_byte, per_row, bytes, rows) = match usage {
-        // Measured: 255-281 MiB at 0.54 M rows, 532 MiB at 5.4 M, 3,251 MiB
-        // at 49.9 M (x92).
+        // Measured (standard, parity): 255-293 MiB at 0.54 M rows, 532 MiB
+        // (standard) at 5.4 M, 3,251 and 3,248 MiB at 49.9 M (x92).
         MemoryUse::CleanStreaming { rows } => (320, 0.0, 64.0, 0, rows),
-        // Measured: 293 MiB at 0.54 M rows, 3,248 MiB at 49.9 M.
-        MemoryUse::CleanParityStreaming { rows } => (320, 0.0, 64.0, 0, rows),
         // Measured: 314 MiB at 49 MB, 2,772 MiB at 494 MB.
         MemoryUse::CleanInMemory { bytes, rows } => (96, 5.8, 0.0, bytes, rows),
         // Measured: 119 MiB at 0.39 M rows, 2,862 MiB at 36.1 M (x92).
@@ -270,13 +264,12 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                         ingest::BLOCK_BYTES,
                     ))
                 };
+                within_budget(ctx, MemoryUse::CleanStreaming { rows }, &what)?;
                 let (bytes, _, report) = match preset {
                     Preset::Standard => {
-                        within_budget(ctx, MemoryUse::CleanStreaming { rows }, &what)?;
                         clean::clean_blocks(open()?, info.size, spec, ctx.progress)?
                     }
                     Preset::Parity => {
-                        within_budget(ctx, MemoryUse::CleanParityStreaming { rows }, &what)?;
                         clean::clean_blocks_parity(open, info.size, spec, ctx.progress)?
                     }
                 };
@@ -330,7 +323,9 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                     "clean/{clean_key} is not a Parquet table; give the key of a clean transactions table"
                 )));
             }
-            let rows = table::parquet_rows(&bytes)?;
+            // A row group at a time, the next decoded while one is read.
+            let (rows, pieces) =
+                table::parquet_row_groups(&bytes, &features::input_columns(*preset))?;
             within_budget(
                 ctx,
                 MemoryUse::Features {
@@ -348,8 +343,6 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                 cutoff: *cutoff,
                 horizon_days: *horizon_days,
             };
-            // A row group at a time, the next decoded while one is read.
-            let pieces = table::parquet_row_groups(&bytes, &features::input_columns(*preset))?;
             let (mut out_df, out_meta, report) = std::thread::scope(|s| {
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
                 s.spawn(move || {

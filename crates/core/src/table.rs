@@ -252,34 +252,18 @@ pub fn parquet_meta(bytes: &[u8]) -> Result<Option<TableMeta>> {
     Ok(None)
 }
 
-/// Rows in a Parquet file, from its footer.
-pub fn parquet_rows(bytes: &[u8]) -> Result<u64> {
-    let mut reader = ParquetReader::new(Cursor::new(bytes));
-    Ok(reader.get_metadata()?.num_rows as u64)
-}
-
 /// Reads a whole Parquet file.
 pub fn from_parquet(bytes: &[u8]) -> Result<DataFrame> {
     Ok(ParquetReader::new(Cursor::new(bytes)).finish()?)
 }
 
-/// Reads the named columns of a Parquet file (all of them when one is
-/// missing, so the caller's own check names it).
-pub fn from_parquet_columns(bytes: &[u8], columns: &[&str]) -> Result<DataFrame> {
-    let mut reader = ParquetReader::new(Cursor::new(bytes));
-    let schema = reader.schema()?;
-    if columns.iter().all(|c| schema.contains(c)) {
-        reader = reader.with_columns(Some(columns.iter().map(|c| c.to_string()).collect()));
-    }
-    Ok(reader.finish()?)
-}
-
-/// The named columns of a Parquet file (all of them when one is missing),
-/// a row group at a time: memory holds one group's columns, not the file's.
+/// The rows of a Parquet file, and its named columns (all of them when
+/// one is missing) a row group at a time: memory holds one group's
+/// columns, not the file's.
 pub fn parquet_row_groups<'a>(
     bytes: &'a [u8],
     columns: &[&str],
-) -> Result<impl Iterator<Item = Result<DataFrame>> + Send + 'a> {
+) -> Result<(u64, impl Iterator<Item = Result<DataFrame>> + Send + 'a)> {
     let mut reader = ParquetReader::new(Cursor::new(bytes));
     let md = reader.get_metadata()?.clone();
     let schema = reader.schema()?;
@@ -288,8 +272,9 @@ pub fn parquet_row_groups<'a>(
         .all(|c| schema.contains(c))
         .then(|| columns.iter().map(|c| c.to_string()).collect());
     let sizes: Vec<usize> = md.row_groups.iter().map(|g| g.num_rows()).collect();
+    let total = md.num_rows as u64;
     let mut offset = 0usize;
-    Ok(sizes.into_iter().map(move |rows| {
+    let groups = sizes.into_iter().map(move |rows| {
         let mut r = ParquetReader::new(Cursor::new(bytes));
         r.set_metadata(md.clone());
         let df = r
@@ -298,7 +283,8 @@ pub fn parquet_row_groups<'a>(
             .finish()?;
         offset += rows;
         Ok(df)
-    }))
+    });
+    Ok((total, groups))
 }
 
 /// Reads the first `n` rows of a Parquet file and the total row count.

@@ -69,14 +69,13 @@ pub fn detect(
 /// more when a byte past the head shows that a file without a declared
 /// encoding is not UTF-8 (the file is then read as [`decode`] would read
 /// it whole). `each(bytes)` is called in file order as blocks are
-/// validated, with the bytes read so far; an error from it (or `stop`)
-/// stops the validation.
+/// validated, with the bytes read so far; an error from it stops the
+/// validation (a cancel: [`IngestError::Stopped`]).
 ///
 /// Returns the spec and the counts and examples; [`Parsed::rows`] is empty.
 pub fn validate<R, O>(
     open: O,
     opts: &CsvOptions,
-    stop: &AtomicBool,
     each: &mut dyn FnMut(u64) -> Result<(), IngestError>,
 ) -> Result<(IngestSpec, Parsed), IngestError>
 where
@@ -84,14 +83,14 @@ where
     O: Fn() -> std::io::Result<R>,
 {
     let (head, _) = read_head(open().map_err(read_error)?)?;
-    let mut spec = detect(&head, opts, stop)?;
+    let mut spec = detect(&head, opts, &AtomicBool::new(false))?;
     drop(head);
-    let parsed = match validate_as(open().map_err(read_error)?, &spec, stop, each) {
+    let parsed = match validate_as(open().map_err(read_error)?, &spec, each) {
         Err(IngestError::Encoding {
             encoding: "utf-8", ..
         }) if opts.encoding.is_none() => {
             spec.encoding = undeclared_fallback(open().map_err(read_error)?)?;
-            validate_as(open().map_err(read_error)?, &spec, stop, each)?
+            validate_as(open().map_err(read_error)?, &spec, each)?
         }
         r => r?,
     };
@@ -128,15 +127,14 @@ fn undeclared_fallback<R: Read>(mut src: R) -> Result<Encoding, IngestError> {
 fn validate_as<R: Read + Send>(
     src: R,
     spec: &IngestSpec,
-    stop: &AtomicBool,
     each: &mut dyn FnMut(u64) -> Result<(), IngestError>,
 ) -> Result<Parsed, IngestError> {
     let cols = Columns::resolve(spec)?;
     let mut total = Chunk::default();
     let blocks = BlockReader::new(src, spec.encoding, BLOCK_BYTES);
-    // A pass of its own flag: a failed pass sets it, and the caller's
-    // `stop` must not stay set for the next one.
-    let pass = AtomicBool::new(stop.load(Ordering::Relaxed));
+    // A pass of its own stop flag: a failed pass sets it, and the next
+    // pass must start clear.
+    let pass = AtomicBool::new(false);
     let run = parse_chunks(
         blocks,
         spec,
@@ -147,9 +145,6 @@ fn validate_as<R: Read + Send>(
             Ok(c)
         },
         |mut c, read_to| {
-            if stop.load(Ordering::Relaxed) {
-                return Err(IngestError::Stopped.into());
-            }
             total.add_counts(&mut c);
             each(read_to).map_err(crate::Error::from)
         },
@@ -194,7 +189,7 @@ mod tests {
 
     fn streamed(bytes: &[u8], opts: &CsvOptions) -> Result<(IngestSpec, Parsed), IngestError> {
         let mut seen = Vec::new();
-        let r = validate(|| Ok(bytes), opts, &AtomicBool::new(false), &mut |done| {
+        let r = validate(|| Ok(bytes), opts, &mut |done| {
             seen.push(done);
             Ok(())
         });
@@ -280,12 +275,9 @@ mod tests {
     #[test]
     fn an_error_from_each_stops_it() {
         let bytes = csv_with(100_000, b"");
-        let err = validate(
-            || Ok(&bytes[..]),
-            &CsvOptions::default(),
-            &AtomicBool::new(false),
-            &mut |_| Err(IngestError::Stopped),
-        )
+        let err = validate(|| Ok(&bytes[..]), &CsvOptions::default(), &mut |_| {
+            Err(IngestError::Stopped)
+        })
         .unwrap_err();
         assert_eq!(err, IngestError::Stopped);
     }
