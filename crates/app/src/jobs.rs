@@ -41,6 +41,89 @@ pub fn submit(b: &Backend, request: JobRequest) -> Result<Job> {
     b.jobs.submit(request)
 }
 
+/// What `etl run` runs: a raw object's clean stage, then the features
+/// stage on its table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineRequest {
+    /// Key in the raw bucket.
+    pub raw_key: String,
+    /// The preset of both stages.
+    pub preset: tablero_core::preset::Preset,
+    /// The clean table's key (default derived from the raw key).
+    pub clean_out: Option<String>,
+    /// The features' cut-off, ns (default the 0.7 quantile).
+    pub cutoff: Option<i64>,
+    /// The features' horizon in days.
+    pub horizon_days: u32,
+    /// The features table's key (default beside the clean table).
+    pub features_out: Option<String>,
+}
+
+/// The jobs of a pipeline run: the features job is there when the clean
+/// job succeeded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PipelineRun {
+    /// The clean job.
+    pub clean: Job,
+    /// The features job on its table; `null` when the clean job did not
+    /// succeed (nothing more ran).
+    pub features: Option<Job>,
+}
+
+impl PipelineRun {
+    /// Whether both jobs succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.features
+            .as_ref()
+            .is_some_and(|f| f.status == tablero_core::job::JobStatus::Succeeded)
+    }
+}
+
+/// Runs a pipeline: submits the clean job and has `run` run it (`true`:
+/// keeping the features' input in memory,
+/// [`tablero_core::ports::JobRunner::run_keeping_features_input`]); when it
+/// succeeds, submits the features job on its table and has `run` run that.
+/// Each job is checked as [`submit`] checks it.
+pub fn run_pipeline(
+    b: &Backend,
+    request: PipelineRequest,
+    run: &mut dyn FnMut(&Job, bool) -> Result<Job>,
+) -> Result<PipelineRun> {
+    let clean = submit(
+        b,
+        JobRequest::Clean {
+            raw_key: request.raw_key,
+            preset: request.preset,
+            out_key: request.clean_out,
+        },
+    )?;
+    let clean = run(&clean, true)?;
+    let table = match (&clean.status, &clean.output) {
+        (tablero_core::job::JobStatus::Succeeded, Some(out)) => out.key.clone(),
+        _ => {
+            return Ok(PipelineRun {
+                clean,
+                features: None,
+            })
+        }
+    };
+    let features = submit(
+        b,
+        JobRequest::Features {
+            clean_key: table,
+            preset: request.preset,
+            cutoff: request.cutoff,
+            horizon_days: request.horizon_days,
+            out_key: request.features_out,
+        },
+    )?;
+    let features = run(&features, false)?;
+    Ok(PipelineRun {
+        clean,
+        features: Some(features),
+    })
+}
+
 /// A cut-off as users write it (`YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`), in
 /// nanoseconds; the error is `usage`, for the caller to name the field.
 pub fn parse_cutoff(text: &str) -> Result<i64> {

@@ -904,6 +904,7 @@ fn run_job(
             // The invocation already refused an input too large for the
             // function's memory (`Limits::max_input_bytes`).
             memory_mb: u64::MAX,
+            carry: None,
         };
         match stages::run(stage, &ctx) {
             Ok(done) => {

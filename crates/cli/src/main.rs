@@ -16,17 +16,30 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// `mi_option_purge_delay`: its position in `enum mi_option_e` of
-/// mimalloc.h (v2, the version libmimalloc-sys 0.1.49 builds).
+/// mimalloc.h (v3, the version libmimalloc-sys 0.1.49 builds by default;
+/// the same position in v2).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Keeps freed memory for reuse until the process ends (mimalloc would
-/// return it to the kernel after 10 ms and, with transparent huge pages,
-/// have it zeroed again 2 MiB at a time: a quarter of the clean stage's
-/// time at 10x the reference file). A command's peak memory is unchanged.
+/// return it to the kernel after 10 ms and have it zeroed again when it is
+/// reused). A command's peak memory is unchanged.
+///
+/// And turns transparent huge pages off for the process: the kernel then
+/// zeroes the 4 KiB pages a command touches rather than whole 2 MiB ones
+/// (mimalloc asks for huge pages on its arena). Fresh memory is the main
+/// cost left in the pipeline's stages: measured in
+/// scripts/side-by-side/README.md.
 fn keep_freed_memory() {
     // SAFETY: sets one allocator option before any other thread exists;
     // the function takes plain integers.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and changes only
+    // how later page faults of this process are served. It cannot fail in
+    // a way that matters: huge pages would stay on.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }
 
 mod args;

@@ -56,6 +56,110 @@ fn sample() -> String {
         .to_string()
 }
 
+impl Cli {
+    /// Sets `[limits] memory_mb` in the workspace's tablero.toml.
+    fn set_memory_mb(&self, mb: u64) {
+        let path = self.ws().join("tablero.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let start = text.find("memory_mb = ").unwrap();
+        let end = start + text[start..].find('\n').unwrap();
+        let text = format!("{}memory_mb = {mb}{}", &text[..start], &text[end..]);
+        std::fs::write(&path, text).unwrap();
+    }
+
+    fn log_of(&self, id: &str) -> String {
+        let (code, job) = self.json(&["jobs", "show", id]);
+        assert_eq!(code, 0, "{job}");
+        job["logs"].to_string()
+    }
+}
+
+/// `etl run`: a clean job and a features job in one process, the clean
+/// rows handed to the features stage in memory. Its tables and reports
+/// are those of `etl clean` then `etl features`, to the byte; a clean job
+/// that fails runs nothing more; a budget too small to keep the rows has
+/// the features stage read the table back.
+#[test]
+fn etl_run_equals_clean_then_features() {
+    let cli = Cli::new();
+    assert_eq!(
+        cli.json(&["data", "upload", &sample(), "--key", "s.csv"]).0,
+        0
+    );
+    let feature_args = ["--cutoff", "2011-09-01", "--horizon-days", "60"];
+    let mut args = vec![
+        "etl",
+        "run",
+        "s.csv",
+        "--clean-out",
+        "a/t.parquet",
+        "--features-out",
+        "a/f.parquet",
+    ];
+    args.extend(feature_args);
+    let (code, run) = cli.json(&args);
+    assert_eq!(code, 0, "{run}");
+    assert_eq!(run["clean"]["kind"], "clean");
+    assert_eq!(run["clean"]["status"], "succeeded");
+    assert_eq!(run["clean"]["output"]["key"], "a/t.parquet");
+    assert_eq!(run["features"]["kind"], "features");
+    assert_eq!(run["features"]["status"], "succeeded");
+    assert_eq!(run["features"]["input"]["key"], "a/t.parquet");
+    assert_eq!(run["features"]["output"]["key"], "a/f.parquet");
+    assert_eq!(run["features"]["report"]["horizon_days"], 60);
+    let log = cli.log_of(run["features"]["id"].as_str().unwrap());
+    assert!(log.contains("handed over"), "{log}");
+
+    let (code, clean) = cli.json(&["etl", "clean", "s.csv", "--out", "b/t.parquet"]);
+    assert_eq!(code, 0, "{clean}");
+    let mut args = vec!["etl", "features", "b/t.parquet", "--out", "b/f.parquet"];
+    args.extend(feature_args);
+    let (code, features) = cli.json(&args);
+    assert_eq!(code, 0, "{features}");
+    let log = cli.log_of(features["id"].as_str().unwrap());
+    assert!(!log.contains("handed over"), "{log}");
+    assert_eq!(run["clean"]["report"], clean["report"]);
+    assert_eq!(run["features"]["report"], features["report"]);
+    let bucket = cli.ws().join("buckets/clean");
+    for (a, b) in [
+        ("a/t.parquet", "b/t.parquet"),
+        ("a/f.parquet", "b/f.parquet"),
+    ] {
+        let (a, b) = (
+            std::fs::read(bucket.join(a)).unwrap(),
+            std::fs::read(bucket.join(b)).unwrap(),
+        );
+        assert!(a == b, "{a:?} and {b:?} differ");
+    }
+
+    // Room for the clean stage but not for the rows it would keep: the
+    // features stage reads the table back, and says why in the clean log.
+    // (The clean stage needs 320 MiB and 80 bytes a row, 323 MiB for the
+    // sample's rows; the kept rows 60 bytes a row, 2 MiB more.)
+    cli.set_memory_mb(323);
+    let (code, run) = cli.json(&["etl", "run", "s.csv", "--clean-out", "c/t.parquet"]);
+    assert_eq!(code, 0, "{run}");
+    let clean_log = cli.log_of(run["clean"]["id"].as_str().unwrap());
+    assert!(clean_log.contains("not kept"), "{clean_log}");
+    let log = cli.log_of(run["features"]["id"].as_str().unwrap());
+    assert!(!log.contains("handed over"), "{log}");
+    assert_eq!(run["features"]["status"], "succeeded");
+
+    // A clean job that fails: no features job, exit 1.
+    cli.set_memory_mb(1);
+    let (code, run) = cli.json(&["etl", "run", "s.csv", "--clean-out", "d/t.parquet"]);
+    assert_eq!(code, 1, "{run}");
+    assert_eq!(run["clean"]["status"], "failed");
+    assert_eq!(run["features"], Value::Null);
+    let (_, ls) = cli.json(&["data", "ls", "clean", "d/"]);
+    assert_eq!(ls["objects"], serde_json::json!([]), "{ls}");
+
+    // An input that is not there is refused before any job is queued.
+    let (code, err) = cli.json(&["etl", "run", "nowhere.csv"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(err["error"]["kind"], "not_found", "{err}");
+}
+
 #[test]
 fn the_pipeline_through_the_cli_prints_the_documented_json() {
     let cli = Cli::new();

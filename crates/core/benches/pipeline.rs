@@ -120,17 +120,43 @@ fn clean_and_features_standard_blocks() -> usize {
     let size = file.metadata().expect("size").len();
     let blocks = ingest::BlockReader::new(file, d.spec.encoding, ingest::BLOCK_BYTES);
     let (clean_bytes, _, _) =
-        clean::clean_blocks(blocks, size, &d.spec, &NoProgress).expect("clean");
+        clean::clean_blocks(blocks, size, &d.spec, &NoProgress, None).expect("clean");
     let meta = table::parquet_meta(&clean_bytes).expect("meta");
-    let (_, groups) =
+    let (rows, groups) =
         table::parquet_row_groups(&clean_bytes, &features::input_columns(Preset::Standard))
             .expect("read clean");
-    let (mut out, out_meta, _) =
-        features::features_from(groups, meta.as_ref(), FeatureParams::default(), &NoProgress)
-            .expect("features");
+    let (mut out, out_meta, _) = features::features_from(
+        groups,
+        rows as usize,
+        meta.as_ref(),
+        FeatureParams::default(),
+        &NoProgress,
+    )
+    .expect("features");
     table::to_parquet(&mut out, &out_meta)
         .expect("write features")
         .len()
+}
+
+/// `etl run`'s path: the same clean stage, keeping the features' input as
+/// it writes the table (`features::Input`), then the features from it,
+/// without reading the table back.
+#[divan::bench(sample_count = 10)]
+fn clean_and_features_standard_kept() -> usize {
+    let d = dataset().expect("dataset");
+    let file = std::fs::File::open(&d.csv).expect("open csv");
+    let size = file.metadata().expect("size").len();
+    let blocks = ingest::BlockReader::new(file, d.spec.encoding, ingest::BLOCK_BYTES);
+    let meta = clean::table_meta(Preset::Standard, &d.spec);
+    let mut input = features::Input::new(&meta, 0);
+    let (clean_bytes, _, _) =
+        clean::clean_blocks(blocks, size, &d.spec, &NoProgress, Some(&mut input)).expect("clean");
+    let (mut out, out_meta, _) =
+        features::features_of(input, FeatureParams::default(), &NoProgress).expect("features");
+    clean_bytes.len()
+        + table::to_parquet(&mut out, &out_meta)
+            .expect("write features")
+            .len()
 }
 
 /// Only reading and parsing the CSV (where most of the time goes).

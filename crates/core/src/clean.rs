@@ -7,6 +7,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::features;
 use crate::ingest::{self, Canonical, IngestSpec, Parsed, Transactions};
 use crate::progress::Progress;
 use crate::report::{CleanReport, CountryTier, RuleCount};
@@ -139,16 +140,20 @@ pub fn clean(
 /// encoding on a thread of its own.
 ///
 /// Returns the Parquet file's bytes and the report.
+///
+/// With `gather`, each batch of the table is also added to the features
+/// stage's input (made with [`table_meta`]), in the table's order.
 pub fn clean_blocks<R: std::io::Read + Send>(
     blocks: ingest::BlockReader<R>,
     total_bytes: u64,
     spec: &IngestSpec,
     progress: &dyn Progress,
+    mut gather: Option<&mut features::Input>,
 ) -> Result<(Vec<u8>, TableMeta, CleanReport)> {
     let mut row_rules = RowRules::new();
     let mut rows_out = 0u64;
     let mut customers: FxHashSet<Box<str>> = FxHashSet::default();
-    let meta = TableMeta::clean(Preset::Standard, absent_in(spec));
+    let meta = table_meta(Preset::Standard, spec);
     // The schema does not depend on the rows: take it from no rows.
     let (empty, _) = standard_table(&Transactions::default(), &[])?;
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -157,7 +162,7 @@ pub fn clean_blocks<R: std::io::Read + Send>(
     let (parsed, written) = std::thread::scope(|s| {
         let (to_writer, batches) = std::sync::mpsc::sync_channel::<DataFrame>(2);
         let (meta, empty) = (&meta, &empty);
-        let writer = s.spawn(move || write_batches(batches, meta, empty));
+        let writer = s.spawn(move || write_batches(batches, meta, empty, total_bytes));
         let parsed = ingest::parse_blocks(
             blocks,
             spec,
@@ -192,6 +197,9 @@ pub fn clean_blocks<R: std::io::Read + Send>(
                 }
                 rows_out += table.height() as u64;
                 drop(tx);
+                if let Some(input) = gather.as_deref_mut() {
+                    input.add(&table)?;
+                }
                 if to_writer.send(table).is_err() {
                     // The writer stopped: its error is reported below.
                     return Err(Error::Parquet("the table writer stopped".into()));
@@ -237,13 +245,18 @@ pub fn clean_blocks<R: std::io::Read + Send>(
 }
 
 /// Writes the tables received as one Parquet file in row groups of
-/// [`ROW_GROUP`] rows, summarising their columns on the way.
+/// [`ROW_GROUP`] rows, summarising their columns on the way. `raw_bytes`,
+/// the raw file's size, sizes the output's buffer: a quarter of it, far
+/// more than a clean table takes (a fifteenth of its CSV), so the buffer
+/// is not copied as it grows; the room not written to is never touched,
+/// so it costs no memory.
 fn write_batches(
     batches: std::sync::mpsc::Receiver<DataFrame>,
     meta: &TableMeta,
     empty: &DataFrame,
+    raw_bytes: u64,
 ) -> Result<(Vec<u8>, table::Summaries)> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(usize::try_from(raw_bytes / 4).unwrap_or(0));
     let mut summaries = table::Summaries::default();
     let mut w = table::TableWriter::new(&mut out, meta, empty)?;
     // Blocks are small; row groups are written at ROW_GROUP rows.
@@ -264,6 +277,11 @@ fn write_batches(
         summaries.add(empty)?;
     }
     Ok((out, summaries))
+}
+
+/// The metadata of the clean table of a file read with `spec`.
+pub fn table_meta(preset: Preset, spec: &IngestSpec) -> TableMeta {
+    TableMeta::clean(preset, absent_in(spec))
 }
 
 /// Columns a spec lacks among the optional ones (the table's `absent`).
@@ -298,12 +316,13 @@ const NEEDS_COUNTRY: &str =
 /// are quantiles of every kept price, so neither is known before the last
 /// row: the first pass runs the rules and counts the countries, the second
 /// writes the rows both keep. A file whose rows differ between the passes
-/// is refused.
+/// is refused. `gather` as in [`clean_blocks`].
 pub fn clean_blocks_parity<R, F>(
     open: F,
     total_bytes: u64,
     spec: &IngestSpec,
     progress: &dyn Progress,
+    mut gather: Option<&mut features::Input>,
 ) -> Result<(Vec<u8>, TableMeta, CleanReport)>
 where
     R: std::io::Read + Send,
@@ -434,7 +453,7 @@ where
     let (parsed, written) = std::thread::scope(|s| {
         let (to_writer, batches) = std::sync::mpsc::sync_channel::<DataFrame>(2);
         let (meta_ref, empty_ref) = (&meta, &empty);
-        let writer = s.spawn(move || write_batches(batches, meta_ref, empty_ref));
+        let writer = s.spawn(move || write_batches(batches, meta_ref, empty_ref, total_bytes));
         let (country_of, keep, country_tier, country_region) =
             (&country_of, &keep, &country_tier, &country_region);
         let (offsets, block_rows, kept_bits) = (&offsets, &block_rows, &kept_bits);
@@ -492,6 +511,9 @@ where
                         customers.insert(c);
                     }
                     rows_out += table.height() as u64;
+                    if let Some(input) = gather.as_deref_mut() {
+                        input.add(&table)?;
+                    }
                     if to_writer.send(table).is_err() {
                         return Err(Error::Parquet("the table writer stopped".into()));
                     }

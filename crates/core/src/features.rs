@@ -186,7 +186,13 @@ pub fn features(
     params: FeatureParams,
     progress: &dyn Progress,
 ) -> Result<(DataFrame, TableMeta, FeatureReport)> {
-    features_from(std::iter::once(Ok(clean.clone())), meta, params, progress)
+    features_from(
+        std::iter::once(Ok(clean.clone())),
+        clean.height(),
+        meta,
+        params,
+        progress,
+    )
 }
 
 /// Text interned to dense ids, a piece of the table at a time.
@@ -242,7 +248,9 @@ struct Gathered {
 }
 
 impl Gathered {
-    fn add(&mut self, piece: &DataFrame, names: &Names) -> Result<()> {
+    /// Adds a piece; with `threads`, the text columns are interned on
+    /// threads of their own.
+    fn add(&mut self, piece: &DataFrame, names: &Names, threads: bool) -> Result<()> {
         let customers = piece.column(names.customer)?.str()?;
         let invoices = piece.column(names.invoice)?.str()?;
         let products = piece.column(names.product)?.str()?;
@@ -252,7 +260,6 @@ impl Gathered {
         self.qty.extend(f64_values(piece, names.quantity)?);
         self.price.extend(f64_values(piece, names.price)?);
         self.total.extend(f64_values(piece, names.total)?);
-        // Four hash passes over the rows, on as many threads as there are.
         let Gathered {
             customers: c,
             invoices: i,
@@ -260,6 +267,16 @@ impl Gathered {
             countries: k,
             ..
         } = self;
+        if !threads {
+            c.add(customers);
+            for (interner, col) in [(i, invoices), (p, products), (k, countries)] {
+                if let Some(interner) = interner {
+                    interner.add(col);
+                }
+            }
+            return Ok(());
+        }
+        // Four hash passes over the rows, on as many threads as there are.
         std::thread::scope(|s| {
             s.spawn(|| {
                 if let Some(i) = i {
@@ -284,12 +301,87 @@ impl Gathered {
 /// its Parquet file): each piece's text is interned and its numbers copied
 /// before the next is read, so memory holds the stage's own columns (about
 /// 50 bytes a row), not the table.
+///
+/// `rows`: the table's rows when known (room for them is made at once,
+/// rather than grown), else 0.
 pub fn features_from(
     pieces: impl Iterator<Item = Result<DataFrame>>,
+    rows: usize,
     meta: Option<&TableMeta>,
     params: FeatureParams,
     progress: &dyn Progress,
 ) -> Result<(DataFrame, TableMeta, FeatureReport)> {
+    let meta = check_input(meta, params)?;
+    progress.update(0.05, "reading transactions")?;
+    let mut input = Input::new(meta, rows);
+    for piece in pieces {
+        input.gathered.add(&piece?, &input.names, true)?;
+    }
+    compute(input, params, progress)
+}
+
+/// The features stage's input gathered from a clean table's batches as
+/// they are made, in memory: the clean stage of `etl run` hands it to the
+/// features stage, which then does not read the table back.
+pub struct Input {
+    meta: TableMeta,
+    names: Names,
+    gathered: Gathered,
+}
+
+impl Input {
+    /// An empty input for a clean table with `meta`, with room for `rows`
+    /// rows (room not used costs address space, not memory).
+    pub fn new(meta: &TableMeta, rows: usize) -> Input {
+        let is_absent = |canonical: &str| meta.absent.iter().any(|a| a == canonical);
+        let interner = || Interner {
+            ids: Vec::with_capacity(rows),
+            ..Interner::default()
+        };
+        Input {
+            meta: meta.clone(),
+            names: match meta.preset {
+                Preset::Standard => STANDARD_NAMES,
+                Preset::Parity => PARITY_NAMES,
+            },
+            gathered: Gathered {
+                customers: interner(),
+                invoices: (!is_absent("invoice_id")).then(interner),
+                products: (!is_absent("product_id")).then(interner),
+                countries: (!is_absent("country")).then(interner),
+                dates: Vec::with_capacity(rows),
+                qty: Vec::with_capacity(rows),
+                price: Vec::with_capacity(rows),
+                total: Vec::with_capacity(rows),
+            },
+        }
+    }
+
+    /// Adds a batch of the clean table's rows (in the table's order), on
+    /// the calling thread.
+    pub fn add(&mut self, batch: &DataFrame) -> Result<()> {
+        self.gathered.add(batch, &self.names, false)
+    }
+
+    /// Rows added so far.
+    pub fn rows(&self) -> usize {
+        self.gathered.dates.len()
+    }
+}
+
+/// [`features`] on an input gathered as the clean table was made: the same
+/// table and report as [`features_from`] on that table.
+pub fn features_of(
+    input: Input,
+    params: FeatureParams,
+    progress: &dyn Progress,
+) -> Result<(DataFrame, TableMeta, FeatureReport)> {
+    check_input(Some(&input.meta), params)?;
+    compute(input, params, progress)
+}
+
+/// The clean table's metadata, when the stage can run on it with `params`.
+fn check_input(meta: Option<&TableMeta>, params: FeatureParams) -> Result<&TableMeta> {
     let meta = meta.ok_or_else(|| {
         Error::WrongInput("this file is not a clean table written by Tablero (no tablero metadata); run `etl clean` first".into())
     })?;
@@ -315,25 +407,16 @@ pub fn features_from(
             "--horizon-days must be at least 1".into(),
         ));
     }
-    let names = match params.preset {
-        Preset::Standard => STANDARD_NAMES,
-        Preset::Parity => PARITY_NAMES,
-    };
-    let is_absent = |canonical: &str| meta.absent.iter().any(|a| a == canonical);
-    progress.update(0.05, "reading transactions")?;
-    let mut gathered = Gathered {
-        customers: Interner::default(),
-        invoices: (!is_absent("invoice_id")).then(Interner::default),
-        products: (!is_absent("product_id")).then(Interner::default),
-        countries: (!is_absent("country")).then(Interner::default),
-        dates: Vec::new(),
-        qty: Vec::new(),
-        price: Vec::new(),
-        total: Vec::new(),
-    };
-    for piece in pieces {
-        gathered.add(&piece?, &names)?;
-    }
+    Ok(meta)
+}
+
+fn compute(
+    input: Input,
+    params: FeatureParams,
+    progress: &dyn Progress,
+) -> Result<(DataFrame, TableMeta, FeatureReport)> {
+    let Input { meta, gathered, .. } = input;
+    let meta = &meta;
     let Gathered {
         customers,
         invoices,

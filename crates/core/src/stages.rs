@@ -18,7 +18,7 @@ use crate::preset::Preset;
 use crate::progress::Progress;
 use crate::registry::{self, ApprovalStatus, ModelVersion};
 use crate::report::{CleanReport, FeatureReport};
-use crate::store::{Bucket, ObjectKey, ObjectRef};
+use crate::store::{Bucket, ObjectInfo, ObjectKey, ObjectRef};
 use crate::table::{self, DataFrame, TableMeta};
 use crate::train::metrics::Confusion;
 use crate::train::model::{DatasetRef, ModelArtifact, ModelCard};
@@ -115,6 +115,60 @@ pub struct StageContext<'a> {
     /// more (see [`memory_need_mb`]) is refused before its work begins,
     /// saying what it needs: never killed by the system halfway.
     pub memory_mb: u64,
+    /// The hand-over from a clean stage to the features stage after it in
+    /// this process (`etl run`); `None` where stages run apart (Lambda).
+    pub carry: Option<&'a Carry>,
+}
+
+/// What a clean stage hands the features stage that follows it in the same
+/// process: the features' input, gathered as the clean table was made, so
+/// that the features stage does not read the table back. It holds one
+/// table's input at most, for the one clean job asked to keep it
+/// ([`Carry::keep_next`]); the features stage takes it when it reads that
+/// very object (same key, size and modification time), and reads the table
+/// otherwise.
+#[derive(Default)]
+pub struct Carry {
+    keep: std::sync::atomic::AtomicBool,
+    kept: std::sync::Mutex<Option<Carried>>,
+}
+
+struct Carried {
+    key: ObjectKey,
+    size: u64,
+    modified: String,
+    input: features::Input,
+}
+
+impl Carry {
+    /// The next clean stage run with this carry keeps the features' input.
+    pub fn keep_next(&self) {
+        self.keep.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Takes back [`Carry::keep_next`] if no clean stage has used it.
+    pub fn stop_keeping(&self) {
+        self.keep.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether the clean stage starting now keeps it (asked once).
+    fn keeping(&self) -> bool {
+        self.keep.swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn put(&self, carried: Option<Carried>) {
+        if let Ok(mut kept) = self.kept.lock() {
+            *kept = carried;
+        }
+    }
+
+    /// The input kept for `info` (the clean table as it is now), if any;
+    /// whatever was kept is let go either way.
+    fn take(&self, info: &ObjectInfo) -> Option<features::Input> {
+        let kept = self.kept.lock().ok()?.take()?;
+        (kept.key.as_str() == info.key && kept.size == info.size && kept.modified == info.modified)
+            .then_some(kept.input)
+    }
 }
 
 /// What a stage's peak memory grows with.
@@ -134,6 +188,12 @@ pub enum MemoryUse {
         /// The raw file's size.
         bytes: u64,
         /// Its data rows.
+        rows: u64,
+    },
+    /// What a clean stage keeps for the features stage after it
+    /// ([`Carry`]), on top of its own need: about 48 bytes a kept row.
+    Kept {
+        /// Data rows of the raw file.
         rows: u64,
     },
     /// The features stage: the clean table's file and its rows.
@@ -159,6 +219,8 @@ pub fn memory_need_mb(usage: MemoryUse) -> u64 {
         MemoryUse::CleanInMemory { bytes, rows } => (96, 5.8, 0.0, bytes, rows),
         // Measured: 119 MiB at 0.39 M rows, 2,862 MiB at 36.1 M (x92).
         MemoryUse::Features { bytes, rows } => (96, 1.0, 72.0, bytes, rows),
+        // Its columns: a timestamp, three numbers and four text ids a row.
+        MemoryUse::Kept { rows } => (0, 0.0, 48.0, 0, rows),
     };
     let grows = 1.25 * (bytes as f64 * per_byte + rows as f64 * per_row);
     fixed + (grows / (1 << 20) as f64).ceil() as u64
@@ -256,8 +318,21 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                 // Read, cleaned and written a block at a time.
                 // Ranged reads of 16 MiB: few requests to an object store.
                 let open = || {
-                    let reader =
-                        ObjectReader::new(ctx.store, Bucket::Raw, &key, info.size, 16 << 20);
+                    let reader: Box<dyn std::io::Read + Send + '_> = match ctx
+                        .store
+                        .open_file(Bucket::Raw, &key)
+                        .map_err(|e| ingest::IngestError::Read(format!("raw/{raw_key}: {e}")))?
+                    {
+                        // A file on this machine is read in place.
+                        Some(file) => Box::new(std::io::Read::take(file, info.size)),
+                        None => Box::new(ObjectReader::new(
+                            ctx.store,
+                            Bucket::Raw,
+                            &key,
+                            info.size,
+                            16 << 20,
+                        )),
+                    };
                     Ok(ingest::BlockReader::new(
                         reader,
                         spec.encoding,
@@ -265,17 +340,43 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                     ))
                 };
                 within_budget(ctx, MemoryUse::CleanStreaming { rows }, &what)?;
+                let mut gather = match ctx.carry {
+                    Some(carry) if carry.keeping() => {
+                        carry.put(None);
+                        keep_within_budget(ctx, rows).then(|| {
+                            features::Input::new(&clean::table_meta(*preset, spec), rows as usize)
+                        })
+                    }
+                    _ => None,
+                };
                 let (bytes, _, report) = match preset {
-                    Preset::Standard => {
-                        clean::clean_blocks(open()?, info.size, spec, ctx.progress)?
-                    }
-                    Preset::Parity => {
-                        clean::clean_blocks_parity(open, info.size, spec, ctx.progress)?
-                    }
+                    Preset::Standard => clean::clean_blocks(
+                        open()?,
+                        info.size,
+                        spec,
+                        ctx.progress,
+                        gather.as_mut(),
+                    )?,
+                    Preset::Parity => clean::clean_blocks_parity(
+                        open,
+                        info.size,
+                        spec,
+                        ctx.progress,
+                        gather.as_mut(),
+                    )?,
                 };
                 log_clean(ctx, raw_key, &report);
                 let report = StageReport::Clean(Box::new(report));
-                return commit_bytes(ctx, bytes, &out, &report);
+                let (done, written) = commit_bytes(ctx, bytes, &out, &report)?;
+                if let (Some(carry), Some(input)) = (ctx.carry, gather) {
+                    carry.put(Some(Carried {
+                        key: out,
+                        size: written.size,
+                        modified: written.modified,
+                        input,
+                    }));
+                }
+                return Ok(done);
             }
             within_budget(
                 ctx,
@@ -316,6 +417,35 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
             out_key,
         } => {
             let key = ObjectKey::new(clean_key)?;
+            let params = FeatureParams {
+                preset: *preset,
+                cutoff: *cutoff,
+                horizon_days: *horizon_days,
+            };
+            let out = match out_key {
+                Some(k) => ObjectKey::new(k)?,
+                None => ObjectKey::new(&default_features_key(&key, *preset))?,
+            };
+            if let Some(carry) = ctx.carry {
+                let info = ctx.store.head(Bucket::Clean, &key)?;
+                if let Some(input) = carry.take(&info) {
+                    let rows = input.rows() as u64;
+                    within_budget(
+                        ctx,
+                        MemoryUse::Features { bytes: 0, rows },
+                        &format!("the features of clean/{clean_key} ({rows} rows)"),
+                    )?;
+                    (ctx.log)(
+                        LogLevel::Info,
+                        &format!(
+                            "clean/{clean_key}: its {rows} rows were handed over by the clean job before this one: the table is not read back"
+                        ),
+                    );
+                    let (mut out_df, out_meta, report) =
+                        features::features_of(input, params, ctx.progress)?;
+                    return finish_features(ctx, &mut out_df, &out_meta, &out, report);
+                }
+            }
             progress(ctx, 0.02, "reading clean table")?;
             let bytes = ctx.store.read(Bucket::Clean, &key)?;
             if !bytes.starts_with(b"PAR1") {
@@ -338,11 +468,6 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                 ),
             )?;
             let meta = table::parquet_meta(&bytes)?;
-            let params = FeatureParams {
-                preset: *preset,
-                cutoff: *cutoff,
-                horizon_days: *horizon_days,
-            };
             let (mut out_df, out_meta, report) = std::thread::scope(|s| {
                 let (tx, rx) = std::sync::mpsc::sync_channel(1);
                 s.spawn(move || {
@@ -352,22 +477,16 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                         }
                     }
                 });
-                features::features_from(rx.into_iter(), meta.as_ref(), params, ctx.progress)
+                features::features_from(
+                    rx.into_iter(),
+                    rows as usize,
+                    meta.as_ref(),
+                    params,
+                    ctx.progress,
+                )
             })?;
             drop(bytes);
-            (ctx.log)(
-                LogLevel::Info,
-                &format!(
-                    "{} customers, {} positives, cut-off {}",
-                    report.customers, report.positives, report.cutoff
-                ),
-            );
-            let out = match out_key {
-                Some(k) => ObjectKey::new(k)?,
-                None => ObjectKey::new(&default_features_key(&key, *preset))?,
-            };
-            let report = StageReport::Features(Box::new(report));
-            commit(ctx, &mut out_df, &out_meta, &out, &report)
+            finish_features(ctx, &mut out_df, &out_meta, &out, report)
         }
         JobRequest::Train {
             features_key,
@@ -376,6 +495,44 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
             ..
         } => run_training(ctx, features_key, group, config),
     }
+}
+
+/// Logs a features stage's result and commits its table.
+fn finish_features(
+    ctx: &StageContext,
+    df: &mut DataFrame,
+    meta: &TableMeta,
+    out: &ObjectKey,
+    report: crate::report::FeatureReport,
+) -> Result<StageOutput, BackendError> {
+    (ctx.log)(
+        LogLevel::Info,
+        &format!(
+            "{} customers, {} positives, cut-off {}",
+            report.customers, report.positives, report.cutoff
+        ),
+    );
+    let report = StageReport::Features(Box::new(report));
+    commit(ctx, df, meta, out, &report)
+}
+
+/// Whether a clean stage of about `rows` rows may also keep the features'
+/// input: when both fit the budget together. Otherwise the features stage
+/// reads the table back, as a stage run alone does.
+fn keep_within_budget(ctx: &StageContext, rows: u64) -> bool {
+    let need = memory_need_mb(MemoryUse::CleanStreaming { rows })
+        + memory_need_mb(MemoryUse::Kept { rows });
+    let fits = need <= ctx.memory_mb;
+    if !fits {
+        (ctx.log)(
+            LogLevel::Info,
+            &format!(
+                "the clean rows are not kept for the features stage: with them it would need about {need} MB, over the budget of {} MB; the features stage reads the table back",
+                ctx.memory_mb
+            ),
+        );
+    }
+    fits
 }
 
 /// A trained model before it is registered: what a training container
@@ -578,7 +735,7 @@ fn commit(
 ) -> Result<StageOutput, BackendError> {
     progress(ctx, 0.96, "writing output")?;
     let bytes = table::to_parquet(df, meta)?;
-    commit_bytes(ctx, bytes, out, report)
+    Ok(commit_bytes(ctx, bytes, out, report)?.0)
 }
 
 /// Writes a stage's output (a Parquet file's bytes) and its report.
@@ -587,7 +744,7 @@ fn commit_bytes(
     bytes: Vec<u8>,
     out: &ObjectKey,
     report: &StageReport,
-) -> Result<StageOutput, BackendError> {
+) -> Result<(StageOutput, ObjectInfo), BackendError> {
     let report_key = ObjectKey::new(&format!("{}.report.json", out.stem()))?;
     let report_bytes = serde_json::to_vec_pretty(report)
         .map_err(|e| BackendError::refused(format!("the report does not serialise: {e}")))?;
@@ -601,12 +758,15 @@ fn commit_bytes(
         &report_bytes,
         &meta_map,
     )?;
-    put_bytes(ctx.store, Bucket::Clean, out, &bytes, &meta_map)?;
-    Ok(StageOutput {
-        output: ObjectRef {
-            bucket: Bucket::Clean,
-            key: out.to_string(),
+    let written = put_bytes(ctx.store, Bucket::Clean, out, &bytes, &meta_map)?;
+    Ok((
+        StageOutput {
+            output: ObjectRef {
+                bucket: Bucket::Clean,
+                key: out.to_string(),
+            },
+            report: report.clone(),
         },
-        report: report.clone(),
-    })
+        written,
+    ))
 }

@@ -439,7 +439,7 @@ fn clean_block_by_block_equals_clean_in_memory() {
             clean::clean(parsed, &spec, Preset::Standard, &NoProgress).unwrap();
         let blocks = ingest::BlockReader::new(&bytes[..], spec.encoding, 4096);
         let (parquet, streamed_meta, streamed) =
-            clean::clean_blocks(blocks, bytes.len() as u64, &spec, &NoProgress).unwrap();
+            clean::clean_blocks(blocks, bytes.len() as u64, &spec, &NoProgress, None).unwrap();
 
         assert_eq!(streamed_meta, meta, "{name}");
         assert_eq!(streamed.rows_in, report.rows_in, "{name}");
@@ -464,7 +464,7 @@ fn clean_block_by_block_equals_clean_in_memory() {
         .unwrap();
         let open = || Ok(ingest::BlockReader::new(&bytes[..], spec.encoding, 4096));
         let (parquet, streamed_meta, streamed) =
-            clean::clean_blocks_parity(open, bytes.len() as u64, &spec, &NoProgress).unwrap();
+            clean::clean_blocks_parity(open, bytes.len() as u64, &spec, &NoProgress, None).unwrap();
         assert_eq!(streamed_meta, meta, "{name}");
         // Debug text: exact for floats (shortest round trip) and equal for
         // the NaN limits of a table with no rows.
@@ -499,9 +499,71 @@ fn parity_block_by_block_refuses_a_file_changed_between_its_passes() {
         let b: &[u8] = if calls.get() == 1 { &bytes } else { &shorter };
         Ok(ingest::BlockReader::new(b, spec.encoding, 4096))
     };
-    let err = clean::clean_blocks_parity(open, bytes.len() as u64, &spec, &NoProgress).unwrap_err();
+    let err =
+        clean::clean_blocks_parity(open, bytes.len() as u64, &spec, &NoProgress, None).unwrap_err();
     assert!(
         err.to_string().contains("changed while it was cleaned"),
         "{err}"
     );
+}
+
+/// `etl run`'s hand-over: the features' input kept as the clean stage
+/// writes its table (both presets, blocks of 4 KiB so that the input grows
+/// a block at a time) gives the same features table, metadata and report
+/// as the features stage reading that table back, and the clean stage's
+/// own table is unchanged by keeping it.
+#[test]
+fn features_of_the_kept_input_equal_features_of_the_table() {
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets/sample/online_retail_sample.csv");
+    let bytes = std::fs::read(&sample).expect("the sample");
+    let (spec, _) = inspect(&bytes);
+    for preset in [Preset::Standard, Preset::Parity] {
+        let clean_with = |gather: Option<&mut features::Input>| {
+            let blocks = || Ok(ingest::BlockReader::new(&bytes[..], spec.encoding, 4096));
+            let size = bytes.len() as u64;
+            match preset {
+                Preset::Standard => {
+                    clean::clean_blocks(blocks().unwrap(), size, &spec, &NoProgress, gather)
+                }
+                Preset::Parity => {
+                    clean::clean_blocks_parity(blocks, size, &spec, &NoProgress, gather)
+                }
+            }
+            .unwrap()
+        };
+        let (alone, _, alone_report) = clean_with(None);
+        let mut input = features::Input::new(&clean::table_meta(preset, &spec), 0);
+        let (kept_table, meta, report) = clean_with(Some(&mut input));
+        assert_eq!(kept_table, alone, "{preset:?}: the clean table changed");
+        assert_eq!(format!("{report:?}"), format!("{alone_report:?}"));
+        assert_eq!(input.rows() as u64, report.rows_out, "{preset:?}");
+
+        let params = FeatureParams {
+            preset,
+            ..FeatureParams::default()
+        };
+        let table = table::from_parquet(&kept_table).unwrap();
+        let (want, want_meta, want_report) =
+            features::features(&table, Some(&meta), params, &NoProgress).unwrap();
+        let (got, got_meta, got_report) =
+            features::features_of(input, params, &NoProgress).unwrap();
+        assert!(want.height() > 100, "{preset:?}: customers");
+        assert!(got.equals_missing(&want), "{preset:?}: the features differ");
+        assert_eq!(got_meta, want_meta, "{preset:?}");
+        assert_eq!(format!("{got_report:?}"), format!("{want_report:?}"));
+
+        // The kept input is checked as a table's metadata is.
+        let mut other = features::Input::new(&clean::table_meta(preset, &spec), 0);
+        other.add(&table).unwrap();
+        let wrong = FeatureParams {
+            preset: match preset {
+                Preset::Standard => Preset::Parity,
+                Preset::Parity => Preset::Standard,
+            },
+            ..params
+        };
+        let err = features::features_of(other, wrong, &NoProgress).unwrap_err();
+        assert!(err.to_string().contains("--preset"), "{err}");
+    }
 }

@@ -57,6 +57,19 @@ impl FolderStore {
         self.bucket_dir(b).join(key.as_str())
     }
 
+    /// An object's file, open for reading, and its path.
+    fn open_object(&self, b: Bucket, key: &ObjectKey) -> Result<(File, PathBuf), Error> {
+        let path = self.path_of(b, key);
+        match File::open(&path) {
+            Ok(f) => Ok((f, path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NotFound {
+                bucket: b.name().into(),
+                key: key.to_string(),
+            }),
+            Err(e) => Err(Error::Io { path, source: e }),
+        }
+    }
+
     fn meta_path(&self, b: Bucket, key: &ObjectKey) -> PathBuf {
         self.root
             .join("meta")
@@ -437,17 +450,14 @@ impl ObjectStore for FolderStore {
     }
 
     fn read(&self, bucket: Bucket, key: &ObjectKey) -> ports::Result<Vec<u8>> {
-        let path = self.path_of(bucket, key);
-        fs::read(&path).map_err(|e| {
-            match e.kind() {
-                std::io::ErrorKind::NotFound => Error::NotFound {
-                    bucket: bucket.name().into(),
-                    key: key.to_string(),
-                },
-                _ => Error::Io { path, source: e },
-            }
-            .into()
-        })
+        let (mut f, path) = self.open_object(bucket, key)?;
+        let mut out = Vec::new();
+        f.read_to_end(&mut out).map_err(Error::io(&path))?;
+        Ok(out)
+    }
+
+    fn open_file(&self, bucket: Bucket, key: &ObjectKey) -> ports::Result<Option<File>> {
+        Ok(Some(self.open_object(bucket, key)?.0))
     }
 
     fn read_range(
@@ -457,17 +467,7 @@ impl ObjectStore for FolderStore {
         start: u64,
         len: u64,
     ) -> ports::Result<Vec<u8>> {
-        let path = self.path_of(bucket, key);
-        let mut f = File::open(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::NotFound {
-                bucket: bucket.name().into(),
-                key: key.to_string(),
-            },
-            _ => Error::Io {
-                path: path.clone(),
-                source: e,
-            },
-        })?;
+        let (mut f, path) = self.open_object(bucket, key)?;
         f.seek(SeekFrom::Start(start)).map_err(Error::io(&path))?;
         let mut buf = Vec::with_capacity(len.min(64 << 20) as usize);
         f.take(len)

@@ -3,9 +3,11 @@
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tablero_app::jobs::{self, JobLog, TrainOptions};
+use std::sync::Arc;
+
+use tablero_app::jobs::{self, JobLog, PipelineRequest, TrainOptions};
 use tablero_core::job::{Job, JobRequest, JobStatus, TrainingResources};
-use tablero_core::ports::Backend;
+use tablero_core::ports::{Backend, JobRunner};
 use tablero_core::train::metrics::Metric;
 use tablero_core::train::models::Algorithm;
 
@@ -15,6 +17,12 @@ use crate::{emit, human, open};
 
 pub(crate) fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
     let b = open(cli)?;
+    let cutoff_of = |cutoff: &Option<String>| match cutoff {
+        Some(c) => jobs::parse_cutoff(c)
+            .map(Some)
+            .map_err(|e| Failure::usage(format!("--cutoff {e}"))),
+        None => Ok(None),
+    };
     let request = match cmd {
         EtlCommand::Clean {
             raw_key,
@@ -34,33 +42,79 @@ pub(crate) fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
         } => JobRequest::Features {
             clean_key: clean_key.clone(),
             preset: (*preset).into(),
-            cutoff: match cutoff {
-                Some(c) => Some(
-                    jobs::parse_cutoff(c).map_err(|e| Failure::usage(format!("--cutoff {e}")))?,
-                ),
-                None => None,
-            },
+            cutoff: cutoff_of(cutoff)?,
             horizon_days: *horizon_days,
             out_key: out.clone(),
         },
+        EtlCommand::Run {
+            raw_key,
+            preset,
+            cutoff,
+            horizon_days,
+            clean_out,
+            features_out,
+        } => {
+            let request = PipelineRequest {
+                raw_key: raw_key.clone(),
+                preset: (*preset).into(),
+                clean_out: clean_out.clone(),
+                cutoff: cutoff_of(cutoff)?,
+                horizon_days: *horizon_days,
+                features_out: features_out.clone(),
+            };
+            let done =
+                jobs::run_pipeline(&b, request, &mut |job, keep| follow(cli, &b, job, keep))?;
+            emit(cli, &done, |d| {
+                human::job(&d.clean, &[]);
+                if let Some(f) = &d.features {
+                    println!();
+                    human::job(f, &[]);
+                }
+            });
+            return Ok(if done.succeeded() { 0 } else { 1 });
+        }
     };
     run_job(cli, &b, request)
 }
 
-/// Submits a job, runs it here with a progress bar, and prints it. Ctrl-C
-/// asks the job to stop (it writes nothing); a second Ctrl-C exits at once.
+/// Submits a job, runs it here with a progress bar, and prints it.
 fn run_job(cli: &Cli, b: &Backend, request: JobRequest) -> Result<u8, Failure> {
     let job = jobs::submit(b, request)?;
-    let runner = b.jobs.clone();
-    let id = job.id.clone();
-    let pressed = std::sync::atomic::AtomicBool::new(false);
-    let _ = ctrlc::set_handler(move || {
-        if pressed.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\nCancelling {id} (press Ctrl-C again to quit at once)…");
-        let _ = runner.cancel(&id);
+    let done = follow(cli, b, &job, false)?;
+    emit(cli, &done, |j| human::job(j, &[]));
+    Ok(if done.status == JobStatus::Succeeded {
+        0
+    } else {
+        1
+    })
+}
+
+/// The job Ctrl-C cancels: the one running now.
+static RUNNING: std::sync::Mutex<Option<(Arc<dyn JobRunner>, String)>> =
+    std::sync::Mutex::new(None);
+
+/// Runs a submitted job here with a progress bar (`keep`: keeping the
+/// features' input for the features job after it). Ctrl-C asks the job to
+/// stop (it writes nothing); a second Ctrl-C exits at once.
+fn follow(cli: &Cli, b: &Backend, job: &Job, keep: bool) -> tablero_core::ports::Result<Job> {
+    static HANDLER: std::sync::Once = std::sync::Once::new();
+    HANDLER.call_once(|| {
+        let pressed = std::sync::atomic::AtomicBool::new(false);
+        let _ = ctrlc::set_handler(move || {
+            if pressed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            if let Ok(running) = RUNNING.lock() {
+                if let Some((runner, id)) = running.as_ref() {
+                    eprintln!("\nCancelling {id} (press Ctrl-C again to quit at once)…");
+                    let _ = runner.cancel(id);
+                }
+            }
+        });
     });
+    if let Ok(mut running) = RUNNING.lock() {
+        *running = Some((b.jobs.clone(), job.id.clone()));
+    }
     let pb = if cli.json || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -73,17 +127,20 @@ fn run_job(cli: &Cli, b: &Backend, request: JobRequest) -> Result<u8, Failure> {
         pb.set_prefix(format!("{} {}", job.kind.name(), job.id));
         pb
     };
-    let done = b.jobs.run(&job.id, &|j: &Job| {
+    let observe = |j: &Job| {
         pb.set_position((j.progress * 1000.0) as u64);
         pb.set_message(j.phase.clone());
-    })?;
-    pb.finish_and_clear();
-    emit(cli, &done, |j| human::job(j, &[]));
-    Ok(if done.status == JobStatus::Succeeded {
-        0
+    };
+    let done = if keep {
+        b.jobs.run_keeping_features_input(&job.id, &observe)
     } else {
-        1
-    })
+        b.jobs.run(&job.id, &observe)
+    };
+    pb.finish_and_clear();
+    if let Ok(mut running) = RUNNING.lock() {
+        *running = None;
+    }
+    done
 }
 
 pub(crate) fn train(cli: &Cli, a: &TrainArgs) -> Result<u8, Failure> {

@@ -242,7 +242,9 @@ pub fn head_tells_size_time_class_and_metadata(h: &dyn Harness) {
     assert_eq!(listed.objects, vec![info]);
 }
 
-/// Range reads return exactly the bytes asked for, fewer at the end.
+/// Range reads return exactly the bytes asked for, fewer at the end; a
+/// file the store hands out (`open_file`) holds the object's bytes, and
+/// still does after the object is replaced.
 pub fn range_reads_are_exact(h: &dyn Harness) {
     let b = h.backend(Persona::Admin);
     let bytes = body(10_000);
@@ -270,6 +272,19 @@ pub fn range_reads_are_exact(h: &dyn Harness) {
         let to = ((start + len) as usize).min(bytes.len());
         assert_eq!(got, bytes[from..to], "{start}+{len}");
     }
+    if let Some(mut file) = b.store.open_file(Bucket::Clean, &k).expect("open file") {
+        put_bytes(
+            b.store.as_ref(),
+            Bucket::Clean,
+            &k,
+            b"replaced",
+            &BTreeMap::new(),
+        )
+        .expect("replace");
+        let mut got = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut got).expect("read file");
+        assert_eq!(got, bytes, "the open file is the object as it was");
+    }
 }
 
 /// Every way of touching an absent object says `not_found`, naming it.
@@ -283,6 +298,14 @@ pub fn missing_objects_are_not_found(h: &dyn Harness) {
         ErrorKind::NotFound,
         "x.csv",
     );
+    // A store without files says so (`None`) whatever the key.
+    if !matches!(b.store.open_file(Bucket::Raw, &k), Ok(None)) {
+        refused(
+            b.store.open_file(Bucket::Raw, &k),
+            ErrorKind::NotFound,
+            "x.csv",
+        );
+    }
     refused(
         b.store.delete(Bucket::Raw, &k),
         ErrorKind::NotFound,

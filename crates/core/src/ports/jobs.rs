@@ -13,6 +13,13 @@ pub trait JobRunner: Send + Sync {
     /// progresses. A job that fails or is cancelled is returned `Ok` with
     /// that status; `Err` means it could not be run at all.
     fn run(&self, id: &str, observe: &dyn Fn(&Job)) -> Result<Job>;
+    /// Runs a queued clean job as [`JobRunner::run`] does and keeps in
+    /// memory what a features job on its output needs, for the next such
+    /// job this runner runs (`etl run`: the local runner then does not read
+    /// the clean table back). By default, just [`JobRunner::run`].
+    fn run_keeping_features_input(&self, id: &str, observe: &dyn Fn(&Job)) -> Result<Job> {
+        self.run(id, observe)
+    }
     /// A job by id.
     fn job(&self, id: &str) -> Result<Job>;
     /// The newest jobs first, at most `limit`.

@@ -77,6 +77,16 @@ pub trait ObjectStore: Send + Sync {
     /// `len` bytes from `start` (fewer at the end of the object).
     fn read_range(&self, bucket: Bucket, key: &ObjectKey, start: u64, len: u64) -> Result<Vec<u8>>;
 
+    /// The object as an open file, for a store that keeps objects as files
+    /// on this machine: read in place, without a copy per ranged read.
+    /// `None` (the default) when it does not: read it by ranges
+    /// ([`ObjectReader`]). The file is the object as it was when opened,
+    /// whatever replaces it later.
+    fn open_file(&self, bucket: Bucket, key: &ObjectKey) -> Result<Option<std::fs::File>> {
+        let _ = (bucket, key);
+        Ok(None)
+    }
+
     /// Streams `len` bytes from `body` into an object with its metadata,
     /// replacing any object at `key`. `progress(done, total)` is called as
     /// bytes are stored; when it returns `Break` the upload stops, nothing

@@ -56,6 +56,84 @@ impl Progress for JobProgress<'_> {
     }
 }
 
+impl Workspace {
+    /// Runs a queued job here; `keep`: a clean job keeps the features'
+    /// input for the features job after it ([`stages::Carry`]).
+    fn run_job(
+        &self,
+        id: &str,
+        observe: &dyn Fn(&Job),
+        keep: bool,
+    ) -> tablero_core::ports::Result<Job> {
+        if !self.db.start_job(id)? {
+            let job = self.db.job(id)?;
+            return Err(
+                Error::Refused(format!("job {id} is {}, not queued", job.status.name())).into(),
+            );
+        }
+        let job = self.db.job(id)?;
+        observe(&job);
+        self.log(id, LogLevel::Info, &format!("started by {}", job.actor));
+        let progress = JobProgress {
+            ws: self,
+            id,
+            observe,
+            last: RefCell::new((-1.0, String::new())),
+        };
+        let log = |level: LogLevel, message: &str| self.log(id, level, message);
+        let ctx = StageContext {
+            store: self.object_store(),
+            registry: self.registry_port(),
+            actor: &job.actor,
+            progress: &progress,
+            log: &log,
+            infer_spec: false,
+            memory_mb: self.config().limits.memory_budget_mb(),
+            carry: Some(&self.carry),
+        };
+        if keep {
+            self.carry.keep_next();
+        }
+        let result = stages::run(&job.params, &ctx);
+        self.carry.stop_keeping();
+        match result {
+            Ok(done) => {
+                self.db.finish_job(
+                    id,
+                    JobStatus::Succeeded,
+                    Some(&done.output),
+                    Some(&done.report),
+                    None,
+                )?;
+                self.log(
+                    id,
+                    LogLevel::Info,
+                    &format!("wrote {}/{}", done.output.bucket, done.output.key),
+                );
+            }
+            Err(e) if e.kind() == tablero_core::ports::ErrorKind::Cancelled => {
+                self.db.finish_job(
+                    id,
+                    JobStatus::Cancelled,
+                    None,
+                    None,
+                    Some("cancelled; no output was written"),
+                )?;
+                self.log(id, LogLevel::Warn, "cancelled; no output was written");
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                self.db
+                    .finish_job(id, JobStatus::Failed, None, None, Some(&msg))?;
+                self.log(id, LogLevel::Error, &msg);
+            }
+        }
+        let job = self.db.job(id)?;
+        observe(&job);
+        Ok(job)
+    }
+}
+
 impl JobRunner for Workspace {
     fn submit(&self, request: JobRequest) -> tablero_core::ports::Result<Job> {
         let (kind, input) = match &request {
@@ -93,66 +171,15 @@ impl JobRunner for Workspace {
     }
 
     fn run(&self, id: &str, observe: &dyn Fn(&Job)) -> tablero_core::ports::Result<Job> {
-        if !self.db.start_job(id)? {
-            let job = self.db.job(id)?;
-            return Err(
-                Error::Refused(format!("job {id} is {}, not queued", job.status.name())).into(),
-            );
-        }
-        let job = self.db.job(id)?;
-        observe(&job);
-        self.log(id, LogLevel::Info, &format!("started by {}", job.actor));
-        let progress = JobProgress {
-            ws: self,
-            id,
-            observe,
-            last: RefCell::new((-1.0, String::new())),
-        };
-        let log = |level: LogLevel, message: &str| self.log(id, level, message);
-        let ctx = StageContext {
-            store: self.object_store(),
-            registry: self.registry_port(),
-            actor: &job.actor,
-            progress: &progress,
-            log: &log,
-            infer_spec: false,
-            memory_mb: self.config().limits.memory_budget_mb(),
-        };
-        match stages::run(&job.params, &ctx) {
-            Ok(done) => {
-                self.db.finish_job(
-                    id,
-                    JobStatus::Succeeded,
-                    Some(&done.output),
-                    Some(&done.report),
-                    None,
-                )?;
-                self.log(
-                    id,
-                    LogLevel::Info,
-                    &format!("wrote {}/{}", done.output.bucket, done.output.key),
-                );
-            }
-            Err(e) if e.kind() == tablero_core::ports::ErrorKind::Cancelled => {
-                self.db.finish_job(
-                    id,
-                    JobStatus::Cancelled,
-                    None,
-                    None,
-                    Some("cancelled; no output was written"),
-                )?;
-                self.log(id, LogLevel::Warn, "cancelled; no output was written");
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                self.db
-                    .finish_job(id, JobStatus::Failed, None, None, Some(&msg))?;
-                self.log(id, LogLevel::Error, &msg);
-            }
-        }
-        let job = self.db.job(id)?;
-        observe(&job);
-        Ok(job)
+        self.run_job(id, observe, false)
+    }
+
+    fn run_keeping_features_input(
+        &self,
+        id: &str,
+        observe: &dyn Fn(&Job),
+    ) -> tablero_core::ports::Result<Job> {
+        self.run_job(id, observe, true)
     }
 
     fn job(&self, id: &str) -> tablero_core::ports::Result<Job> {

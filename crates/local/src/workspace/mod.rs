@@ -42,6 +42,8 @@ pub struct Workspace {
     os_user: String,
     launcher: Option<Launcher>,
     remote: Option<Remote>,
+    /// A clean job's hand-over to the features job after it (`etl run`).
+    carry: tablero_core::stages::Carry,
 }
 
 /// The ports another backend brings to a workspace that keeps only its
@@ -133,6 +135,7 @@ impl Workspace {
             os_user: user,
             launcher: None,
             remote: None,
+            carry: Default::default(),
         };
         ws.audit_policy_edits(&ws.config())?;
         Ok(ws)
