@@ -418,7 +418,16 @@ pub(super) fn parse_chunk(
             });
         }
         out.parsed.rows_read += 1;
-        let fields = FieldsOf(&rec);
+        // Each field trimmed once, for the hash and the columns alike.
+        let mut cached = [""; CACHED_FIELDS];
+        let n = width.min(CACHED_FIELDS);
+        for (i, slot) in cached[..n].iter_mut().enumerate() {
+            *slot = rec.get(i);
+        }
+        let fields = FieldsOf {
+            cached: &cached[..n],
+            rec: &rec,
+        };
 
         let customer_raw = &fields[cols.customer];
         let customer = if is_null_token(customer_raw) {
@@ -512,8 +521,8 @@ pub(super) fn parse_chunk(
         };
 
         buf.clear();
-        for f in rec.iter() {
-            buf.extend_from_slice(f.as_bytes());
+        for i in 0..width {
+            buf.extend_from_slice(fields[i].as_bytes());
             buf.push(0x1f);
         }
         rows.row_hash.push(xxhash_rust::xxh3::xxh3_128(&buf));
@@ -538,13 +547,23 @@ pub(super) fn parse_chunk(
     Ok(out)
 }
 
-/// Trimmed fields of a record, by index.
-pub(super) struct FieldsOf<'a, 't>(&'a Record<'t>);
+/// Fields of a record trimmed once ahead ([`FieldsOf`]): as many as most
+/// files have, and more.
+const CACHED_FIELDS: usize = 32;
+
+/// Trimmed fields of a record, by index: the first ones trimmed ahead.
+pub(super) struct FieldsOf<'a, 't> {
+    cached: &'a [&'a str],
+    rec: &'a Record<'t>,
+}
 
 impl std::ops::Index<usize> for FieldsOf<'_, '_> {
     type Output = str;
     fn index(&self, i: usize) -> &str {
-        self.0.get(i)
+        match self.cached.get(i) {
+            Some(f) => f,
+            None => self.rec.get(i),
+        }
     }
 }
 
