@@ -99,10 +99,11 @@ impl<'t> Tokenizer<'t> {
         let stop = memchr::memchr3(b'\n', b'\r', b'"', rest).map_or(bytes.len(), |j| self.pos + j);
         if bytes.get(stop) != Some(&b'"') {
             let mut from = self.pos;
-            for j in memchr::memchr_iter(d, &bytes[self.pos..stop]) {
-                rec.spans.push(Span::Body(from, self.pos + j));
-                from = self.pos + j + 1;
-            }
+            let base = self.pos;
+            each_byte(&bytes[base..stop], d, |j| {
+                rec.spans.push(Span::Body(from, base + j));
+                from = base + j + 1;
+            });
             rec.spans.push(Span::Body(from, stop));
             self.pos = stop;
             match bytes.get(stop) {
@@ -196,6 +197,34 @@ impl<'t> Tokenizer<'t> {
     }
 }
 
+/// Calls `f` with the index of each byte of `hay` equal to `b`, in order,
+/// eight bytes at a time: a record's fields are too short for a search
+/// that starts over at every delimiter.
+fn each_byte(hay: &[u8], b: u8, mut f: impl FnMut(usize)) {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let pattern = u64::from_le_bytes([b; 8]);
+    let mut words = hay.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w) ^ pattern;
+        // The high bit of each byte of x that is zero, exactly (no carry
+        // crosses a byte: each byte's low 7 bits plus 0x7f fit in 8 bits).
+        let mut zeros = !(((x & LOW7) + LOW7) | x | LOW7);
+        while zeros != 0 {
+            f(at + zeros.trailing_zeros() as usize / 8);
+            zeros &= zeros - 1;
+        }
+        at += 8;
+    }
+    for (j, &c) in words.remainder().iter().enumerate() {
+        if c == b {
+            f(at + j);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +277,26 @@ mod tests {
             "a;b,c\n",
         ] {
             assert_eq!(ours(text), by_csv(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn finds_each_byte_as_a_plain_search_does() {
+        let mut x: u64 = 7;
+        for len in 0..200 {
+            let hay: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    // Mostly the byte itself, its neighbours and 0x80 + it.
+                    [b',', b'+', b'-', 0xac, 0, 1, 0xff, b'a'][(x >> 61) as usize]
+                })
+                .collect();
+            for b in [b',', 0, 0xff, 0x80] {
+                let mut got = Vec::new();
+                each_byte(&hay, b, |j| got.push(j));
+                let want: Vec<usize> = (0..hay.len()).filter(|&j| hay[j] == b).collect();
+                assert_eq!(got, want, "{hay:?} {b}");
+            }
         }
     }
 
