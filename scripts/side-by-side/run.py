@@ -8,14 +8,19 @@ Run by run.sh (which builds the CLI and the pinned venv). Direct use:
 For each size K (copies of the input made by replicate.py):
 
 1. Tablero's workspace gets the file uploaded (not timed: the peers read the
-   CSV where it lies, Tablero's upload is a copy plus validation).
+   CSV where it lies, Tablero's upload is a copy plus validation). Tablero
+   is timed two ways: `etl run` (one command: clean, then features on the
+   rows the clean stage hands over in memory) as "tablero", and `etl clean`
+   then `etl features` (two processes, the clean table read back) as
+   "tablero-2cmd".
 2. One untimed warm-up run of each tool (page cache, and the outputs the
    checks read).
 3. RUNS timed rounds; each round runs every tool once, the order rotated
    round by round. A tool's time is its whole process (processes, for
-   Tablero's two commands) from start to the features table written as
+   "tablero-2cmd") from start to the features table written as
    Parquet, wall clock.
-4. Checks: each peer's features table equals Tablero's (same customers in
+4. Checks: both Tablero paths write the same features table, byte for
+   byte; each peer's features table equals Tablero's (same customers in
    the same order, same targets, every integer and text column equal,
    floats within 1e-9 relative), and Tablero's clean and features counts
    at K are exactly K times those at 1.
@@ -34,7 +39,7 @@ from pathlib import Path
 import polars as pl
 
 HERE = Path(__file__).resolve().parent
-TOOLS = ("tablero", "polars", "duckdb")
+TOOLS = ("tablero", "tablero-2cmd", "polars", "duckdb")
 
 
 def sh(cmd, env=None):
@@ -58,6 +63,10 @@ class Tablero:
         self.cli("data", "upload", str(csv), "--key", "data.csv")
 
     def run(self):
+        both = self.cli("etl", "run", "data.csv")
+        return both["clean"], both["features"]
+
+    def run_two(self):
         clean = self.cli("etl", "clean", "data.csv")
         feats = self.cli("etl", "features", clean["output"]["key"])
         return clean, feats
@@ -147,10 +156,15 @@ def main():
         outs = {name: work / f"{name}-x{k}.parquet" for name in ("polars", "duckdb")}
         run = {
             "tablero": t.run,
+            "tablero-2cmd": t.run_two,
             "polars": lambda: sh([py, HERE / "polars_pipeline.py", csv, outs["polars"]]),
             "duckdb": lambda: sh([py, HERE / "duckdb_pipeline.py", csv, outs["duckdb"]]),
         }
-        clean, feats = t.run()  # warm-up, and the outputs checked
+        clean, feats = t.run_two()  # warm-up, and the outputs checked
+        two = t.features_path(feats).read_bytes()
+        clean, feats = t.run()
+        if t.features_path(feats).read_bytes() != two:
+            equal_failures.append(f"x{k}: etl run's features table differs from etl clean + etl features'")
         run["polars"]()
         run["duckdb"]()
         c = counts(clean, feats)
@@ -167,7 +181,7 @@ def main():
             continue
         times = {name: [] for name in TOOLS}
         for r in range(args.runs):
-            order = TOOLS[r % 3:] + TOOLS[:r % 3]
+            order = TOOLS[r % len(TOOLS):] + TOOLS[:r % len(TOOLS)]
             for name in order:
                 times[name].append(timed(run[name]))
         results[k] = {"lines": lines, "mb": round(mb, 1), "customers": c["feature customers"], "times": times}
@@ -192,7 +206,8 @@ def main():
     print(f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}; "
           f"{os.cpu_count()} cores; {args.runs} rounds per size, order rotated")
     failures = equal_failures + count_failures
-    print(f"check: polars' and duckdb's features tables equal Tablero's at every size: "
+    print(f"check: etl run and etl clean + etl features write the same features table, and "
+          f"polars' and duckdb's features tables equal Tablero's, at every size: "
           f"{'FAILED' if equal_failures else 'passed'}")
     print(f"check: every clean rule's count, rows, customers and positives at K are K x those at 1: "
           f"{'FAILED' if count_failures else 'passed'}")

@@ -20,6 +20,7 @@ tablero_conformance::conformance_suite!(AwsHarness::new();
     restoring_an_object_that_is_not_archived_is_refused,
     archived_object_is_restored,
     a_job_reports_progress_and_commits_its_output,
+    a_kept_clean_job_gives_the_features_job_the_same_table,
     a_cancelled_job_writes_nothing,
     a_failed_job_says_why_and_writes_nothing,
     a_missing_input_is_refused_before_a_job_is_queued,

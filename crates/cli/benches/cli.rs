@@ -78,11 +78,19 @@ fn etl_clean_and_features_parity() {
     );
 }
 
-/// The standard preset (the clean stage reads the CSV block by block):
-/// what the side-by-side benchmark (scripts/side-by-side) times.
+/// The standard preset (the clean stage reads the CSV block by block) in
+/// two commands: the side-by-side benchmark's `tablero-2cmd`.
 #[divan::bench(sample_count = 5)]
 fn etl_clean_and_features_standard() {
     let ws = workspace().expect("workspace");
     tablero(ws, &["etl", "clean", "full.csv"]);
     tablero(ws, &["etl", "features", "full/transactions.parquet"]);
+}
+
+/// `etl run`: the same two stages in one process, the clean rows handed to
+/// the features stage in memory: the side-by-side benchmark's `tablero`.
+#[divan::bench(sample_count = 5)]
+fn etl_run_standard() {
+    let ws = workspace().expect("workspace");
+    tablero(ws, &["etl", "run", "full.csv"]);
 }

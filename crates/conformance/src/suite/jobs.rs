@@ -10,7 +10,7 @@ use tablero_core::stages::StageReport;
 use tablero_core::store::Bucket;
 use tablero_core::train::TrainConfig;
 
-use super::{features, key, refused, stage_raw, Harness, Persona};
+use super::{features, key, refused, stage_raw, succeed, Harness, Persona};
 
 /// A clean job goes queued → running → succeeded, reporting progress in
 /// order up to 1; its output and report become visible; it is listed and
@@ -63,6 +63,54 @@ pub fn a_job_reports_progress_and_commits_its_output(h: &dyn Harness) {
     assert_eq!(b.jobs.job(&job.id).expect("job"), done);
     assert_eq!(b.jobs.jobs(10).expect("jobs")[0].id, job.id);
     assert!(!b.jobs.logs(&job.id).expect("logs").is_empty());
+}
+
+/// A clean job run keeping the features' input (`etl run`) gives the
+/// features job after it the same table and report as a clean job run
+/// plainly; what it kept serves only the table it wrote.
+pub fn a_kept_clean_job_gives_the_features_job_the_same_table(h: &dyn Harness) {
+    let b = h.backend(Persona::Trainer);
+    stage_raw(&b, "s.csv");
+    let clean = |out: &str, keep: bool| {
+        let job = tablero_app::jobs::submit(
+            &b,
+            JobRequest::Clean {
+                raw_key: "s.csv".into(),
+                preset: Preset::Standard,
+                out_key: Some(out.into()),
+            },
+        )
+        .expect("submit clean");
+        let done = if keep {
+            b.jobs.run_keeping_features_input(&job.id, &|_| {})
+        } else {
+            b.jobs.run(&job.id, &|_| {})
+        }
+        .expect("run clean");
+        assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.error);
+    };
+    let features = |table: &str, out: &str| {
+        let done = succeed(
+            &b,
+            JobRequest::Features {
+                clean_key: table.into(),
+                preset: Preset::Standard,
+                cutoff: None,
+                horizon_days: 90,
+                out_key: Some(out.into()),
+            },
+        );
+        let bytes = b.store.read(Bucket::Clean, &key(out)).expect("features");
+        (bytes, format!("{:?}", done.report))
+    };
+    clean("plain/t.parquet", false);
+    let plain = features("plain/t.parquet", "plain/f.parquet");
+    clean("kept/t.parquet", true);
+    assert_eq!(features("kept/t.parquet", "kept/f.parquet"), plain);
+    // Kept for one table, asked for another: the other is read as it is.
+    clean("kept2/t.parquet", true);
+    assert_eq!(features("plain/t.parquet", "again/f.parquet"), plain);
+    assert_eq!(features("kept2/t.parquet", "kept2/f.parquet"), plain);
 }
 
 /// A job cancelled while queued never runs; one cancelled while running
