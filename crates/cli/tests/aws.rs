@@ -174,11 +174,23 @@ fn the_cli_runs_the_pipeline_on_aws() {
     let (code, preview) = json(&ws, &admin, &["data", "preview", "raw", "s.csv"]);
     assert_eq!(code, 0, "{preview}");
 
-    assert_eq!(json(&ws, &admin, &["etl", "clean", "s.csv"]).0, 0);
-    assert_eq!(
-        json(&ws, &admin, &["etl", "features", "s/transactions.parquet"]).0,
-        0
+    let (code, clean) = json(&ws, &admin, &["etl", "clean", "s.csv"]);
+    assert_eq!(code, 0, "{clean}");
+    let (code, features) = json(&ws, &admin, &["etl", "features", "s/transactions.parquet"]);
+    assert_eq!(code, 0, "{features}");
+    // `etl run` over S3: the same reports, the rows handed over in memory.
+    let (code, both) = json(
+        &ws,
+        &admin,
+        &["etl", "run", "s.csv", "--clean-out", "r/t.parquet"],
     );
+    assert_eq!(code, 0, "{both}");
+    assert_eq!(both["clean"]["report"], clean["report"]);
+    assert_eq!(both["features"]["report"], features["report"]);
+    assert_eq!(both["features"]["output"]["key"], "r/features.parquet");
+    let id = both["features"]["id"].as_str().unwrap();
+    let (_, shown) = json(&ws, &admin, &["jobs", "show", id]);
+    assert!(shown["logs"].to_string().contains("handed over"), "{shown}");
     let (code, job) = json(
         &ws,
         &admin,
