@@ -246,17 +246,17 @@ pub fn clean_blocks<R: std::io::Read + Send>(
 
 /// Writes the tables received as one Parquet file in row groups of
 /// [`ROW_GROUP`] rows, summarising their columns on the way. `raw_bytes`,
-/// the raw file's size, sizes the output's buffer: a quarter of it, far
-/// more than a clean table takes (a fifteenth of its CSV), so the buffer
-/// is not copied as it grows; the room not written to is never touched,
-/// so it costs no memory.
+/// the raw file's size, sizes the output's buffer: a quarter of it (at most
+/// 256 MiB), more than a clean table takes (about a tenth of its CSV), so
+/// the buffer is not copied as it grows; the room not written to is never
+/// touched, so it costs no memory.
 fn write_batches(
     batches: std::sync::mpsc::Receiver<DataFrame>,
     meta: &TableMeta,
     empty: &DataFrame,
     raw_bytes: u64,
 ) -> Result<(Vec<u8>, table::Summaries)> {
-    let mut out = Vec::with_capacity(usize::try_from(raw_bytes / 4).unwrap_or(0));
+    let mut out = Vec::with_capacity(usize::try_from((raw_bytes / 4).min(256 << 20)).unwrap_or(0));
     let mut summaries = table::Summaries::default();
     let mut w = table::TableWriter::new(&mut out, meta, empty)?;
     // Blocks are small; row groups are written at ROW_GROUP rows.

@@ -156,6 +156,11 @@ impl Carry {
         self.keep.swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Whether an input is kept now.
+    fn holds(&self) -> bool {
+        self.kept.lock().is_ok_and(|kept| kept.is_some())
+    }
+
     fn put(&self, carried: Option<Carried>) {
         if let Ok(mut kept) = self.kept.lock() {
             *kept = carried;
@@ -426,7 +431,7 @@ pub fn run(request: &JobRequest, ctx: &StageContext) -> Result<StageOutput, Back
                 Some(k) => ObjectKey::new(k)?,
                 None => ObjectKey::new(&default_features_key(&key, *preset))?,
             };
-            if let Some(carry) = ctx.carry {
+            if let Some(carry) = ctx.carry.filter(|c| c.holds()) {
                 let info = ctx.store.head(Bucket::Clean, &key)?;
                 if let Some(input) = carry.take(&info) {
                     let rows = input.rows() as u64;
