@@ -250,12 +250,8 @@ pub(crate) enum EtlCommand {
         /// standard, or parity; used by both stages.
         #[arg(long, default_value = "standard")]
         preset: PresetArg,
-        /// Cut-off 'YYYY-MM-DD[ HH:MM:SS]' (default: the 0.7 quantile of invoice timestamps).
-        #[arg(long)]
-        cutoff: Option<String>,
-        /// Days after the cut-off in which a purchase makes the target 1.
-        #[arg(long, default_value_t = 90)]
-        horizon_days: u32,
+        #[command(flatten)]
+        target: TargetArgs,
         /// The clean table's key (default: <raw stem>/transactions[.parity].parquet).
         #[arg(long)]
         clean_out: Option<String>,
@@ -270,16 +266,23 @@ pub(crate) enum EtlCommand {
         /// Must match the preset the clean table was made with.
         #[arg(long, default_value = "standard")]
         preset: PresetArg,
-        /// Cut-off 'YYYY-MM-DD[ HH:MM:SS]' (default: the 0.7 quantile of invoice timestamps).
-        #[arg(long)]
-        cutoff: Option<String>,
-        /// Days after the cut-off in which a purchase makes the target 1.
-        #[arg(long, default_value_t = 90)]
-        horizon_days: u32,
+        #[command(flatten)]
+        target: TargetArgs,
         /// Output key (default: beside the clean table, features[.parity].parquet).
         #[arg(long)]
         out: Option<String>,
     },
+}
+
+/// The features stage's cut-off and horizon (`etl features`, `etl run`).
+#[derive(Args)]
+pub(crate) struct TargetArgs {
+    /// Cut-off 'YYYY-MM-DD[ HH:MM:SS]' (default: the 0.7 quantile of invoice timestamps).
+    #[arg(long)]
+    pub(crate) cutoff: Option<String>,
+    /// Days after the cut-off in which a purchase makes the target 1.
+    #[arg(long, default_value_t = 90)]
+    pub(crate) horizon_days: u32,
 }
 
 #[derive(Args)]

@@ -11,13 +11,13 @@ use tablero_core::ports::{Backend, JobRunner};
 use tablero_core::train::metrics::Metric;
 use tablero_core::train::models::Algorithm;
 
-use crate::args::{Cli, EtlCommand, JobsCommand, TrainArgs};
+use crate::args::{Cli, EtlCommand, JobsCommand, TargetArgs, TrainArgs};
 use crate::failure::Failure;
 use crate::{emit, human, open};
 
 pub(crate) fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
     let b = open(cli)?;
-    let cutoff_of = |cutoff: &Option<String>| match cutoff {
+    let cutoff_of = |target: &TargetArgs| match &target.cutoff {
         Some(c) => jobs::parse_cutoff(c)
             .map(Some)
             .map_err(|e| Failure::usage(format!("--cutoff {e}"))),
@@ -36,21 +36,19 @@ pub(crate) fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
         EtlCommand::Features {
             clean_key,
             preset,
-            cutoff,
-            horizon_days,
+            target,
             out,
         } => JobRequest::Features {
             clean_key: clean_key.clone(),
             preset: (*preset).into(),
-            cutoff: cutoff_of(cutoff)?,
-            horizon_days: *horizon_days,
+            cutoff: cutoff_of(target)?,
+            horizon_days: target.horizon_days,
             out_key: out.clone(),
         },
         EtlCommand::Run {
             raw_key,
             preset,
-            cutoff,
-            horizon_days,
+            target,
             clean_out,
             features_out,
         } => {
@@ -58,8 +56,8 @@ pub(crate) fn etl(cli: &Cli, cmd: &EtlCommand) -> Result<u8, Failure> {
                 raw_key: raw_key.clone(),
                 preset: (*preset).into(),
                 clean_out: clean_out.clone(),
-                cutoff: cutoff_of(cutoff)?,
-                horizon_days: *horizon_days,
+                cutoff: cutoff_of(target)?,
+                horizon_days: target.horizon_days,
                 features_out: features_out.clone(),
             };
             let done =
