@@ -148,10 +148,9 @@ pub fn clean_blocks<R: std::io::Read + Send>(
     total_bytes: u64,
     spec: &IngestSpec,
     progress: &dyn Progress,
-    mut gather: Option<&mut features::Input>,
+    gather: Option<&mut features::Input>,
 ) -> Result<(Vec<u8>, TableMeta, CleanReport)> {
     let mut row_rules = RowRules::new();
-    let mut rows_out = 0u64;
     let mut customers: FxHashSet<Box<str>> = FxHashSet::default();
     let meta = table_meta(Preset::Standard, spec);
     // The schema does not depend on the rows: take it from no rows.
@@ -159,11 +158,8 @@ pub fn clean_blocks<R: std::io::Read + Send>(
     let stop = std::sync::atomic::AtomicBool::new(false);
     progress.update(0.05, "cleaning")?;
 
-    let (parsed, written) = std::thread::scope(|s| {
-        let (to_writer, batches) = std::sync::mpsc::sync_channel::<DataFrame>(2);
-        let (meta, empty) = (&meta, &empty);
-        let writer = s.spawn(move || write_batches(batches, meta, empty, total_bytes));
-        let parsed = ingest::parse_blocks(
+    let written = write_table(&meta, &empty, total_bytes, gather, |sink| {
+        ingest::parse_blocks(
             blocks,
             spec,
             &stop,
@@ -195,15 +191,8 @@ pub fn clean_blocks<R: std::io::Read + Send>(
                     }
                     previous = Some(c);
                 }
-                rows_out += table.height() as u64;
                 drop(tx);
-                if let Some(input) = gather.as_deref_mut() {
-                    input.add(&table)?;
-                }
-                if to_writer.send(table).is_err() {
-                    // The writer stopped: its error is reported below.
-                    return Err(Error::Parquet("the table writer stopped".into()));
-                }
+                sink.send(table)?;
                 let done = if total_bytes == 0 {
                     1.0
                 } else {
@@ -212,35 +201,84 @@ pub fn clean_blocks<R: std::io::Read + Send>(
                 progress.update(0.05 + 0.85 * done.min(1.0), "cleaning")?;
                 Ok(())
             },
-        );
-        drop(to_writer);
+        )
+    });
+    let ((), rows_out, out, summaries) = written?;
+    if row_rules.rows_in == 0 {
+        return Err(ingest::IngestError::NoRows {
+            columns: spec.columns.len(),
+        }
+        .into());
+    }
+    let report = CleanReport {
+        preset: Preset::Standard.name().into(),
+        ingest: spec.clone(),
+        rows_in: row_rules.rows_in,
+        rows_out,
+        customers: customers.len() as u64,
+        rules: row_rules.into_rules(),
+        countries: None,
+        winsor_limits: None,
+        columns: summaries.finish(),
+    };
+    Ok((out, meta, report))
+}
+
+/// Where a clean stage's table goes as it is made, a batch at a time: to
+/// the Parquet writer's thread and, when the features' input is kept
+/// (`etl run`), to that input too.
+struct TableSink<'g> {
+    to_writer: std::sync::mpsc::SyncSender<DataFrame>,
+    gather: Option<&'g mut features::Input>,
+    rows: u64,
+}
+
+impl TableSink<'_> {
+    /// The next batch of the table, in the table's order.
+    fn send(&mut self, table: DataFrame) -> Result<()> {
+        self.rows += table.height() as u64;
+        if let Some(input) = self.gather.as_deref_mut() {
+            input.add(&table)?;
+        }
+        // A stopped writer's own error is the one reported.
+        self.to_writer
+            .send(table)
+            .map_err(|_| Error::Parquet("the table writer stopped".into()))
+    }
+}
+
+/// Runs `make`, whose batches (sent to its [`TableSink`]) are written as
+/// one Parquet file on a thread of their own ([`write_batches`]). Returns
+/// what `make` returned, the table's rows, the file's bytes and the
+/// columns' summaries; the writer's error when it stopped, else `make`'s.
+fn write_table<T>(
+    meta: &TableMeta,
+    empty: &DataFrame,
+    raw_bytes: u64,
+    gather: Option<&mut features::Input>,
+    make: impl FnOnce(&mut TableSink) -> Result<T>,
+) -> Result<(T, u64, Vec<u8>, table::Summaries)> {
+    let (made, rows, written) = std::thread::scope(|s| {
+        let (to_writer, batches) = std::sync::mpsc::sync_channel::<DataFrame>(2);
+        let writer = s.spawn(move || write_batches(batches, meta, empty, raw_bytes));
+        let mut sink = TableSink {
+            to_writer,
+            gather,
+            rows: 0,
+        };
+        let made = make(&mut sink);
+        let rows = sink.rows;
+        drop(sink);
         let written = writer
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (parsed, written)
+        (made, rows, written)
     });
-    match (parsed, written) {
+    match (made, written) {
         // The writer's own error explains a stopped writer.
         (Err(Error::Parquet(_)), Err(e)) => Err(e),
-        (Err(e), _) | (Ok(()), Err(e)) => Err(e),
-        (Ok(()), Ok(_)) if row_rules.rows_in == 0 => Err(ingest::IngestError::NoRows {
-            columns: spec.columns.len(),
-        }
-        .into()),
-        (Ok(()), Ok((out, summaries))) => {
-            let report = CleanReport {
-                preset: Preset::Standard.name().into(),
-                ingest: spec.clone(),
-                rows_in: row_rules.rows_in,
-                rows_out,
-                customers: customers.len() as u64,
-                rules: row_rules.into_rules(),
-                countries: None,
-                winsor_limits: None,
-                columns: summaries.finish(),
-            };
-            Ok((out, meta, report))
-        }
+        (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        (Ok(made), Ok((out, summaries))) => Ok((made, rows, out, summaries)),
     }
 }
 
@@ -322,7 +360,7 @@ pub fn clean_blocks_parity<R, F>(
     total_bytes: u64,
     spec: &IngestSpec,
     progress: &dyn Progress,
-    mut gather: Option<&mut features::Input>,
+    gather: Option<&mut features::Input>,
 ) -> Result<(Vec<u8>, TableMeta, CleanReport)>
 where
     R: std::io::Read + Send,
@@ -435,7 +473,6 @@ where
     }
 
     let mut geo = geo_rule();
-    let mut rows_out = 0u64;
     let mut customers: FxHashSet<Box<str>> = FxHashSet::default();
     let meta = TableMeta::clean(Preset::Parity, absent);
     let empty_tx = Transactions {
@@ -450,92 +487,72 @@ where
         )
     };
     progress.update(0.45, "cleaning, pass 2 of 2: writing the table")?;
-    let (parsed, written) = std::thread::scope(|s| {
-        let (to_writer, batches) = std::sync::mpsc::sync_channel::<DataFrame>(2);
-        let (meta_ref, empty_ref) = (&meta, &empty);
-        let writer = s.spawn(move || write_batches(batches, meta_ref, empty_ref, total_bytes));
+    let written = write_table(&meta, &empty, total_bytes, gather, |sink| {
         let (country_of, keep, country_tier, country_region) =
             (&country_of, &keep, &country_tier, &country_region);
         let (offsets, block_rows, kept_bits) = (&offsets, &block_rows, &kept_bits);
-        let run = (|| -> Result<()> {
-            ingest::parse_blocks_indexed(
-                open()?,
-                spec,
-                &stop,
-                |i, parsed: Parsed| {
-                    let tx = &parsed.rows;
-                    if block_rows.get(i) != Some(&(tx.len() as u64)) {
-                        return Err(changed());
+        ingest::parse_blocks_indexed(
+            open()?,
+            spec,
+            &stop,
+            |i, parsed: Parsed| {
+                let tx = &parsed.rows;
+                if block_rows.get(i) != Some(&(tx.len() as u64)) {
+                    return Err(changed());
+                }
+                let base = offsets[i];
+                let country = tx.country.as_ref().ok_or_else(changed)?;
+                let (mut rows, mut ids, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+                for j in 0..tx.len() {
+                    let k = base + j as u64;
+                    if kept_bits[(k >> 6) as usize] >> (k & 63) & 1 == 0 {
+                        continue;
                     }
-                    let base = offsets[i];
-                    let country = tx.country.as_ref().ok_or_else(changed)?;
-                    let (mut rows, mut ids, mut removed) = (Vec::new(), Vec::new(), Vec::new());
-                    for j in 0..tx.len() {
-                        let k = base + j as u64;
-                        if kept_bits[(k >> 6) as usize] >> (k & 63) & 1 == 0 {
-                            continue;
-                        }
-                        let id = *country_of.get(country.get(j)).ok_or_else(changed)?;
-                        if keep[id as usize] {
-                            rows.push(j);
-                            ids.push(id);
-                        } else {
-                            removed.push(j);
-                        }
+                    let id = *country_of.get(country.get(j)).ok_or_else(changed)?;
+                    if keep[id as usize] {
+                        rows.push(j);
+                        ids.push(id);
+                    } else {
+                        removed.push(j);
                     }
-                    let examples: Vec<_> = removed
-                        .iter()
-                        .take(MAX_EXAMPLES)
-                        .map(|&j| tx.example(j, None))
-                        .collect();
-                    let mut block_customers: Vec<Box<str>> = Vec::new();
-                    for &j in &rows {
-                        let c = tx.customer_id.get(j);
-                        if block_customers.last().is_none_or(|p| &**p != c) {
-                            block_customers.push(c.into());
-                        }
+                }
+                let examples: Vec<_> = removed
+                    .iter()
+                    .take(MAX_EXAMPLES)
+                    .map(|&j| tx.example(j, None))
+                    .collect();
+                let mut block_customers: Vec<Box<str>> = Vec::new();
+                for &j in &rows {
+                    let c = tx.customer_id.get(j);
+                    if block_customers.last().is_none_or(|p| &**p != c) {
+                        block_customers.push(c.into());
                     }
-                    let kept = tx.take(&rows);
-                    let (table, _) =
-                        parity_table_with(&kept, &ids, country_tier, country_region, limits)?;
-                    Ok((table, removed.len() as u64, examples, block_customers))
-                },
-                |(table, removed, examples, block_customers), read_to| {
-                    geo.removed += removed;
-                    for e in examples {
-                        if geo.examples.len() < MAX_EXAMPLES {
-                            geo.examples.push(e);
-                        }
+                }
+                let kept = tx.take(&rows);
+                let (table, _) =
+                    parity_table_with(&kept, &ids, country_tier, country_region, limits)?;
+                Ok((table, removed.len() as u64, examples, block_customers))
+            },
+            |(table, removed, examples, block_customers), read_to| {
+                geo.removed += removed;
+                for e in examples {
+                    if geo.examples.len() < MAX_EXAMPLES {
+                        geo.examples.push(e);
                     }
-                    for c in block_customers {
-                        customers.insert(c);
-                    }
-                    rows_out += table.height() as u64;
-                    if let Some(input) = gather.as_deref_mut() {
-                        input.add(&table)?;
-                    }
-                    if to_writer.send(table).is_err() {
-                        return Err(Error::Parquet("the table writer stopped".into()));
-                    }
-                    progress.update(
-                        0.45 + 0.45 * fraction(read_to),
-                        "cleaning, pass 2 of 2: writing the table",
-                    )?;
-                    Ok(())
-                },
-            )
-        })();
-        drop(to_writer);
-        let written = writer
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (run, written)
+                }
+                for c in block_customers {
+                    customers.insert(c);
+                }
+                sink.send(table)?;
+                progress.update(
+                    0.45 + 0.45 * fraction(read_to),
+                    "cleaning, pass 2 of 2: writing the table",
+                )?;
+                Ok(())
+            },
+        )
     });
-    let (out, summaries) = match (parsed, written) {
-        (Err(Error::Parquet(_)), Err(e)) => return Err(e),
-        (Err(e), _) | (Ok(()), Err(e)) => return Err(e),
-        (Ok(()), Ok(w)) => w,
-    };
+    let ((), rows_out, out, summaries) = written?;
     let report = CleanReport {
         preset: Preset::Parity.name().into(),
         ingest: spec.clone(),
