@@ -52,6 +52,14 @@ fn tablero(ws: &Path) -> Command {
     c
 }
 
+/// A temporary folder with an initialised workspace in it, at `ws`.
+fn initialised() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    assert!(tablero(&ws).arg("init").status().unwrap().success());
+    (dir, ws)
+}
+
 fn sample_path() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/sample/online_retail_sample.csv")
 }
@@ -75,10 +83,8 @@ fn sample_copies(path: &Path, bytes: u64) -> (u64, u64) {
 
 #[test]
 fn a_1_gb_upload_streams_in_under_512_mb() {
-    let dir = tempfile::tempdir().unwrap();
-    let ws = dir.path().join("ws");
+    let (dir, ws) = initialised();
     let tablero = || tablero(&ws);
-    assert!(tablero().arg("init").status().unwrap().success());
     let big = dir.path().join("big.csv");
     let (size, copies) = sample_copies(&big, 1 << 30);
 
@@ -100,10 +106,8 @@ fn a_1_gb_upload_streams_in_under_512_mb() {
 /// later upload is listed.
 #[test]
 fn the_listing_survives_an_upload_killed_midway() {
-    let dir = tempfile::tempdir().unwrap();
-    let ws = dir.path().join("ws");
+    let (dir, ws) = initialised();
     let tablero = || tablero(&ws);
-    assert!(tablero().arg("init").status().unwrap().success());
     let sample = sample_path();
     let big = dir.path().join("big.csv");
     sample_copies(&big, 100 << 20);

@@ -163,7 +163,7 @@ pub fn clean_blocks<R: std::io::Read + Send>(
             blocks,
             spec,
             &stop,
-            candidates,
+            |_, parsed| candidates(parsed),
             |block: Candidates, read_to| {
                 let Candidates {
                     mut parsed,
@@ -394,7 +394,7 @@ where
         open()?,
         spec,
         &stop,
-        |parsed: Parsed| {
+        |_, parsed: Parsed| {
             let tx = &parsed.rows;
             let verdicts: Vec<Verdict> = (0..tx.len()).map(|i| verdict(tx, i)).collect();
             Ok((parsed, verdicts))
@@ -491,7 +491,7 @@ where
         let (country_of, keep, country_tier, country_region) =
             (&country_of, &keep, &country_tier, &country_region);
         let (offsets, block_rows, kept_bits) = (&offsets, &block_rows, &kept_bits);
-        ingest::parse_blocks_indexed(
+        ingest::parse_blocks(
             open()?,
             spec,
             &stop,

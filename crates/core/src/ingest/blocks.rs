@@ -200,30 +200,13 @@ pub(super) fn last_record_end(buf: &[u8]) -> Option<usize> {
 }
 
 /// Parses `blocks` on every core, runs `prepare` on each block's rows
-/// there too, and calls `each` with the results and the bytes consumed so
-/// far in file order, on the calling thread. Stops at the first error (a
-/// block that cannot be read or parsed, or `prepare`'s or `each`'s own)
-/// and when `stop` is set.
+/// there too (with the block's index in the file, 0, 1, …: a second pass
+/// over the same file can find what a first pass learned about each
+/// block), and calls `each` with the results and the bytes consumed so far
+/// in file order, on the calling thread. Stops at the first error (a block
+/// that cannot be read or parsed, or `prepare`'s or `each`'s own) and when
+/// `stop` is set.
 pub fn parse_blocks<R, T, P, E>(
-    blocks: BlockReader<R>,
-    spec: &IngestSpec,
-    stop: &AtomicBool,
-    prepare: P,
-    each: E,
-) -> crate::Result<()>
-where
-    R: Read + Send,
-    T: Send,
-    P: Fn(Parsed) -> crate::Result<T> + Sync,
-    E: FnMut(T, u64) -> crate::Result<()>,
-{
-    parse_chunks(blocks, spec, stop, |_, c: Chunk| prepare(c.parsed), each)
-}
-
-/// [`parse_blocks`] telling `prepare` each block's index in the file (0,
-/// 1, …): a second pass over the same file can find what a first pass
-/// learned about each block.
-pub fn parse_blocks_indexed<R, T, P, E>(
     blocks: BlockReader<R>,
     spec: &IngestSpec,
     stop: &AtomicBool,

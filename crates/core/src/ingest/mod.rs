@@ -28,7 +28,7 @@ mod stream;
 mod tests;
 mod tokenize;
 
-pub use blocks::{parse_blocks, parse_blocks_indexed, Block, BlockReader, BLOCK_BYTES};
+pub use blocks::{parse_blocks, Block, BlockReader, BLOCK_BYTES};
 pub use columns::{parse_mapping, Canonical, IngestSpec, MappedColumn};
 pub use encoding::{decode, Encoding};
 pub use error::IngestError;
